@@ -1,0 +1,217 @@
+// Package config reads a function's settings from the environment once per cold start.
+//
+// Each function has its own loader, and every loader reads through the getenv it is given, so a
+// test can record exactly which variables a function reads and check that template.yaml
+// declares them. A missing or invalid value is an error naming the variable: a function must
+// not start half-configured.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Common is what every function needs.
+type Common struct {
+	Table          string
+	ControllerName string
+	// Country is DK or NO: it picks the calendar, the time zone and the supervisory authority.
+	Country     string
+	DefaultLang string
+	// BaseURL is the public origin and path prefix, without a trailing slash. Every link in a
+	// page or mail is built from it, never from a request's Host header.
+	BaseURL string
+	Sender  string
+	// DPOAddresses receive notifications and digests and may sign in; the first is the contact
+	// address shown to requesters and used as Reply-To.
+	DPOAddresses []string
+}
+
+// DPOContact is the address requesters are told to write to.
+func (c Common) DPOContact() string { return c.DPOAddresses[0] }
+
+// Intake is the public intake function's configuration.
+type Intake struct {
+	Common
+	AllowedOrigins []string
+	RatePerEmail   int
+	RatePerIP      int
+	RateWindow     time.Duration
+	// MinFill is the least time a person takes to fill in the form; faster posts are bots.
+	MinFill time.Duration
+}
+
+// Sweep is the scheduled sweep's configuration.
+type Sweep struct {
+	Common
+	// Thresholds are the working-day levels before the deadline, largest first (e.g. 5, 2);
+	// "due today" and "overdue" always follow.
+	Thresholds []int
+	Retention  time.Duration
+}
+
+// Admin is the DPO workspace's configuration.
+type Admin struct {
+	Common
+	Retention  time.Duration
+	SessionTTL time.Duration
+}
+
+// reader collects every problem so one cold-start error lists them all.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("config: %s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) required(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		r.fail(name, "is required")
+	}
+	return v
+}
+
+func (r *reader) oneOf(name string, allowed ...string) string {
+	v := r.required(name)
+	if v == "" {
+		return v
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return v
+}
+
+func (r *reader) intDefault(name string, def, min, max int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		r.fail(name, "must be a whole number from %d to %d, got %q", min, max, v)
+		return def
+	}
+	return n
+}
+
+func (r *reader) address(name, v string) {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v {
+		r.fail(name, "%q is not a bare email address", v)
+	}
+}
+
+func (r *reader) list(name string, required bool) []string {
+	var out []string
+	for _, p := range strings.Split(r.getenv(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	if required && len(out) == 0 {
+		r.fail(name, "is required")
+	}
+	return out
+}
+
+func (r *reader) origin(name, v string, allowPath bool) string {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, "%q is not an http(s) URL", v)
+		return v
+	}
+	if !allowPath && strings.TrimSuffix(u.Path, "/") != "" {
+		r.fail(name, "%q must be an origin without a path", v)
+	}
+	return strings.TrimSuffix(v, "/")
+}
+
+func (r *reader) err() error { return errors.Join(r.errs...) }
+
+func (r *reader) common() Common {
+	c := Common{
+		Table:          r.required("TABLE_NAME"),
+		ControllerName: r.required("CONTROLLER_NAME"),
+		Country:        r.oneOf("COUNTRY", "DK", "NO"),
+		DefaultLang:    r.oneOf("DEFAULT_LANG", "da", "nb", "en"),
+		Sender:         r.required("SENDER_ADDRESS"),
+		DPOAddresses:   r.list("DPO_ADDRESSES", true),
+	}
+	if base := r.required("BASE_URL"); base != "" {
+		c.BaseURL = r.origin("BASE_URL", base, true)
+	}
+	if c.Sender != "" {
+		r.address("SENDER_ADDRESS", c.Sender)
+	}
+	for _, a := range c.DPOAddresses {
+		r.address("DPO_ADDRESSES", a)
+	}
+	return c
+}
+
+func (r *reader) retention() time.Duration {
+	return time.Duration(r.intDefault("RETENTION_DAYS", 1095, 30, 3650)) * 24 * time.Hour
+}
+
+// LoadIntake reads the intake function's configuration.
+func LoadIntake(getenv func(string) string) (Intake, error) {
+	r := &reader{getenv: getenv}
+	c := Intake{
+		Common:       r.common(),
+		RatePerEmail: r.intDefault("RATE_LIMIT_PER_EMAIL", 5, 1, 1000),
+		RatePerIP:    r.intDefault("RATE_LIMIT_PER_IP", 20, 1, 100000),
+		RateWindow:   time.Duration(r.intDefault("RATE_LIMIT_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		MinFill:      time.Duration(r.intDefault("MIN_FILL_SECONDS", 3, 0, 600)) * time.Second,
+	}
+	for _, o := range r.list("ALLOWED_ORIGINS", false) {
+		c.AllowedOrigins = append(c.AllowedOrigins, r.origin("ALLOWED_ORIGINS", o, false))
+	}
+	return c, r.err()
+}
+
+// LoadSweep reads the sweep's configuration.
+func LoadSweep(getenv func(string) string) (Sweep, error) {
+	r := &reader{getenv: getenv}
+	c := Sweep{Common: r.common(), Retention: r.retention()}
+	raw := r.list("ESCALATION_WORKING_DAYS", false)
+	if len(raw) == 0 {
+		raw = []string{"5", "2"}
+	}
+	for _, v := range raw {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 20 {
+			r.fail("ESCALATION_WORKING_DAYS", "%q is not a number of working days from 1 to 20", v)
+			continue
+		}
+		if len(c.Thresholds) > 0 && n >= c.Thresholds[len(c.Thresholds)-1] {
+			r.fail("ESCALATION_WORKING_DAYS", "thresholds must be distinct and in decreasing order, e.g. 5,2")
+			continue
+		}
+		c.Thresholds = append(c.Thresholds, n)
+	}
+	return c, r.err()
+}
+
+// LoadAdmin reads the DPO workspace's configuration.
+func LoadAdmin(getenv func(string) string) (Admin, error) {
+	r := &reader{getenv: getenv}
+	c := Admin{
+		Common:     r.common(),
+		Retention:  r.retention(),
+		SessionTTL: time.Duration(r.intDefault("SESSION_HOURS", 8, 1, 24)) * time.Hour,
+	}
+	return c, r.err()
+}

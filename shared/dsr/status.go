@@ -1,0 +1,91 @@
+package dsr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Status is where a request is in its lifecycle. Values are stored: never rename one.
+type Status string
+
+// The statuses of a request.
+const (
+	PendingVerification Status = "pending_verification"
+	Open                Status = "open"
+	InProgress          Status = "in_progress"
+	Completed           Status = "completed"
+	Rejected            Status = "rejected"
+	Expired             Status = "expired"
+)
+
+// Statuses lists every status, in lifecycle order.
+var Statuses = []Status{PendingVerification, Open, InProgress, Completed, Rejected, Expired}
+
+// Action names what happened in an audit event. Values are stored and translated.
+type Action string
+
+// Audit actions. The first group are transitions; the rest record events that do not change
+// the status.
+const (
+	ActionSubmitted Action = "submitted"
+	ActionVerified  Action = "verified"
+	ActionExpired   Action = "expired"
+	ActionStarted   Action = "started"
+	ActionCompleted Action = "completed"
+	ActionRejected  Action = "rejected"
+
+	ActionExtended Action = "extended"
+	ActionNoted    Action = "noted"
+	ActionReminded Action = "reminded"
+	ActionReissued Action = "link_reissued"
+)
+
+// transitions is the whole lifecycle: from → to → the audit action that records it.
+// Anything not in this table is refused.
+var transitions = map[Status]map[Status]Action{
+	PendingVerification: {Open: ActionVerified, Expired: ActionExpired},
+	Open:                {InProgress: ActionStarted, Completed: ActionCompleted, Rejected: ActionRejected},
+	InProgress:          {Completed: ActionCompleted, Rejected: ActionRejected},
+}
+
+// ErrTransition is matched (errors.Is) by every refused transition or action.
+var ErrTransition = errors.New("transition refused")
+
+// TransitionError says which change was refused and why. Reason is a stable code that pages
+// translate ("not_allowed", "already_extended", "deadline_passed", "closed").
+type TransitionError struct {
+	From   Status
+	To     Status
+	Reason string
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("dsr: %s → %s refused: %s", e.From, e.To, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrTransition) true for every TransitionError.
+func (e *TransitionError) Is(target error) bool { return target == ErrTransition }
+
+// Transition returns the audit action for moving from → to, or a *TransitionError.
+func Transition(from, to Status) (Action, error) {
+	if a, ok := transitions[from][to]; ok {
+		return a, nil
+	}
+	return "", &TransitionError{From: from, To: to, Reason: "not_allowed"}
+}
+
+// Closed reports whether no further work happens on a request in this status.
+func (s Status) Closed() bool { return s == Completed || s == Rejected || s == Expired }
+
+// Active reports whether the request is confirmed and waiting for the controller's answer.
+func (s Status) Active() bool { return s == Open || s == InProgress }
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,173 @@
+// Package i18n holds the product's languages (Danish, Norwegian bokmål, English), chooses one
+// for a request, and translates message keys.
+//
+// Messages live in messages/*.json, one file per area, each key with all three languages side
+// by side so a translator sees them together: {"form.title": {"da": "…", "nb": "…", "en": "…"}}.
+// A test refuses a key missing a language or defined twice.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lang is a supported language tag.
+type Lang string
+
+// The supported languages.
+const (
+	DA Lang = "da"
+	NB Lang = "nb"
+	EN Lang = "en"
+)
+
+// Langs lists the supported languages in the order the language switch shows them.
+var Langs = []Lang{DA, NB, EN}
+
+// Parse maps a tag to a supported language: "da", "da-DK", "nb", "no", "nn" (bokmål is the
+// written standard we offer Norwegians), "en", "en-GB"…
+func Parse(tag string) (Lang, bool) {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	switch tag {
+	case "da":
+		return DA, true
+	case "nb", "no", "nn":
+		return NB, true
+	case "en":
+		return EN, true
+	}
+	return "", false
+}
+
+// Negotiate picks the language: an explicit choice (query parameter or form field) first,
+// then the browser's Accept-Language in order of preference, then the deployment default.
+func Negotiate(explicit, acceptLanguage string, def Lang) Lang {
+	if l, ok := Parse(explicit); ok {
+		return l
+	}
+	best, bestQ := Lang(""), 0.0
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, q := part, 1.0
+		if i := strings.Index(part, ";"); i >= 0 {
+			tag = part[:i]
+			if v, ok := strings.CutPrefix(strings.TrimSpace(part[i+1:]), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		if l, ok := Parse(tag); ok && q > bestQ {
+			best, bestQ = l, q
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return def
+}
+
+//go:embed messages/*.json
+var files embed.FS
+
+var catalog = mustLoad()
+
+func mustLoad() map[string]map[Lang]string {
+	c, err := load()
+	if err != nil {
+		panic(err) // the catalog is compiled in; a broken one must fail every test
+	}
+	return c
+}
+
+func load() (map[string]map[Lang]string, error) {
+	out := map[string]map[Lang]string{}
+	entries, err := files.ReadDir("messages")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		raw, err := files.ReadFile(path.Join("messages", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]map[Lang]string
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", e.Name(), err)
+		}
+		for k, v := range m {
+			if _, dup := out[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q defined twice", e.Name(), k)
+			}
+			for _, l := range Langs {
+				if strings.TrimSpace(v[l]) == "" {
+					return nil, fmt.Errorf("i18n: %s: key %q has no %s text", e.Name(), k, l)
+				}
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether key is in the catalog.
+func Has(key string) bool {
+	_, ok := catalog[key]
+	return ok
+}
+
+// T translates key into lang, formatting args into it with fmt.Sprintf verbs. A missing key is
+// shown as [key] so it is visible on the page and caught by the tests that render every page.
+func T(lang Lang, key string, args ...any) string {
+	m, ok := catalog[key]
+	if !ok {
+		return "[" + key + "]"
+	}
+	s, ok := m[lang]
+	if !ok {
+		s = m[EN]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+var months = map[Lang][12]string{
+	DA: {"januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"},
+	NB: {"januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"},
+	EN: {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+}
+
+var weekdays = map[Lang][7]string{
+	DA: {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
+	NB: {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
+	EN: {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+}
+
+// Date formats the calendar date of t (already in the zone that matters) the way the language
+// writes it: "7. april 2026", "7 April 2026".
+func Date(lang Lang, t time.Time) string {
+	m := months[lang][t.Month()-1]
+	if lang == EN {
+		return fmt.Sprintf("%d %s %d", t.Day(), m, t.Year())
+	}
+	return fmt.Sprintf("%d. %s %d", t.Day(), m, t.Year())
+}
+
+// LongDate is Date with the weekday: "tirsdag 7. april 2026", "Tuesday 7 April 2026".
+func LongDate(lang Lang, t time.Time) string {
+	return weekdays[lang][t.Weekday()] + " " + Date(lang, t)
+}
+
+// DateTime is Date with the local time of day: "7. april 2026 14:05".
+func DateTime(lang Lang, t time.Time) string {
+	return Date(lang, t) + " " + t.Format("15:04")
+}

@@ -1,0 +1,207 @@
+// Package notice writes and sends every mail the product sends: to requesters in their own
+// language, to the DPO in the deployment's language. Each mail has a plain-text and an HTML
+// part rendered from one template file (text/template for the subject and text, html/template
+// for the HTML), so the two parts cannot drift apart.
+package notice
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+)
+
+// Message is one mail ready to send.
+type Message struct {
+	To      []string
+	ReplyTo []string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Settings are the deployment facts mails state.
+type Settings struct {
+	Controller   string
+	Country      string
+	BaseURL      string
+	DPOAddresses []string
+	DefaultLang  i18n.Lang
+	// Location is the controller's time zone; dates in mails are local dates.
+	Location *time.Location
+}
+
+//go:embed templates/*.tmpl
+var templateFiles embed.FS
+
+// Notices renders mails.
+type Notices struct {
+	s    Settings
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// New parses the mail templates once per cold start.
+func New(s Settings) (*Notices, error) {
+	if s.Location == nil || len(s.DPOAddresses) == 0 {
+		return nil, fmt.Errorf("notice: settings need a location and a DPO address")
+	}
+	n := &Notices{s: s, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	base, err := fs.ReadFile(templateFiles, "templates/_base.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("notice: %w", err)
+	}
+	names, err := fs.Glob(templateFiles, "templates/*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("notice: %w", err)
+	}
+	for _, file := range names {
+		name := strings.TrimSuffix(path.Base(file), ".tmpl")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		src, err := fs.ReadFile(templateFiles, file)
+		if err != nil {
+			return nil, fmt.Errorf("notice: %w", err)
+		}
+		tt, err := texttemplate.New(name).Funcs(funcs()).Parse(string(base) + string(src))
+		if err != nil {
+			return nil, fmt.Errorf("notice: %s: %w", name, err)
+		}
+		ht, err := htmltemplate.New(name).Funcs(funcs()).Parse(string(base) + string(src))
+		if err != nil {
+			return nil, fmt.Errorf("notice: %s: %w", name, err)
+		}
+		n.text[name], n.html[name] = tt, ht
+	}
+	return n, nil
+}
+
+func funcs() map[string]any {
+	return map[string]any{
+		"t":        func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
+		"date":     i18n.Date,
+		"longdate": i18n.LongDate,
+		"datetime": i18n.DateTime,
+		"lines":    func(s string) []string { return strings.Split(s, "\n") },
+		"join":     strings.Join,
+	}
+}
+
+// Render renders template name with data: the subject and text parts with text/template, the
+// HTML part (wrapped in the shared mail layout) with html/template.
+func (n *Notices) Render(name string, data any) (subject, text, html string, err error) {
+	tt, ok := n.text[name]
+	if !ok {
+		return "", "", "", fmt.Errorf("notice: no template %q", name)
+	}
+	var s, t, h bytes.Buffer
+	if err := tt.ExecuteTemplate(&s, "subject", data); err != nil {
+		return "", "", "", fmt.Errorf("notice: %s subject: %w", name, err)
+	}
+	if err := tt.ExecuteTemplate(&t, "text", data); err != nil {
+		return "", "", "", fmt.Errorf("notice: %s text: %w", name, err)
+	}
+	if err := n.html[name].ExecuteTemplate(&h, "htmlmail", data); err != nil {
+		return "", "", "", fmt.Errorf("notice: %s html: %w", name, err)
+	}
+	// A subject is one header line whatever the data held.
+	subj := strings.Join(strings.Fields(s.String()), " ")
+	return subj, strings.TrimSpace(t.String()) + "\n", h.String(), nil
+}
+
+// RequestData is what a mail about one request can show.
+type RequestData struct {
+	Lang       i18n.Lang
+	Controller string
+	Country    string
+	Request    *dsr.Request
+	Ref        string
+	Type       dsr.Type
+	Article    string
+	// Dates as the reader's language writes them, in the controller's time zone.
+	Received string
+	Deadline string
+	Due      string
+	// Link is the confirmation link (verification and reminder mails only).
+	Link string
+	// LinkValidUntil is when Link stops working.
+	LinkValidUntil string
+	AdminLink      string
+	DPOContact     string
+	FormLink       string
+}
+
+// requestTemplates maps a mail kind to its template; the DPO's mail is in the deployment's
+// language and goes to the DPO addresses, every other one to the requester.
+var requestTemplates = map[dsr.MailKind]string{
+	dsr.MailVerification: "verification",
+	dsr.MailReminder:     "reminder",
+	dsr.MailReceipt:      "receipt",
+	dsr.MailDPONew:       "dpo_new",
+	dsr.MailExtension:    "extension",
+	dsr.MailCompletion:   "completion",
+	dsr.MailRejection:    "rejection",
+}
+
+// Request renders the mail of the given kind about r. link is the confirmation link for the
+// verification and reminder mails; the secret in it is never stored, so the caller passes it.
+func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Message, error) {
+	name, ok := requestTemplates[kind]
+	if !ok {
+		return Message{}, fmt.Errorf("notice: unknown mail kind %q", kind)
+	}
+	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.s.DPOAddresses[0]}
+	if kind == dsr.MailDPONew {
+		lang, to, replyTo = n.s.DefaultLang, n.s.DPOAddresses, nil
+	}
+	if len(to) == 0 || to[0] == "" {
+		return Message{}, fmt.Errorf("notice: %s mail for %s has no recipient", kind, r.Ref)
+	}
+	d := n.RequestData(lang, r)
+	d.Link = link
+	subject, text, html, err := n.Render(name, d)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html}, nil
+}
+
+func (n *Notices) requesterLang(r *dsr.Request) i18n.Lang {
+	if l, ok := i18n.Parse(r.Lang); ok {
+		return l
+	}
+	return n.s.DefaultLang
+}
+
+// RequestData fills the data every request mail template can use.
+func (n *Notices) RequestData(lang i18n.Lang, r *dsr.Request) RequestData {
+	loc := n.s.Location
+	return RequestData{
+		Lang:           lang,
+		Controller:     n.s.Controller,
+		Country:        n.s.Country,
+		Request:        r,
+		Ref:            r.Ref,
+		Type:           r.Type,
+		Article:        r.Type.Article(),
+		Received:       i18n.Date(lang, r.ReceivedAt.In(loc)),
+		Deadline:       i18n.LongDate(lang, r.Deadline().In(loc)),
+		Due:            i18n.LongDate(lang, r.Due.In(loc)),
+		LinkValidUntil: i18n.DateTime(lang, r.TokenExpires.In(loc)),
+		AdminLink:      n.s.BaseURL + "/admin/requests/" + r.Ref,
+		DPOContact:     n.s.DPOAddresses[0],
+		FormLink:       n.s.BaseURL + "/?lang=" + string(lang),
+	}
+}
+
+// Settings returns the deployment facts, for callers building their own template data.
+func (n *Notices) Settings() Settings { return n.s }

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+)
+
+// timeKey formats times that are compared as strings (index keys): fixed width, UTC, so that
+// lexical order is time order. RFC 3339 with trimmed fractions is not.
+const timeKey = "2006-01-02T15:04:05.000Z"
+
+// TimeKey formats t for a string comparison against sweep_at.
+func TimeKey(t time.Time) string { return t.UTC().Format(timeKey) }
+
+// HashEmail is the lookup and correlation key for an address: case-insensitive, not
+// reversible at a glance, safe to log.
+func HashEmail(email string) string { return Hash(strings.ToLower(strings.TrimSpace(email))) }
+
+// Hash is hex SHA-256, for tokens and identifiers stored or logged in place of the secret.
+func Hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func requestPK(ref string) string { return "REQ#" + ref }
+
+const requestSK = "REQ"
+
+// requestItem is a request as stored. Times are pointers so that unset ones are omitted rather
+// than stored as year 1.
+type requestItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Ref         string `dynamodbav:"ref"`
+	Type        string `dynamodbav:"type"`
+	Status      string `dynamodbav:"status"`
+	Name        string `dynamodbav:"name,omitempty"`
+	Email       string `dynamodbav:"email,omitempty"`
+	EmailHash   string `dynamodbav:"email_hash,omitempty"`
+	Details     string `dynamodbav:"details,omitempty"`
+	CustomerRef string `dynamodbav:"customer_ref,omitempty"`
+	Lang        string `dynamodbav:"lang"`
+
+	ReceivedAt *time.Time     `dynamodbav:"received_at"`
+	VerifiedAt *time.Time     `dynamodbav:"verified_at,omitempty"`
+	ClosedAt   *time.Time     `dynamodbav:"closed_at,omitempty"`
+	Due        *time.Time     `dynamodbav:"due"`
+	Extension  *extensionItem `dynamodbav:"extension,omitempty"`
+	Outcome    *outcomeItem   `dynamodbav:"outcome,omitempty"`
+
+	TokenHash      string     `dynamodbav:"token_hash,omitempty"`
+	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
+	SpentTokenHash string     `dynamodbav:"spent_token_hash,omitempty"`
+	RemindedAt     *time.Time `dynamodbav:"reminded_at,omitempty"`
+
+	Mails map[string]mailItem `dynamodbav:"mails"`
+	Audit []auditItem         `dynamodbav:"audit"`
+	// Esc holds the sweep's escalation marks; they are not part of the request's version.
+	Esc     map[string]EscMark `dynamodbav:"esc"`
+	Version int                `dynamodbav:"version"`
+
+	SweepPK   string `dynamodbav:"sweep_pk,omitempty"`
+	SweepAt   string `dynamodbav:"sweep_at,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expires_at,omitempty"`
+}
+
+type extensionItem struct {
+	At       time.Time `dynamodbav:"at"`
+	By       string    `dynamodbav:"by"`
+	Reason   string    `dynamodbav:"reason"`
+	Deadline time.Time `dynamodbav:"deadline"`
+}
+
+type outcomeItem struct {
+	Category string `dynamodbav:"category,omitempty"`
+	Message  string `dynamodbav:"message"`
+}
+
+type mailItem struct {
+	State    string    `dynamodbav:"state"`
+	At       time.Time `dynamodbav:"at"`
+	Attempts int       `dynamodbav:"attempts"`
+}
+
+type auditItem struct {
+	At     time.Time `dynamodbav:"at"`
+	Actor  string    `dynamodbav:"actor"`
+	Action string    `dynamodbav:"action"`
+	Note   string    `dynamodbav:"note,omitempty"`
+}
+
+// EscMark records that the sweep has claimed or reported one escalation level of a request.
+// Period is what makes the level "once": the deadline's date for the one-off levels, the day
+// for the daily overdue level.
+type EscMark struct {
+	Period string     `dynamodbav:"p"`
+	State  string     `dynamodbav:"st"`
+	Lease  *time.Time `dynamodbav:"lease,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func timeVal(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func auditToItem(e dsr.AuditEvent) auditItem {
+	return auditItem{At: e.At.UTC(), Actor: e.Actor, Action: string(e.Action), Note: e.Note}
+}
+
+func mailToItem(m dsr.MailState) mailItem {
+	return mailItem{State: string(m.State), At: m.At.UTC(), Attempts: m.Attempts}
+}
+
+// toItem converts a request to its stored form, deriving the index and expiry attributes.
+func (s *Store) toItem(r *dsr.Request) requestItem {
+	it := requestItem{
+		PK: requestPK(r.Ref), SK: requestSK,
+		Ref: r.Ref, Type: string(r.Type), Status: string(r.Status),
+		Name: r.Name, Email: r.Email, Details: r.Details, CustomerRef: r.CustomerRef, Lang: r.Lang,
+		ReceivedAt: timePtr(r.ReceivedAt), VerifiedAt: timePtr(r.VerifiedAt), ClosedAt: timePtr(r.ClosedAt),
+		Due:            timePtr(r.Due),
+		TokenHash:      r.TokenHash,
+		TokenExpires:   timePtr(r.TokenExpires),
+		SpentTokenHash: r.SpentTokenHash,
+		RemindedAt:     timePtr(r.RemindedAt),
+		Mails:          map[string]mailItem{},
+		Esc:            map[string]EscMark{},
+		Version:        r.Version,
+	}
+	if r.Email != "" {
+		it.EmailHash = HashEmail(r.Email)
+	}
+	if x := r.Extension; x != nil {
+		it.Extension = &extensionItem{At: x.At.UTC(), By: x.By, Reason: x.Reason, Deadline: x.Deadline.UTC()}
+	}
+	if o := r.Outcome; o != nil {
+		it.Outcome = &outcomeItem{Category: o.Category, Message: o.Message}
+	}
+	for k, m := range r.Mails {
+		it.Mails[string(k)] = mailToItem(m)
+	}
+	for _, e := range r.Audit {
+		it.Audit = append(it.Audit, auditToItem(e))
+	}
+	it.SweepPK, it.SweepAt = SweepKey(r)
+	it.ExpiresAt = s.expiresAt(r)
+	return it
+}
+
+func (it *requestItem) toRequest() *dsr.Request {
+	r := &dsr.Request{
+		Ref: it.Ref, Type: dsr.Type(it.Type), Status: dsr.Status(it.Status),
+		Name: it.Name, Email: it.Email, Details: it.Details, CustomerRef: it.CustomerRef, Lang: it.Lang,
+		ReceivedAt: timeVal(it.ReceivedAt), VerifiedAt: timeVal(it.VerifiedAt), ClosedAt: timeVal(it.ClosedAt),
+		Due:            timeVal(it.Due),
+		TokenHash:      it.TokenHash,
+		TokenExpires:   timeVal(it.TokenExpires),
+		SpentTokenHash: it.SpentTokenHash,
+		RemindedAt:     timeVal(it.RemindedAt),
+		Mails:          map[dsr.MailKind]dsr.MailState{},
+		Version:        it.Version,
+	}
+	if x := it.Extension; x != nil {
+		r.Extension = &dsr.Extension{At: x.At, By: x.By, Reason: x.Reason, Deadline: x.Deadline}
+	}
+	if o := it.Outcome; o != nil {
+		r.Outcome = &dsr.Outcome{Category: o.Category, Message: o.Message}
+	}
+	for k, m := range it.Mails {
+		r.Mails[dsr.MailKind(k)] = dsr.MailState{State: dsr.MailStatus(m.State), At: m.At, Attempts: m.Attempts}
+	}
+	for _, e := range it.Audit {
+		r.Audit = append(r.Audit, dsr.AuditEvent{At: e.At, Actor: e.Actor, Action: dsr.Action(e.Action), Note: e.Note})
+	}
+	return r
+}
+
+// expiresAt is the TTL for a request: none while the controller owes an answer.
+func (s *Store) expiresAt(r *dsr.Request) int64 {
+	switch {
+	case r.Status == dsr.PendingVerification:
+		return r.ReceivedAt.Add(dsr.ExpireAfter + expiredGrace).Unix()
+	case r.Status == dsr.Expired:
+		return r.ClosedAt.Add(expiredGrace).Unix()
+	case r.Status.Closed():
+		return r.ClosedAt.Add(s.retention).Unix()
+	}
+	return 0
+}
+
+// SweepKey derives the sweep index attributes: which partition, and from when the sweep must
+// look at the request. An empty partition keeps the request out of the index. Earlier is
+// always safe (the sweep re-reads and decides), so a pending mail pulls the time forward.
+func SweepKey(r *dsr.Request) (partition, at string) {
+	var when time.Time
+	switch {
+	case r.Status == dsr.PendingVerification:
+		partition = SweepUnverified
+		when = r.ReceivedAt.Add(dsr.ReminderAfter)
+		if !r.RemindedAt.IsZero() {
+			when = r.ReceivedAt.Add(dsr.ExpireAfter)
+		}
+	case r.Status.Active():
+		partition, when = SweepOpen, r.Deadline()
+	}
+	if retry, ok := mailRetryAt(r); ok {
+		if partition == "" {
+			partition = SweepRetry
+		}
+		if when.IsZero() || retry.Before(when) {
+			when = retry
+		}
+	}
+	if partition == "" {
+		return "", ""
+	}
+	return partition, TimeKey(when)
+}
+
+// mailRetryAt is when the earliest unsent mail should be retried: at once after a failure,
+// after the lease for a mail still queued (its sender may have died).
+func mailRetryAt(r *dsr.Request) (time.Time, bool) {
+	var at time.Time
+	for _, m := range r.Mails {
+		var t time.Time
+		switch m.State {
+		case dsr.MailFailed:
+			t = m.At
+		case dsr.MailQueued:
+			t = m.At.Add(MailLease)
+		default:
+			continue
+		}
+		if at.IsZero() || t.Before(at) {
+			at = t
+		}
+	}
+	return at, !at.IsZero()
+}

@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+)
+
+func requestKey(ref string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{
+		AttrPK: &ddbtypes.AttributeValueMemberS{Value: requestPK(ref)},
+		AttrSK: &ddbtypes.AttributeValueMemberS{Value: requestSK},
+	}
+}
+
+// CreateRequest stores a new request. A request with the same reference already stored is
+// ErrConflict: the caller draws a new reference.
+func (s *Store) CreateRequest(ctx context.Context, r *dsr.Request) error {
+	av, err := attributevalue.MarshalMap(s.toItem(r))
+	if err != nil {
+		return fmt.Errorf("store: marshal request: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: create %s: %w", r.Ref, ErrConflict)
+	case err != nil:
+		return unavailable("store: create request", err)
+	}
+	return nil
+}
+
+// GetRequest reads a request with a strongly consistent read. An item past its expiry is
+// treated as absent: TTL deletes lazily, so an expired item may still be there.
+func (s *Store) GetRequest(ctx context.Context, ref string) (*dsr.Request, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            requestKey(ref),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, unavailable("store: get request", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("store: request %s: %w", ref, ErrNotFound)
+	}
+	return s.decodeRequest(out.Item)
+}
+
+func (s *Store) decodeRequest(av map[string]ddbtypes.AttributeValue) (*dsr.Request, error) {
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("store: decode request: %w", err)
+	}
+	if s.expired(it.ExpiresAt) {
+		return nil, fmt.Errorf("store: request %s expired: %w", it.Ref, ErrNotFound)
+	}
+	return it.toRequest(), nil
+}
+
+func (s *Store) expired(expiresAt int64) bool {
+	return expiresAt != 0 && expiresAt <= s.now().Unix()
+}
+
+// mutable lists the attributes a committed change may alter. Keys, type, receipt and the
+// deadline never change; mails and escalation marks are written by their own paths.
+var mutable = []string{
+	"status", "name", "email", "email_hash", "details", "customer_ref",
+	"verified_at", "closed_at", "extension", "outcome",
+	"token_hash", "token_expires", "spent_token_hash", "reminded_at",
+	"version", AttrSweepPK, AttrSweepAt, AttrExpiresAt,
+}
+
+// Commit writes a change that a dsr method made to r, as ONE conditional UpdateItem: it
+// succeeds only if the stored request is still at the change's starting version and status,
+// and it appends the change's audit event in the same write. A lost race is ErrConflict; the
+// caller reloads and decides again.
+func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error {
+	av, err := attributevalue.MarshalMap(s.toItem(r))
+	if err != nil {
+		return fmt.Errorf("store: marshal request: %w", err)
+	}
+	ev, err := attributevalue.Marshal([]auditItem{auditToItem(c.Event)})
+	if err != nil {
+		return fmt.Errorf("store: marshal audit event: %w", err)
+	}
+	u := newUpdate()
+	for _, name := range mutable {
+		if v, ok := av[name]; ok {
+			u.set(name, v)
+		} else {
+			u.remove(name)
+		}
+	}
+	for _, k := range c.Mails {
+		mv, err := attributevalue.Marshal(mailToItem(r.Mails[k]))
+		if err != nil {
+			return fmt.Errorf("store: marshal mail state: %w", err)
+		}
+		u.setPath("mails", string(k), mv)
+	}
+	u.sets = append(u.sets, "#audit = list_append(#audit, "+u.value(ev)+")")
+	u.names["#audit"] = "audit"
+	cond := "#c_version = " + u.value(num(c.Version)) + " AND #c_status = " + u.value(str(string(c.From))) +
+		" AND (attribute_not_exists(#c_exp) OR #c_exp > " + u.value(num64(s.now().Unix())) + ")"
+	u.names["#c_version"], u.names["#c_status"], u.names["#c_exp"] = "version", "status", AttrExpiresAt
+
+	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: commit %s (%s): %w", r.Ref, c.Event.Action, ErrConflict)
+	case err != nil:
+		return unavailable("store: commit", err)
+	}
+	return nil
+}
+
+// RecordMails stores the delivery state of mails in one write and moves the request in the
+// sweep index accordingly (a failed mail makes it due for a retry at once). It is not a change
+// of the request and does not bump its version; it only requires the status the index keys
+// were derived from, and re-reads the request if that moved.
+func (s *Store) RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.MailKind]dsr.MailState) error {
+	for attempt := 0; ; attempt++ {
+		u := newUpdate()
+		for kind, state := range states {
+			r.Mails[kind] = state
+			mv, err := attributevalue.Marshal(mailToItem(state))
+			if err != nil {
+				return fmt.Errorf("store: marshal mail state: %w", err)
+			}
+			u.setPath("mails", string(kind), mv)
+		}
+		if pk, at := SweepKey(r); pk != "" {
+			u.set(AttrSweepPK, str(pk))
+			u.set(AttrSweepAt, str(at))
+		} else {
+			u.remove(AttrSweepPK)
+			u.remove(AttrSweepAt)
+		}
+		cond := "#c_status = " + u.value(str(string(r.Status)))
+		u.names["#c_status"] = "status"
+		_, err := s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+		if err == nil {
+			return nil
+		}
+		if !isConditionFailed(err) {
+			return unavailable("store: record mail", err)
+		}
+		if attempt == 2 {
+			return fmt.Errorf("store: record mail %s: %w", r.Ref, ErrConflict)
+		}
+		fresh, gerr := s.GetRequest(ctx, r.Ref)
+		if gerr != nil {
+			return gerr
+		}
+		*r = *fresh
+	}
+}
+
+// update builds an UpdateExpression with generated placeholders.
+type update struct {
+	sets, removes []string
+	names         map[string]string
+	values        map[string]ddbtypes.AttributeValue
+}
+
+func newUpdate() *update {
+	return &update{names: map[string]string{}, values: map[string]ddbtypes.AttributeValue{}}
+}
+
+func (u *update) name(attr string) string {
+	ph := "#n" + strconv.Itoa(len(u.names))
+	u.names[ph] = attr
+	return ph
+}
+
+func (u *update) value(v ddbtypes.AttributeValue) string {
+	ph := ":v" + strconv.Itoa(len(u.values))
+	u.values[ph] = v
+	return ph
+}
+
+func (u *update) set(attr string, v ddbtypes.AttributeValue) {
+	u.sets = append(u.sets, u.name(attr)+" = "+u.value(v))
+}
+
+func (u *update) setPath(attr, key string, v ddbtypes.AttributeValue) {
+	u.sets = append(u.sets, u.name(attr)+"."+u.name(key)+" = "+u.value(v))
+}
+
+func (u *update) remove(attr string) { u.removes = append(u.removes, u.name(attr)) }
+
+func (u *update) expression() string {
+	var e string
+	if len(u.sets) > 0 {
+		e = "SET " + join(u.sets)
+	}
+	if len(u.removes) > 0 {
+		e += " REMOVE " + join(u.removes)
+	}
+	return e
+}
+
+func (u *update) input(table string, key map[string]ddbtypes.AttributeValue, cond string) *dynamodb.UpdateItemInput {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       key,
+		UpdateExpression:          aws.String(u.expression()),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
+	}
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
+	}
+	if len(u.values) == 0 {
+		in.ExpressionAttributeValues = nil
+	}
+	return in
+}
+
+func join(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += ", "
+		}
+		out += p
+	}
+	return out
+}
+
+func str(s string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: s} }
+func num(n int) ddbtypes.AttributeValue {
+	return &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(n)}
+}
+func num64(n int64) ddbtypes.AttributeValue {
+	return &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}

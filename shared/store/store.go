@@ -1,0 +1,94 @@
+// Package store keeps requests, rate-limit counters and DPO sessions in one DynamoDB table.
+//
+// Every state change of a request is one conditional UpdateItem that checks the version the
+// change started from and appends the audit event, so a transition and its audit entry can
+// never diverge. Nothing here relies on transactions (dynalite, the emulator used in tests and
+// local runs, has none) or on TTL deleting anything on time.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+)
+
+// DynamoDB is the part of *dynamodb.Client the store uses.
+type DynamoDB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// Errors the store returns, wrapped with context; match them with errors.Is.
+var (
+	ErrNotFound    = errors.New("store: not found")
+	ErrConflict    = errors.New("store: changed concurrently")
+	ErrLimited     = errors.New("store: rate limit exceeded")
+	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrTransition is dsr.ErrTransition, so callers need not import dsr to match it.
+	ErrTransition = dsr.ErrTransition
+)
+
+// Defaults.
+const (
+	// DefaultRetention keeps closed requests three years: long enough to document compliance
+	// (Art. 5(2)) and to answer a complaint, short enough to honour storage limitation.
+	DefaultRetention = 3 * 365 * 24 * time.Hour
+	// expiredGrace keeps an unconfirmed request's audit trail after it lapses, for the DPO's
+	// overview, before TTL may delete it.
+	expiredGrace = 30 * 24 * time.Hour
+	// MailLease is how long a queued mail may stay queued before the sweep assumes the sender
+	// died and retries it. It is longer than any function timeout.
+	MailLease = 10 * time.Minute
+)
+
+// Store reads and writes the table.
+type Store struct {
+	db        DynamoDB
+	table     string
+	now       func() time.Time
+	retention time.Duration
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock replaces time.Now, for tests that move time.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithRetention sets how long closed requests are kept before TTL may remove them.
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
+
+// New returns a Store over table.
+func New(db DynamoDB, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table, now: time.Now, retention: DefaultRetention}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Table returns the table name.
+func (s *Store) Table() string { return s.table }
+
+// Now returns the store's clock reading.
+func (s *Store) Now() time.Time { return s.now() }
+
+// unavailable marks an SDK error as the database being unavailable, keeping the cause.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

@@ -1,0 +1,279 @@
+// Package web is what every HTML page and JSON answer shares: the layout and its styles, the
+// security headers, decoding of API Gateway HTTP API (payload 2.0) requests, and the single
+// place where errors become HTTP statuses.
+package web
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// Request and Response are the HTTP API payload 2.0 types.
+type (
+	Request  = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
+)
+
+//go:embed assets/style.css
+var styleCSS string
+
+//go:embed assets/layout.html
+var layoutHTML string
+
+// styleHash lets the CSP allow exactly our inline stylesheet and nothing else, without a
+// separate route for a CSS file.
+var styleHash = func() string {
+	sum := sha256.Sum256([]byte(styleCSS))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
+// HTMLHeaders are sent with every page.
+func HTMLHeaders() map[string]string {
+	return map[string]string{
+		"Content-Type": "text/html; charset=utf-8",
+		"Content-Security-Policy": "default-src 'none'; style-src " + styleHash +
+			"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"X-Content-Type-Options":       "nosniff",
+		"Referrer-Policy":              "no-referrer",
+		"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
+		"Cross-Origin-Opener-Policy":   "same-origin",
+		"Cross-Origin-Resource-Policy": "same-origin",
+		"Permissions-Policy":           "camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()",
+		// Pages show personal data or carry tokens; nothing is cached anywhere.
+		"Cache-Control": "no-store",
+	}
+}
+
+// Funcs are the template functions every page and mail template may use.
+func Funcs() template.FuncMap {
+	return template.FuncMap{
+		"t":        func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
+		"date":     i18n.Date,
+		"longdate": i18n.LongDate,
+		"datetime": i18n.DateTime,
+		"css":      func() template.CSS { return template.CSS(styleCSS) },
+		"lines":    Lines,
+	}
+}
+
+// Lines splits free text into lines for a template to join with <br>, so that a requester's
+// line breaks survive without ever marking their text as safe HTML.
+func Lines(s string) []string { return strings.Split(s, "\n") }
+
+// Page is the data the layout needs; Main is the page's own data.
+type Page struct {
+	Lang       i18n.Lang
+	Title      string
+	Controller string
+	// Switch links to this page in the other languages; empty hides the switch.
+	Switch []LangLink
+	// Nav is optional navigation (the DPO workspace's menu).
+	Nav  []NavLink
+	Main any
+}
+
+// LangLink is one entry of the language switch.
+type LangLink struct {
+	Lang    i18n.Lang
+	Href    string
+	Current bool
+}
+
+// NavLink is one entry of a navigation menu.
+type NavLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// Switch builds language links to path with ?lang=… (path must not carry a query).
+func Switch(current i18n.Lang, path string) []LangLink {
+	out := make([]LangLink, 0, len(i18n.Langs))
+	for _, l := range i18n.Langs {
+		out = append(out, LangLink{Lang: l, Href: path + "?lang=" + string(l), Current: l == current})
+	}
+	return out
+}
+
+// ParsePages parses every page matching pattern in fsys together with the layout. A page file
+// defines {{define "main"}}; the result is keyed by the file's base name without extension.
+func ParsePages(fsys fs.FS, pattern string, funcs template.FuncMap) (map[string]*template.Template, error) {
+	base, err := template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		t, err := template.Must(base.Clone()).ParseFS(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		pages[strings.TrimSuffix(path.Base(n), path.Ext(n))] = t
+	}
+	return pages, nil
+}
+
+// Render executes a page parsed by ParsePages into a response with the security headers.
+func Render(t *template.Template, status int, p Page) Response {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		// A template error is a bug; show nothing of it to the user.
+		return Response{StatusCode: http.StatusInternalServerError, Headers: HTMLHeaders(), Body: "Internal error"}
+	}
+	return Response{StatusCode: status, Headers: HTMLHeaders(), Body: b.String()}
+}
+
+// Redirect answers 303 See Other, so a POST is followed by a GET.
+func Redirect(location string) Response {
+	h := HTMLHeaders()
+	h["Location"] = location
+	return Response{StatusCode: http.StatusSeeOther, Headers: h}
+}
+
+// JSON answers with v encoded as JSON.
+func JSON(status int, v any) Response {
+	b, _ := json.Marshal(v) // our own response types always encode
+	return Response{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":           "application/json; charset=utf-8",
+			"X-Content-Type-Options": "nosniff",
+			"Cache-Control":          "no-store",
+		},
+		Body: string(b),
+	}
+}
+
+// ErrTooLarge is returned for a body over the cap.
+var ErrTooLarge = errors.New("web: body too large")
+
+// ErrBadRequest marks input that cannot be read at all (bad encoding, bad syntax).
+var ErrBadRequest = errors.New("web: bad request")
+
+// Status is the one place where an error becomes an HTTP status. Whatever it is, the user only
+// ever sees a translated message chosen from the status, never err's text.
+func Status(err error) int {
+	var fe dsr.FieldErrors
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &fe), errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrConflict), errors.Is(err, dsr.ErrTransition):
+		return http.StatusConflict
+	case errors.Is(err, store.ErrLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, store.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Body returns the request body, decoded if API Gateway base64-encoded it (it does for form
+// posts), refusing anything over max bytes before decoding it.
+func Body(req Request, max int) ([]byte, error) {
+	raw := req.Body
+	if req.IsBase64Encoded {
+		if base64.StdEncoding.DecodedLen(len(raw)) > max+3 {
+			return nil, ErrTooLarge
+		}
+		b, err := base64.StdEncoding.DecodeString(raw)
+		if err != nil {
+			return nil, errors.Join(ErrBadRequest, err)
+		}
+		if len(b) > max {
+			return nil, ErrTooLarge
+		}
+		return b, nil
+	}
+	if len(raw) > max {
+		return nil, ErrTooLarge
+	}
+	return []byte(raw), nil
+}
+
+// Header returns a request header; HTTP API lower-cases names, tests and sam local may not.
+func Header(req Request, name string) string {
+	if v, ok := req.Headers[strings.ToLower(name)]; ok {
+		return v
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// MediaType is the request's content type without parameters, lower-cased.
+func MediaType(req Request) string {
+	ct := Header(req, "content-type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// Cookie returns a cookie's value from the payload 2.0 cookies list.
+func Cookie(req Request, name string) string {
+	for _, c := range req.Cookies {
+		for _, part := range strings.Split(c, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && k == name {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// SameOrigin reports whether a state-changing request comes from one of our own pages or an
+// allowed origin: Origin when the browser sends it, else Sec-Fetch-Site. Requests with neither
+// (curl, server-to-server JSON clients) are not cross-site browser posts and pass.
+func SameOrigin(req Request, allowed ...string) bool {
+	if o := Header(req, "origin"); o != "" && o != "null" {
+		for _, a := range allowed {
+			if strings.EqualFold(strings.TrimSuffix(o, "/"), originOf(a)) {
+				return true
+			}
+		}
+		return false
+	}
+	switch Header(req, "sec-fetch-site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
+}
+
+// originOf reduces a base URL (which may carry a path) to its origin.
+func originOf(u string) string {
+	u = strings.TrimSuffix(u, "/")
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[:i+3+j]
+		}
+	}
+	return u
+}
