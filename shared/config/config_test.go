@@ -1,0 +1,109 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func base() map[string]string {
+	return map[string]string{
+		"TABLE_NAME":      "dsr",
+		"CONTROLLER_NAME": "JMA A/S",
+		"COUNTRY":         "DK",
+		"DEFAULT_LANG":    "da",
+		"BASE_URL":        "https://privacy.example.dk/",
+		"SENDER_ADDRESS":  "privacy@example.dk",
+		"DPO_ADDRESSES":   "dpo@example.dk, backup@example.dk",
+	}
+}
+
+func TestLoadIntake(t *testing.T) {
+	m := base()
+	m["ALLOWED_ORIGINS"] = "https://www.example.dk, https://shop.example.dk/"
+	m["RATE_LIMIT_PER_EMAIL"] = "3"
+	c, err := LoadIntake(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://privacy.example.dk" || c.DPOContact() != "dpo@example.dk" || len(c.DPOAddresses) != 2 {
+		t.Errorf("common = %+v", c.Common)
+	}
+	if !slices.Equal(c.AllowedOrigins, []string{"https://www.example.dk", "https://shop.example.dk"}) {
+		t.Errorf("origins = %v", c.AllowedOrigins)
+	}
+	if c.RatePerEmail != 3 || c.RatePerIP != 20 || c.RateWindow != time.Hour || c.MinFill != 3*time.Second {
+		t.Errorf("limits = %+v", c)
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(map[string]string)
+		want string
+	}{
+		{"missing table", func(m map[string]string) { delete(m, "TABLE_NAME") }, "TABLE_NAME: is required"},
+		{"bad country", func(m map[string]string) { m["COUNTRY"] = "SE" }, "COUNTRY: must be one of DK, NO"},
+		{"lower-case country", func(m map[string]string) { m["COUNTRY"] = "dk" }, "COUNTRY"},
+		{"bad language", func(m map[string]string) { m["DEFAULT_LANG"] = "sv" }, "DEFAULT_LANG"},
+		{"relative base", func(m map[string]string) { m["BASE_URL"] = "privacy.example.dk" }, "BASE_URL"},
+		{"base with query", func(m map[string]string) { m["BASE_URL"] = "https://x.dk/?a=b" }, "BASE_URL"},
+		{"sender with name", func(m map[string]string) { m["SENDER_ADDRESS"] = "Privacy <p@x.dk>" }, "SENDER_ADDRESS"},
+		{"no dpo", func(m map[string]string) { m["DPO_ADDRESSES"] = " , " }, "DPO_ADDRESSES: is required"},
+		{"bad dpo", func(m map[string]string) { m["DPO_ADDRESSES"] = "dpo@x.dk, nope" }, "DPO_ADDRESSES"},
+		{"origin with path", func(m map[string]string) { m["ALLOWED_ORIGINS"] = "https://x.dk/form" }, "ALLOWED_ORIGINS"},
+		{"bad rate", func(m map[string]string) { m["RATE_LIMIT_PER_IP"] = "many" }, "RATE_LIMIT_PER_IP"},
+		{"zero rate", func(m map[string]string) { m["RATE_LIMIT_PER_EMAIL"] = "0" }, "RATE_LIMIT_PER_EMAIL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			tt.edit(m)
+			_, err := LoadIntake(env(m))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadSweepThresholds(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int
+		err  bool
+	}{
+		{"", []int{5, 2}, false},
+		{"10,5,1", []int{10, 5, 1}, false},
+		{"3", []int{3}, false},
+		{"2,5", nil, true},
+		{"5,5", nil, true},
+		{"0", nil, true},
+		{"x", nil, true},
+	}
+	for _, tt := range tests {
+		m := base()
+		m["ESCALATION_WORKING_DAYS"] = tt.in
+		c, err := LoadSweep(env(m))
+		if (err != nil) != tt.err || (!tt.err && !slices.Equal(c.Thresholds, tt.want)) {
+			t.Errorf("%q: thresholds %v, err %v", tt.in, c.Thresholds, err)
+		}
+	}
+}
+
+func TestLoadAdmin(t *testing.T) {
+	m := base()
+	m["SESSION_HOURS"] = "4"
+	m["RETENTION_DAYS"] = "365"
+	c, err := LoadAdmin(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SessionTTL != 4*time.Hour || c.Retention != 365*24*time.Hour {
+		t.Errorf("admin = %+v", c)
+	}
+}
