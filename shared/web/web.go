@@ -167,6 +167,12 @@ var ErrTooLarge = errors.New("web: body too large")
 // ErrBadRequest marks input that cannot be read at all (bad encoding, bad syntax).
 var ErrBadRequest = errors.New("web: bad request")
 
+// ErrForbidden marks a request refused for where it comes from (a cross-site post).
+var ErrForbidden = errors.New("web: forbidden")
+
+// ErrUnsupportedMedia marks a body in a content type the route does not read.
+var ErrUnsupportedMedia = errors.New("web: unsupported media type")
+
 // Status is the one place where an error becomes an HTTP status. Whatever it is, the user only
 // ever sees a translated message chosen from the status, never err's text.
 func Status(err error) int {
@@ -178,6 +184,10 @@ func Status(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrUnsupportedMedia):
+		return http.StatusUnsupportedMediaType
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, store.ErrConflict), errors.Is(err, dsr.ErrTransition):
