@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// LoginTTL is how long a DPO sign-in link works: long enough to switch to the mailbox, short
+// enough that a link found later in a forwarded or archived mail is useless.
+const LoginTTL = 15 * time.Minute
+
+// Login is a pending DPO sign-in: who asked, and where they were going.
+type Login struct {
+	Email string
+	// Next is the workspace path to open after signing in; the handler validated it.
+	Next    string
+	Expires time.Time
+}
+
+// Session is a signed-in DPO.
+type Session struct {
+	Email string
+	// CSRF is the per-session secret every state-changing form carries. It is kept in clear
+	// because pages must print it; on its own it grants nothing without the session cookie,
+	// whose id is stored only as a hash.
+	CSRF    string
+	Created time.Time
+	Expires time.Time
+}
+
+// The items are keyed by the hash of the secret: a copy of the table yields no usable link or
+// session, and the secret itself is only ever in the mail, the cookie or the request.
+func loginKey(tok string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{AttrPK: str("LOGIN#" + Hash(tok)), AttrSK: str("LOGIN")}
+}
+
+func sessionKey(id string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{AttrPK: str("SESSION#" + Hash(id)), AttrSK: str("SESSION")}
+}
+
+type loginItem struct {
+	Email     string `dynamodbav:"email"`
+	Next      string `dynamodbav:"next,omitempty"`
+	CreatedAt string `dynamodbav:"created_at"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+type sessionItem struct {
+	Email     string `dynamodbav:"email"`
+	CSRF      string `dynamodbav:"csrf"`
+	CreatedAt string `dynamodbav:"created_at"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// CreateLogin stores a sign-in link for email, keyed by the hash of tok, valid for LoginTTL
+// from the store's clock, and returns when it stops working.
+func (s *Store) CreateLogin(ctx context.Context, tok, email, next string) (time.Time, error) {
+	now := s.now()
+	expires := now.Add(LoginTTL).Truncate(time.Second)
+	av, err := attributevalue.MarshalMap(loginItem{Email: email, Next: next, CreatedAt: TimeKey(now), ExpiresAt: expires.Unix()})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: marshal login: %w", err)
+	}
+	for k, v := range loginKey(tok) {
+		av[k] = v
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	switch {
+	case isConditionFailed(err):
+		return time.Time{}, fmt.Errorf("store: create login: %w", ErrConflict)
+	case err != nil:
+		return time.Time{}, unavailable("store: create login", err)
+	}
+	return expires, nil
+}
+
+// ConsumeLogin spends a sign-in link: ONE conditional delete that succeeds only while the link
+// exists and has not expired, so of two clicks (or a click and a replay) exactly one gets the
+// login. An unknown, used or expired link is ErrNotFound; the caller need not tell them apart.
+func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
+	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      loginKey(tok),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #exp > :now"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#exp": AttrExpiresAt},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":now": num64(s.now().Unix()),
+		},
+		ReturnValues: ddbtypes.ReturnValueAllOld,
+	})
+	switch {
+	case isConditionFailed(err):
+		return Login{}, fmt.Errorf("store: sign-in link: %w", ErrNotFound)
+	case err != nil:
+		return Login{}, unavailable("store: consume login", err)
+	}
+	var it loginItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Login{}, fmt.Errorf("store: decode login: %w", err)
+	}
+	return Login{Email: it.Email, Next: it.Next, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+}
+
+// CreateSession stores a session under the hash of id. Its expiry is checked in code on every
+// read; TTL only removes it eventually.
+func (s *Store) CreateSession(ctx context.Context, id string, sess Session) error {
+	av, err := attributevalue.MarshalMap(sessionItem{
+		Email: sess.Email, CSRF: sess.CSRF,
+		CreatedAt: TimeKey(sess.Created), ExpiresAt: sess.Expires.Unix(),
+	})
+	if err != nil {
+		return fmt.Errorf("store: marshal session: %w", err)
+	}
+	for k, v := range sessionKey(id) {
+		av[k] = v
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: create session: %w", ErrConflict)
+	case err != nil:
+		return unavailable("store: create session", err)
+	}
+	return nil
+}
+
+// GetSession returns the session for id. A missing, signed-out or expired session is
+// ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            sessionKey(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Session{}, unavailable("store: get session", err)
+	}
+	if out.Item == nil {
+		return Session{}, fmt.Errorf("store: session: %w", ErrNotFound)
+	}
+	var it sessionItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return Session{}, fmt.Errorf("store: decode session: %w", err)
+	}
+	// An item without an expiry would live for ever; treat it as broken rather than valid.
+	if it.ExpiresAt == 0 || s.expired(it.ExpiresAt) {
+		return Session{}, fmt.Errorf("store: session expired: %w", ErrNotFound)
+	}
+	created, _ := time.Parse(timeKey, it.CreatedAt)
+	return Session{Email: it.Email, CSRF: it.CSRF, Created: created, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+}
+
+// DeleteSession ends a session (sign-out). Deleting a session that is already gone is not an
+// error: the outcome the caller wants holds either way.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: sessionKey(id)})
+	if err != nil {
+		return unavailable("store: delete session", err)
+	}
+	return nil
+}
