@@ -170,6 +170,9 @@ var ErrBadRequest = errors.New("web: bad request")
 // ErrForbidden marks a request refused for where it comes from (a cross-site post).
 var ErrForbidden = errors.New("web: forbidden")
 
+// ErrUnauthorized marks a request that needs a signed-in session and has none that is valid.
+var ErrUnauthorized = errors.New("web: not signed in")
+
 // ErrUnsupportedMedia marks a body in a content type the route does not read.
 var ErrUnsupportedMedia = errors.New("web: unsupported media type")
 
@@ -184,6 +187,8 @@ func Status(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnsupportedMedia):
