@@ -235,14 +235,9 @@ func SweepKey(r *dsr.Request) (partition, at string) {
 // after the lease for a mail still queued (its sender may have died).
 func mailRetryAt(r *dsr.Request) (time.Time, bool) {
 	var at time.Time
-	for _, m := range r.Mails {
-		var t time.Time
-		switch m.State {
-		case dsr.MailFailed:
-			t = m.At
-		case dsr.MailQueued:
-			t = m.At.Add(MailLease)
-		default:
+	for kind, m := range r.Mails {
+		t, ok := retryAt(r, kind, m)
+		if !ok {
 			continue
 		}
 		if at.IsZero() || t.Before(at) {
@@ -250,4 +245,29 @@ func mailRetryAt(r *dsr.Request) (time.Time, bool) {
 		}
 	}
 	return at, !at.IsZero()
+}
+
+// MaxMailAttempts bounds the sends of one mail: an address that refuses mail is not tried
+// every day for the years a closed request is kept. The DPO sees the failed mail on the request.
+const MaxMailAttempts = 5
+
+// retryAt is when one unsent mail is due for a retry, or false if it never is: a link mail
+// matters only while the request awaits confirmation, and only the latest one (a reminder
+// carries a new link); an expired request has no address left to write to.
+func retryAt(r *dsr.Request, kind dsr.MailKind, m dsr.MailState) (time.Time, bool) {
+	switch {
+	case r.Status == dsr.Expired, m.Attempts >= MaxMailAttempts:
+		return time.Time{}, false
+	case kind == dsr.MailVerification && (r.Status != dsr.PendingVerification || !r.RemindedAt.IsZero()):
+		return time.Time{}, false
+	case kind == dsr.MailReminder && r.Status != dsr.PendingVerification:
+		return time.Time{}, false
+	}
+	switch m.State {
+	case dsr.MailFailed:
+		return m.At, true
+	case dsr.MailQueued:
+		return m.At.Add(MailLease), true
+	}
+	return time.Time{}, false
 }
