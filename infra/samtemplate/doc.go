@@ -19,8 +19,10 @@
 //
 // Local resolution rules, where a real deployment would know more than we do:
 //
-//   - !Ref Parameter is the override, else the Default. A CommaDelimitedList or List<…>
-//     parameter resolves to a list.
+//   - !Ref Parameter is the override, else the Default, else the empty string (listed in
+//     [Stack].Unset; sam local's --env-vars can then supply the variables built from it).
+//     Overrides and Defaults are checked against AllowedValues, AllowedPattern and the
+//     Number type. A CommaDelimitedList or List<…> parameter resolves to a list.
 //   - !Ref to a table is its TableName when set, else the logical id; to a function its
 //     FunctionName, else the logical id; to any other resource its logical id. SAM's
 //     implicit ServerlessHttpApi, ServerlessRestApi and <Function>Role resources may be

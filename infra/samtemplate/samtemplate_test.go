@@ -401,3 +401,37 @@ func TestEnvVars(t *testing.T) {
 		t.Error("nested value accepted")
 	}
 }
+
+func TestUnsetParameter(t *testing.T) {
+	tpl, err := samtemplate.Parse([]byte(`
+Parameters:
+  BaseUrl: {Type: String, AllowedPattern: "^https://.+$"}
+  Country: {Type: String, Default: DK}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Environment: {Variables: {BASE_URL: !Ref BaseUrl, COUNTRY: !Ref Country}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := tpl.Stack(samtemplate.StackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Unset, []string{"BaseUrl"}) {
+		t.Errorf("Unset = %v", st.Unset)
+	}
+	fn, err := st.Function("Fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := fn.Environment["BASE_URL"]; !ok || v != "" {
+		t.Errorf("BASE_URL = %q, %v; want declared and empty", v, ok)
+	}
+	if _, err := tpl.Stack(samtemplate.StackOptions{Parameters: map[string]string{"BaseUrl": "http://x"}}); err == nil {
+		t.Error("an override is still checked against AllowedPattern")
+	}
+}

@@ -44,8 +44,13 @@ type Stack struct {
 	AccountID  string
 	Partition  string
 	Attributes map[string]string
-	// Parameters holds the effective value of every parameter (override, else Default).
+	// Parameters holds the effective value of every parameter (override, else Default,
+	// else the empty string).
 	Parameters map[string]string
+	// Unset lists, sorted, the parameters that have neither an override nor a Default.
+	// They resolve to the empty string, as sam local leaves them, so that an env-vars
+	// file can supply the variables built from them; their constraints are not checked.
+	Unset []string
 
 	// Conditions are all evaluated when the stack is made, so that a Stack is read-only
 	// afterwards and safe for concurrent use.
@@ -92,7 +97,9 @@ func (t *Template) Stack(opts StackOptions) (*Stack, error) {
 		v, ok := opts.Parameters[name]
 		if !ok {
 			if p.Default == nil {
-				return nil, fmt.Errorf("parameter %s has no Default and no override", name)
+				s.Parameters[name] = ""
+				s.Unset = append(s.Unset, name)
+				continue
 			}
 			v = *p.Default
 		}
