@@ -1,0 +1,101 @@
+// Command local runs the whole product on a laptop without Docker or the SAM CLI:
+// go run ./infra/local (make dev). See infra/local/runner for what it does.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/infra/local/runner"
+)
+
+// params collects repeated -param Key=Value flags.
+type params map[string]string
+
+func (p params) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p params) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return errors.New("want Key=Value")
+	}
+	p[k] = val
+	return nil
+}
+
+const defaultEnvFile = "infra/env.json"
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	opts := runner.Options{Parameters: params{}}
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.StringVar(&opts.Template, "template", "template.yaml", "the SAM template")
+	fs.StringVar(&opts.EnvFile, "env-file", defaultEnvFile, `environment overrides in sam local --env-vars format: {"Parameters": {...}} for every function, {"<LogicalId>": {...}} for one; only variables the template declares are overridden`)
+	fs.Var(params(opts.Parameters), "param", "override a template parameter: -param Key=Value (repeatable)")
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:3000", "where the HTTP API listens")
+	fs.StringVar(&opts.DynamoDBEndpoint, "dynamodb-endpoint", "", "use this DynamoDB endpoint instead of starting dynalite")
+	fs.StringVar(&opts.SESEndpoint, "ses-endpoint", "", "use this SES endpoint instead of starting aws-ses-v2-local")
+	fs.IntVar(&opts.DynamoDBPort, "dynamodb-port", 8000, "port for the dynalite the runner starts (0: any free port)")
+	fs.IntVar(&opts.SESPort, "ses-port", 8005, "port for the aws-ses-v2-local the runner starts (0: any free port)")
+	fs.StringVar(&opts.Persist, "persist", "", "keep DynamoDB data in this folder (default: in memory)")
+	fs.IntVar(&opts.Workers, "workers", 2, "processes per function (concurrency)")
+	fs.BoolVar(&opts.NoSchedules, "no-schedules", false, "do not fire ScheduleV2 events (POST /_local/invoke/<LogicalId> still works)")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	// The default env file is optional; one named on the command line must exist.
+	envFileSet := false
+	fs.Visit(func(f *flag.Flag) { envFileSet = envFileSet || f.Name == "env-file" })
+	if _, err := os.Stat(opts.EnvFile); !envFileSet && err != nil {
+		opts.EnvFile = ""
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "unexpected arguments: %v\n", fs.Args())
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	opts.Logger = logger
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	r, err := runner.Start(startCtx, opts)
+	if err != nil {
+		// Not through slog: the error may carry compiler or process output, which reads
+		// best unquoted.
+		fmt.Fprintf(os.Stderr, "local runner: cannot start: %v\n", err)
+		return 1
+	}
+	fmt.Fprint(os.Stderr, r.Banner())
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping")
+	case <-r.Done():
+	}
+	r.Stop()
+	if err := r.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "\n%v\n", err)
+		return 1
+	}
+	return 0
+}

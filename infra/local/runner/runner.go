@@ -1,0 +1,390 @@
+// Package runner is the Docker-less stand-in for sam local start-api: it reads
+// template.yaml, starts the AWS emulators (dynalite, aws-ses-v2-local), creates the
+// table, builds every function for the host, runs each behind a Lambda Runtime API,
+// serves the HTTP API routes and fires the schedules.
+//
+// The command in infra/local only parses flags; tests start the same runner with
+// Start and free ports.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
+	"github.com/dsrdesk/dsrdesk/infra/local/internal/httpapi"
+	"github.com/dsrdesk/dsrdesk/infra/local/internal/lambdart"
+	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
+)
+
+// Options configures a runner. The zero value of a port or address means a free
+// loopback port; the command's flags supply the fixed defaults (3000, 8000, 8005).
+type Options struct {
+	// Template is the path to template.yaml (-template). Required.
+	Template string
+	// Dir is the project root: CodeUri paths are relative to it. Default: the
+	// template's folder.
+	Dir string
+	// EnvFile is a sam local --env-vars JSON file (-env-file); empty for none.
+	EnvFile string
+	// Parameters override template parameter Defaults (-param Key=Value).
+	Parameters map[string]string
+	// Addr is where the HTTP API listens (-addr). Default 127.0.0.1:0.
+	Addr string
+	// DynamoDBEndpoint and SESEndpoint use running emulators instead of starting
+	// them (-dynamodb-endpoint, -ses-endpoint).
+	DynamoDBEndpoint string
+	SESEndpoint      string
+	// DynamoDBPort and SESPort are the ports for the emulators the runner starts
+	// (-dynamodb-port, -ses-port); 0 picks free ones.
+	DynamoDBPort int
+	SESPort      int
+	// Persist keeps dynalite's data in this folder (-persist); empty: in memory.
+	Persist string
+	// Workers is the number of processes per function (-workers); default 1.
+	Workers int
+	// NoSchedules stops ScheduleV2 events from firing (-no-schedules); they can still be
+	// invoked on demand.
+	NoSchedules bool
+	// NodeModules holds the emulators' npm packages. Default: $DSR_NODE_MODULES, else
+	// infra/node_modules in the nearest folder at or above Dir that has an
+	// infra/package.json, installed with npm ci --prefix <that>/infra if missing.
+	NodeModules string
+	// Region, StackName and AccountID are the local pseudo parameters and what the
+	// functions see as AWS_REGION (defaults: samtemplate's).
+	Region    string
+	StackName string
+	AccountID string
+	// Output receives the functions' and emulators' output, one prefixed line at a
+	// time. Default os.Stdout.
+	Output io.Writer
+	// Logger gets the runner's own logs, one line per invocation. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Runner is a running local stack.
+type Runner struct {
+	// Addr is the HTTP API's bound host:port and URL its base URL, no trailing slash.
+	Addr string
+	URL  string
+	// DynamoDBEndpoint and SESEndpoint are the emulators' base URLs.
+	DynamoDBEndpoint string
+	SESEndpoint      string
+	// Tables are the table names created from the template.
+	Tables []string
+
+	opts      Options
+	log       *slog.Logger
+	stack     *samtemplate.Stack
+	functions map[string]*function
+	order     []string
+	router    *httpapi.Router
+	srv       *http.Server
+	emulators []*emulators.Emulator
+	buildDir  string
+	schedules []*scheduled
+
+	out       *proc.Output
+	stopCtx   context.Context
+	stopAll   context.CancelFunc
+	bg        sync.WaitGroup
+	stopOnce  sync.Once
+	done      chan struct{}
+	closeDone func()
+	errMu     sync.Mutex
+	err       error
+}
+
+type function struct {
+	def *samtemplate.Function
+	rt  *lambdart.Function
+}
+
+// Start brings the stack up and returns once every function has polled for work. ctx
+// bounds the start-up only; the runner runs until Stop. On error everything started so
+// far is stopped.
+func Start(ctx context.Context, opts Options) (r *Runner, err error) {
+	if opts.Template == "" {
+		return nil, errors.New("no template: set Options.Template (-template)")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Output == nil {
+		opts.Output = os.Stdout
+	}
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	tplPath, err := filepath.Abs(opts.Template)
+	if err != nil {
+		return nil, fmt.Errorf("template path: %w", err)
+	}
+	if opts.Dir == "" {
+		opts.Dir = filepath.Dir(tplPath)
+	}
+	r = &Runner{opts: opts, log: opts.Logger, functions: map[string]*function{}, done: make(chan struct{}),
+		out: proc.NewOutput(opts.Output)}
+	r.closeDone = sync.OnceFunc(func() { close(r.done) })
+	r.stopCtx, r.stopAll = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			r.Stop()
+			r = nil
+		}
+	}()
+
+	tpl, err := samtemplate.ParseFile(tplPath)
+	if err != nil {
+		return r, err
+	}
+	envVars := samtemplate.EnvVars{}
+	if opts.EnvFile != "" {
+		if envVars, err = samtemplate.ReadEnvVars(opts.EnvFile); err != nil {
+			return r, fmt.Errorf("-env-file: %w", err)
+		}
+	}
+
+	// Bind first: the URL is known before the functions' environment is resolved, so
+	// !GetAtt <Api>.ApiEndpoint can resolve to it.
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return r, fmt.Errorf("HTTP API address %s is not available: choose another with -addr: %w", opts.Addr, err)
+	}
+	r.Addr = ln.Addr().String()
+	r.URL = "http://" + r.Addr
+	r.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	attrs := map[string]string{"ServerlessHttpApi.ApiEndpoint": r.URL}
+	for _, id := range tpl.IDs(samtemplate.TypeHTTPAPI) {
+		attrs[id+".ApiEndpoint"] = r.URL
+	}
+	r.stack, err = tpl.Stack(samtemplate.StackOptions{
+		Parameters: opts.Parameters, StackName: opts.StackName, Region: opts.Region, AccountID: opts.AccountID,
+		Attributes: attrs,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+	if err := r.plan(); err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+	if len(r.stack.Unset) > 0 {
+		r.log.Warn("parameters without a Default or -param resolve to \"\"; set the variables built from them in the -env-file",
+			"parameters", strings.Join(r.stack.Unset, ","))
+	}
+
+	// Cheap checks before the slow steps, so that a busy port fails at once.
+	if opts.DynamoDBEndpoint == "" {
+		err = errors.Join(err, emulators.CheckPort(opts.DynamoDBPort, "DynamoDB emulator", "-dynamodb-port (or use a running one with -dynamodb-endpoint)"))
+	}
+	if opts.SESEndpoint == "" {
+		err = errors.Join(err, emulators.CheckPort(opts.SESPort, "SES emulator", "-ses-port (or use a running one with -ses-endpoint)"))
+	}
+	if err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+
+	if err := r.build(ctx); err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+	if err := r.startEmulators(ctx); err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+	if err := r.createTables(ctx); err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+	if err := r.startFunctions(ctx, envVars); err != nil {
+		_ = ln.Close()
+		return r, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_local/invoke/{function}", r.serveInvoke)
+	mux.Handle("/", &httpapi.Handler{
+		Router:  r.router,
+		Invoke:  r.Invoke,
+		Context: httpapi.Context{AccountID: r.stack.AccountID},
+		Logger:  r.log,
+	})
+	r.srv.Handler = mux
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.fail(fmt.Errorf("HTTP API server: %w", err))
+		}
+	}()
+	for _, e := range r.emulators {
+		r.bg.Add(1)
+		go func() {
+			defer r.bg.Done()
+			select {
+			case <-e.Exited():
+				r.fail(fmt.Errorf("%s exited", e.Name))
+			case <-r.stopCtx.Done():
+			}
+		}()
+	}
+	if !opts.NoSchedules {
+		r.startSchedules()
+	}
+	return r, nil
+}
+
+// plan reads the functions and routes from the stack and checks the schedules parse.
+func (r *Runner) plan() error {
+	fns, err := r.stack.Functions()
+	if err != nil {
+		return err
+	}
+	if len(fns) == 0 {
+		return errors.New("the template declares no AWS::Serverless::Function")
+	}
+	var routes []httpapi.Route
+	for _, fn := range fns {
+		r.functions[fn.LogicalID] = &function{def: fn}
+		r.order = append(r.order, fn.LogicalID)
+		for _, e := range fn.HTTPAPIEvents {
+			if e.PayloadFormatVersion != "2.0" {
+				return fmt.Errorf("function %s, event %s: PayloadFormatVersion %s is not supported locally (only 2.0)", fn.LogicalID, e.Name, e.PayloadFormatVersion)
+			}
+			routes = append(routes, httpapi.Route{Key: e.RouteKey(), Function: fn.LogicalID, APIID: e.APIID})
+		}
+		if fn.CodeURI == "" {
+			return fmt.Errorf("function %s has no CodeUri", fn.LogicalID)
+		}
+	}
+	if r.router, err = httpapi.NewRouter(routes); err != nil {
+		return err
+	}
+	return r.planSchedules()
+}
+
+// Banner tells a developer where everything is.
+func (r *Runner) Banner() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ndsrdesk local runner (stands in for sam local start-api)\n\n")
+	fmt.Fprintf(&b, "  request form    %s/\n", r.URL)
+	fmt.Fprintf(&b, "  DPO workspace   %s/admin\n", r.URL)
+	fmt.Fprintf(&b, "  mail viewer     %s/\n", r.SESEndpoint)
+	fmt.Fprintf(&b, "  DynamoDB        %s  (tables: %s)\n", r.DynamoDBEndpoint, strings.Join(r.Tables, ", "))
+	fmt.Fprintf(&b, "\n  routes\n")
+	for _, rt := range r.router.Keys() {
+		fmt.Fprintf(&b, "    %-36s %s\n", rt.Key, rt.Function)
+	}
+	if len(r.schedules) > 0 {
+		fmt.Fprintf(&b, "\n  schedules\n")
+		for _, s := range r.schedules {
+			fmt.Fprintf(&b, "    %-36s %s %s (%s)%s\n", s.fn+"."+s.ev.Name, s.ev.ScheduleExpression, s.ev.Timezone, s.ev.State, s.nextText(r.opts.NoSchedules))
+		}
+	}
+	fmt.Fprintf(&b, "\n  invoke any function now (a schedule's event if no body):\n")
+	fmt.Fprintf(&b, "    curl -X POST %s/_local/invoke/<LogicalId> [-d @event.json]\n", r.URL)
+	fmt.Fprintf(&b, "    functions: %s\n", strings.Join(r.order, ", "))
+	fmt.Fprintf(&b, "\n  Ctrl-C stops everything.\n\n")
+	return b.String()
+}
+
+// Invoke runs a function synchronously with payload and returns its response payload.
+// Errors are those of the Lambda runtime emulation: a *lambdart.FunctionError when the
+// handler failed, or a timeout, a crash.
+func (r *Runner) Invoke(ctx context.Context, logicalID string, payload []byte) ([]byte, error) {
+	fn, ok := r.functions[logicalID]
+	if !ok || fn.rt == nil {
+		return nil, fmt.Errorf("no function %s", logicalID)
+	}
+	return fn.rt.Invoke(ctx, payload)
+}
+
+// Done is closed when the runner has stopped, or failed (an emulator died, the HTTP
+// server failed); Err says why.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Err is the failure that closed Done, nil after a plain Stop.
+func (r *Runner) Err() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.err
+}
+
+func (r *Runner) fail(err error) {
+	if r.stopCtx.Err() != nil {
+		return // stopping: processes exiting is expected
+	}
+	r.errMu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.errMu.Unlock()
+	r.log.Error("local runner failed", "err", err)
+	r.closeDone()
+}
+
+// Stop stops the HTTP server, the schedules, every function process and the emulators
+// it started, and removes the build folder. It is safe to call more than once.
+func (r *Runner) Stop() {
+	r.stopOnce.Do(func() {
+		r.stopAll()
+		if r.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = r.srv.Shutdown(ctx)
+			cancel()
+			_ = r.srv.Close()
+		}
+		var wg sync.WaitGroup
+		for _, fn := range r.functions {
+			if fn.rt != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					fn.rt.Close()
+				}()
+			}
+		}
+		wg.Wait()
+		for _, e := range r.emulators {
+			e.Stop()
+		}
+		r.bg.Wait()
+		if r.buildDir != "" {
+			_ = os.RemoveAll(r.buildDir)
+		}
+		r.closeDone()
+		r.log.Info("stopped")
+	})
+}
+
+// pids lists every process the runner started, for tests.
+func (r *Runner) pids() []int {
+	var pids []int
+	for _, e := range r.emulators {
+		pids = append(pids, e.PID())
+	}
+	for _, fn := range r.functions {
+		if fn.rt != nil {
+			pids = append(pids, fn.rt.PIDs()...)
+		}
+	}
+	return pids
+}
