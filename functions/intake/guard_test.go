@@ -1,0 +1,257 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// TestRefusedBeforeParsing: oversize bodies, unreadable bodies and content types we do not
+// read get a clear answer in the right language and format, and nothing is stored.
+func TestRefusedBeforeParsing(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	form := event(t, "intake-form-post")
+	js := event(t, "intake-json-post")
+	big := strings.Repeat("a", maxBody+1)
+	for _, tc := range []struct {
+		name   string
+		req    web.Request
+		status int
+		json   bool
+		key    string
+		lang   i18n.Lang
+	}{
+		{"oversize form", withBody(form, []byte("type=access&details="+big)), http.StatusRequestEntityTooLarge, false, "intake.toolarge", i18n.DA},
+		{"oversize form, base64 length alone", func() web.Request {
+			r := withBody(form, nil)
+			r.Body = strings.Repeat("QUFB", maxBody/3+8)
+			return r
+		}(), http.StatusRequestEntityTooLarge, false, "intake.toolarge", i18n.DA},
+		{"oversize JSON", withRawJSON(js, []byte(`{"details":"`+big+`"}`)), http.StatusRequestEntityTooLarge, true, "intake.toolarge", i18n.NB},
+		{"broken base64", func() web.Request { r := withBody(form, nil); r.Body = "%%%not base64"; return r }(), http.StatusBadRequest, false, "intake.badrequest", i18n.DA},
+		{"broken percent-encoding", withBody(form, []byte("type=access&name=%zz")), http.StatusBadRequest, false, "intake.badrequest", i18n.DA},
+		{"plain text", withHeader(withBody(form, []byte("hello")), "content-type", "text/plain"), http.StatusUnsupportedMediaType, false, "intake.unsupported", i18n.DA},
+		{"multipart", withHeader(withBody(form, []byte("--x--")), "content-type", "multipart/form-data; boundary=x"), http.StatusUnsupportedMediaType, false, "intake.unsupported", i18n.DA},
+		{"no content type", withHeader(withBody(form, []byte("type=access")), "content-type", ""), http.StatusUnsupportedMediaType, false, "intake.unsupported", i18n.DA},
+		{"XML from an API client", withHeader(withRawJSON(js, []byte("<r/>")), "content-type", "application/xml"), http.StatusUnsupportedMediaType, true, "intake.unsupported", i18n.NB},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := hs.do(tc.req)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s, want %d\n%s", fmtStatus(resp), tc.status, resp.Body)
+			}
+			want := i18n.T(tc.lang, tc.key+".text")
+			if tc.json {
+				if got := jsonBody(t, resp)["message"]; got != want {
+					t.Errorf("message %q, want %q", got, want)
+				}
+				return
+			}
+			mustContain(t, "page", resp.Body, `<html lang="`+string(tc.lang)+`">`, htmlEscape(i18n.T(tc.lang, tc.key+".title")), htmlEscape(want), `href="/?lang=`+string(tc.lang)+`"`)
+			if resp.Headers["Content-Security-Policy"] == "" {
+				t.Error("error page without security headers")
+			}
+			checkNoMissingKeys(t, "page", resp.Body)
+		})
+	}
+	if n := hs.requests(); n != 0 {
+		t.Errorf("%d requests stored", n)
+	}
+}
+
+// TestOrigin: a post from another site is refused with a 403 page; our own pages (which send
+// "Origin: null" under Referrer-Policy: no-referrer) and configured company sites pass.
+func TestOrigin(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	for _, tc := range []struct {
+		name    string
+		origin  string
+		site    string
+		allowed bool
+	}{
+		{"our page under no-referrer", "null", "same-origin", true},
+		{"our origin", baseURL, "same-origin", true},
+		{"a configured company site", companySite, "cross-site", true},
+		{"another site", "https://evil.example", "cross-site", false},
+		{"another site hiding its origin", "null", "cross-site", false},
+		{"another site, no Origin", "", "cross-site", false},
+		{"a subdomain of ours", "http://evil.localhost:3000", "same-site", false},
+		{"no browser headers (curl)", "", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			email := address("origin")
+			req := withHeader(withHeader(withForm(event(t, "intake-form-post"), hs.form(email, i18n.DA)), "origin", tc.origin), "sec-fetch-site", tc.site)
+			resp := hs.do(req)
+			if tc.allowed {
+				if resp.StatusCode != http.StatusSeeOther || len(hs.env.Mails(t, email)) != 1 {
+					t.Errorf("%s: not filed", fmtStatus(resp))
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("%s, want 403", fmtStatus(resp))
+			}
+			mustContain(t, "page", resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.forbidden.text")))
+			if resp.Headers["Access-Control-Allow-Origin"] != "" {
+				t.Error("refused post carries CORS headers")
+			}
+			if len(hs.env.Mails(t, email)) != 0 {
+				t.Error("refused post was mailed")
+			}
+		})
+	}
+	t.Run("fixture", func(t *testing.T) {
+		resp := hs.do(event(t, "intake-form-post-cross-site"))
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s, want 403", fmtStatus(resp))
+		}
+	})
+	t.Run("JSON from another site", func(t *testing.T) {
+		resp := hs.do(withHeader(event(t, "intake-json-post"), "origin", "https://evil.example"))
+		if resp.StatusCode != http.StatusForbidden || jsonBody(t, resp)["message"] != i18n.T(i18n.NB, "intake.forbidden.text") {
+			t.Errorf("%s %s", fmtStatus(resp), resp.Body)
+		}
+	})
+	t.Run("confirm from another site", func(t *testing.T) {
+		resp := hs.do(withHeader(event(t, "intake-verify-post"), "origin", "https://evil.example"))
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s, want 403", fmtStatus(resp))
+		}
+	})
+}
+
+// TestCORS: the preflight is answered for configured origins only, with the exact origin
+// echoed and Vary: Origin.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	pre := event(t, "intake-json-preflight")
+	ok := hs.do(pre)
+	if ok.StatusCode != http.StatusNoContent || ok.Headers["Access-Control-Allow-Origin"] != companySite ||
+		ok.Headers["Vary"] != "Origin" || !strings.Contains(ok.Headers["Access-Control-Allow-Methods"], "POST") ||
+		!strings.Contains(strings.ToLower(ok.Headers["Access-Control-Allow-Headers"]), "content-type") {
+		t.Errorf("allowed preflight: %d %v", ok.StatusCode, ok.Headers)
+	}
+	for _, o := range []string{"https://evil.example", "https://www.example.com.evil.example", "null", ""} {
+		resp := hs.do(withHeader(pre, "origin", o))
+		if resp.StatusCode != http.StatusForbidden || resp.Headers["Access-Control-Allow-Origin"] != "" || resp.Headers["Vary"] != "Origin" {
+			t.Errorf("preflight from %q: %d %v", o, resp.StatusCode, resp.Headers)
+		}
+	}
+	// A form post from our own page gets no CORS grant: it needs none.
+	resp := hs.postForm(hs.form(address("cors"), i18n.DA))
+	if resp.Headers["Access-Control-Allow-Origin"] != "" || resp.Headers["Vary"] != "Origin" {
+		t.Errorf("form post headers %v", resp.Headers)
+	}
+}
+
+// TestLanguage: ?lang= beats Accept-Language, which beats the default; the form's lang field
+// decides on a post.
+func TestLanguage(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	get := event(t, "intake-form-get")
+	for _, tc := range []struct {
+		query, accept string
+		want          i18n.Lang
+	}{
+		{"", "da-DK,da;q=0.9,en;q=0.7", i18n.DA},
+		{"", "nb-NO,nb;q=0.9", i18n.NB},
+		{"", "no", i18n.NB},
+		{"", "fr-FR,en-GB;q=0.5", i18n.EN},
+		{"", "fr-FR", i18n.DA},
+		{"", "", i18n.DA},
+		{"lang=en", "da", i18n.EN},
+		{"lang=nb&lang=en", "da", i18n.NB},
+		{"lang=xx", "nb", i18n.NB},
+	} {
+		resp := hs.do(withHeader(withQuery(get, tc.query), "accept-language", tc.accept))
+		if !strings.Contains(resp.Body, `<html lang="`+string(tc.want)+`">`) {
+			t.Errorf("?%s Accept-Language %q: want %s", tc.query, tc.accept, tc.want)
+		}
+		for _, l := range i18n.Langs {
+			if !strings.Contains(resp.Body, `href="/?lang=`+string(l)+`"`) {
+				t.Errorf("no switch to %s", l)
+			}
+		}
+	}
+	// The post's lang field wins over the browser.
+	email := address("lang")
+	hs.do(withHeader(withForm(event(t, "intake-form-post"), hs.form(email, i18n.EN)), "accept-language", "da"))
+	if m := hs.env.Mails(t, email); len(m) != 1 || m[0].Subject != i18n.T(i18n.EN, "intake.mail.verification.subject", controller) {
+		t.Errorf("mail not in English: %+v", m)
+	}
+}
+
+// TestNotFound: any other route is a localized 404.
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/wp-login.php"}, {"GET", "/requests"}, {"PUT", "/requests"}, {"DELETE", "/verify"},
+		{"POST", "/"}, {"GET", "/admin"}, {"GET", "/verify/"},
+	} {
+		req := event(t, "intake-form-get")
+		req.RequestContext.HTTP.Method, req.RawPath = tc.method, tc.path
+		resp := hs.do(withQuery(req, "lang=en"))
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(resp.Body, i18n.T(i18n.EN, "intake.notfound.title")) {
+			t.Errorf("%s %s: %s", tc.method, tc.path, fmtStatus(resp))
+		}
+	}
+	resp := hs.do(event(t, "intake-not-found"))
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(resp.Body, `<html lang="en">`) {
+		t.Errorf("fixture: %s", fmtStatus(resp))
+	}
+}
+
+// TestRoute: API Gateway's named stages and BASE_URL's path are not part of the routes.
+func TestRoute(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		base, stage, raw, want string
+	}{
+		{"", "$default", "/verify", "/verify"},
+		{"", "$default", "", "/"},
+		{"", "prod", "/prod/verify", "/verify"},
+		{"", "prod", "/production", "/production"},
+		{"/privacy", "$default", "/privacy/requests", "/requests"},
+		{"/privacy", "$default", "/privacy", "/"},
+		{"/privacy", "$default", "/privacyx", "/privacyx"},
+		{"/privacy", "v1", "/v1/privacy/sent", "/sent"},
+	} {
+		h := &Handler{basePath: tc.base}
+		var req web.Request
+		req.RawPath = tc.raw
+		req.RequestContext.Stage = tc.stage
+		req.RequestContext.HTTP.Method = "get"
+		if m, p := h.route(req); m != "GET" || p != tc.want {
+			t.Errorf("base %q stage %q path %q: %s %s, want GET %s", tc.base, tc.stage, tc.raw, m, p, tc.want)
+		}
+	}
+}
+
+// TestBasePath: with BASE_URL under a path, pages link and post under it and mails link to it.
+func TestBasePath(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t, withEnv("BASE_URL", "https://privacy.example.dk/dsr"))
+	req := event(t, "intake-form-get")
+	req.RawPath = "/dsr/"
+	resp := hs.do(req)
+	mustContain(t, "form", resp.Body, `action="/dsr/requests"`, `href="/dsr/?lang=nb"`)
+	email := address("base")
+	post := withForm(event(t, "intake-form-post"), hs.form(email, i18n.DA))
+	post.RawPath = "/dsr/requests"
+	resp = hs.do(post)
+	if header(resp, "Location") != "https://privacy.example.dk/dsr/sent?lang=da" {
+		t.Errorf("Location %q", header(resp, "Location"))
+	}
+	m := hs.env.Mails(t, email)
+	if len(m) != 1 || !strings.Contains(m[0].Text, "\nhttps://privacy.example.dk/dsr/verify?token=") {
+		t.Errorf("mail link: %+v", m)
+	}
+}

@@ -1,0 +1,42 @@
+// Command intake is the public side of the desk: the request form, submissions, and the
+// confirmation link requesters receive by email. It runs on AWS Lambda behind an API Gateway
+// HTTP API (payload 2.0).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := config.LoadIntake(os.Getenv)
+	if err != nil {
+		fail(err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		fail(fmt.Errorf("aws config: %w", err))
+	}
+	h, err := build(cfg, dynamodb.NewFromConfig(awsCfg), ses.NewFromConfig(awsCfg), time.Now, log)
+	if err != nil {
+		fail(err)
+	}
+	lambda.Start(h.Handle)
+}
+
+// fail ends a cold start that cannot succeed; the message names what to fix.
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// Rate-limit scopes, part of the counter keys.
+const (
+	scopeEmail = "email"
+	scopeIP    = "ip"
+)
+
+// createAttempts bounds the retries on a reference that is already taken; with 30^8
+// references a second collision in a row does not happen.
+const createAttempts = 3
+
+// receivedBody is the JSON answer to every accepted submission, stored or not.
+type receivedBody struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// submit files a request from the form or the JSON API.
+//
+// The answer to a well-formed submission is the same whether it was stored, rate-limited or
+// caught as a bot: nothing in it tells anyone who has filed what.
+func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
+	media := web.MediaType(req)
+	asJSON := media == mediaJSON || (media != mediaForm && wantsJSON(req))
+	lang := h.lang(req, "")
+	channel := "form"
+	if asJSON {
+		channel = "json"
+	}
+	log := h.log.With("channel", channel)
+
+	if !web.SameOrigin(req, h.origins...) {
+		log.WarnContext(ctx, "submission", "outcome", "cross_site")
+		return h.problem(lang, asJSON, web.ErrForbidden, "intake.forbidden")
+	}
+	if media != mediaForm && media != mediaJSON {
+		log.InfoContext(ctx, "submission", "outcome", "unsupported_media")
+		return h.problem(lang, asJSON, web.ErrUnsupportedMedia, "intake.unsupported")
+	}
+	body, err := web.Body(req, maxBody)
+	if err == nil {
+		var in input
+		in, err = decode(media, body)
+		if err == nil {
+			return h.file(ctx, req, log, in, asJSON)
+		}
+	}
+	key := "intake.badrequest"
+	switch {
+	case errors.Is(err, web.ErrTooLarge):
+		key = "intake.toolarge"
+	case asJSON:
+		key = "intake.badjson"
+	}
+	log.InfoContext(ctx, "submission", "outcome", "unreadable", "status", web.Status(err))
+	return h.problem(lang, asJSON, err, key)
+}
+
+// file validates a decoded submission, applies the bot traps and rate limits, and stores and
+// announces the request.
+func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, in input, asJSON bool) web.Response {
+	now := h.now()
+	lang := h.lang(req, in.Sub.Lang)
+	sub := in.Sub.Normalize()
+	sub.Lang = string(lang)
+	errs := sub.Validate()
+	for f, code := range in.Errs {
+		if errs == nil {
+			errs = dsr.FieldErrors{}
+		}
+		errs[f] = code
+	}
+	if len(errs) > 0 {
+		log.InfoContext(ctx, "submission", "outcome", "invalid", "fields", fieldCodes(errs))
+		if asJSON {
+			return web.JSON(web.Status(errs), map[string]any{"errors": fieldMessages(lang, errs)})
+		}
+		return h.formPage(lang, sub, errs, keptTS(in.TS, now))
+	}
+
+	if in.Website != "" {
+		log.InfoContext(ctx, "submission", "outcome", "honeypot")
+		return h.received(lang, asJSON)
+	}
+	// A company's own site posting JSON renders no form of ours, so it has no render time.
+	if !asJSON && !h.filledByPerson(in.TS, now) {
+		log.InfoContext(ctx, "submission", "outcome", "too_fast")
+		return h.received(lang, asJSON)
+	}
+
+	byEmail, byIP := h.allow(ctx, sub.Email, req.RequestContext.HTTP.SourceIP)
+	switch {
+	case errors.Is(byEmail, store.ErrUnavailable), errors.Is(byIP, store.ErrUnavailable):
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errAttr(errors.Join(byEmail, byIP)))
+		return h.problem(lang, asJSON, errors.Join(byEmail, byIP), "intake.unavailable")
+	case byEmail != nil || byIP != nil:
+		var scopes []string
+		if byEmail != nil {
+			scopes = append(scopes, scopeEmail)
+		}
+		if byIP != nil {
+			scopes = append(scopes, scopeIP)
+		}
+		log.WarnContext(ctx, "submission", "outcome", "limited", "scopes", scopes)
+		return h.received(lang, asJSON)
+	}
+
+	r, tok, err := h.create(ctx, sub, now)
+	if err != nil {
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errAttr(err))
+		return h.problem(lang, asJSON, err, "intake.unavailable")
+	}
+	link := h.cfg.BaseURL + "/verify?token=" + url.QueryEscape(tok)
+	mail := "sent"
+	if err := h.outbox.Deliver(ctx, r, []dsr.MailKind{dsr.MailVerification}, link); err != nil {
+		// The request is stored and its mail recorded as failed: the sweep sends a new link.
+		mail = "failed"
+		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", []dsr.MailKind{dsr.MailVerification}, "outcome", "failed", errAttr(err))
+	}
+	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang, "mail", mail)
+	return h.received(lang, asJSON)
+}
+
+// received is the one answer to every accepted submission.
+func (h *Handler) received(lang i18n.Lang, asJSON bool) web.Response {
+	if asJSON {
+		return web.JSON(http.StatusAccepted, receivedBody{Status: "received", Message: i18n.T(lang, "intake.json.received")})
+	}
+	return web.Redirect(h.cfg.BaseURL + "/sent?lang=" + string(lang))
+}
+
+// filledByPerson reports whether the form was rendered long enough ago for a person to have
+// filled it in. A missing, unreadable or future render time is a bot's.
+func (h *Handler) filledByPerson(ts string, now time.Time) bool {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	rendered := time.Unix(sec, 0)
+	return !rendered.After(now) && now.Sub(rendered) >= h.cfg.MinFill
+}
+
+// allow counts the submission against the per-address and per-source-IP limits, both at
+// once: they are independent writes and the form is waiting. Counters are keyed by hashes so
+// the table never holds an address or an IP in clear.
+func (h *Handler) allow(ctx context.Context, email, ip string) (byEmail, byIP error) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		byEmail = h.store.Allow(ctx, scopeEmail, store.HashEmail(email), h.cfg.RatePerEmail, h.cfg.RateWindow)
+	})
+	wg.Go(func() {
+		byIP = h.store.Allow(ctx, scopeIP, store.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
+	})
+	wg.Wait()
+	return byEmail, byIP
+}
+
+// create stores a new request received now, drawing another reference if one is taken, and
+// returns it with its verification token (whose secret is stored only as a hash).
+func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time) (*dsr.Request, string, error) {
+	// The clock starts at receipt, not at confirmation (rule 2 of the deadline rules).
+	due := h.calendar.Due(now)
+	var err error
+	for range createAttempts {
+		ref := dsr.NewReference()
+		tok, hash := token.ForRequest(ref)
+		r := dsr.New(ref, sub, now, due, hash)
+		if err = h.store.CreateRequest(ctx, r); err == nil {
+			return r, tok, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, "", err
+		}
+	}
+	return nil, "", fmt.Errorf("intake: no free reference after %d attempts: %w", createAttempts, err)
+}
+
+// fieldCodes lists "field=code" pairs for the log: which fields failed and why, never what
+// was in them.
+func fieldCodes(errs dsr.FieldErrors) []string {
+	out := make([]string, 0, len(errs))
+	for f, c := range errs {
+		out = append(out, f+"="+c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// cors adds the CORS answer for a configured company site. Only exact, configured origins are
+// echoed; the browser keeps every other site from reading our answers.
+func (h *Handler) cors(req web.Request, resp web.Response) web.Response {
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers["Vary"] = "Origin"
+	if o, ok := h.corsOrigin(req); ok {
+		resp.Headers["Access-Control-Allow-Origin"] = o
+	}
+	return resp
+}
+
+func (h *Handler) corsOrigin(req web.Request) (string, bool) {
+	o := web.Header(req, "origin")
+	if o == "" {
+		return "", false
+	}
+	// The answer must echo the browser's own spelling of its origin.
+	ok := slices.ContainsFunc(h.cfg.AllowedOrigins, func(a string) bool { return strings.EqualFold(a, o) })
+	return o, ok
+}
+
+// preflight answers the browser's CORS preflight for a JSON post from a company site. Other
+// origins get a 403 without CORS headers, which the browser reports as a CORS failure.
+func (h *Handler) preflight(req web.Request) web.Response {
+	o, ok := h.corsOrigin(req)
+	if !ok {
+		resp := h.problem(h.lang(req, ""), true, web.ErrForbidden, "intake.forbidden")
+		resp.Headers["Vary"] = "Origin"
+		return resp
+	}
+	return web.Response{
+		StatusCode: http.StatusNoContent,
+		Headers: map[string]string{
+			"Access-Control-Allow-Origin":  o,
+			"Access-Control-Allow-Methods": "POST",
+			"Access-Control-Allow-Headers": "Content-Type, Accept, Accept-Language",
+			"Access-Control-Max-Age":       "3600",
+			"Vary":                         "Origin",
+		},
+	}
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// TestValidation posts every kind of bad field, as a form and as JSON, in every language:
+// 400, the message next to its field and in the summary, the values kept, nothing stored,
+// nothing sent.
+func TestValidation(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	cases := []struct {
+		name  string
+		field string
+		value string
+		typ   string // request type to post (default access)
+		code  string
+	}{
+		{"type missing", "type", "", "", dsr.CodeRequired},
+		{"type unknown", "type", "delete_everything", "", dsr.CodeInvalidChoice},
+		{"name missing", "name", "   ", "", dsr.CodeRequired},
+		{"name too long", "name", strings.Repeat("æ", dsr.MaxName+1), "", dsr.CodeTooLong},
+		{"name with a line break", "name", "Mette\r\nBcc: victim@example.dk", "", dsr.CodeControlChar},
+		{"name with a line separator", "name", "Mette\u2028Sørensen", "", dsr.CodeControlChar},
+		{"name not UTF-8", "name", "Mette S\xf8rensen", "", dsr.CodeInvalidUTF8},
+		{"email missing", "email", "", "", dsr.CodeRequired},
+		{"email without domain", "email", "mette@localhost", "", dsr.CodeInvalidEmail},
+		{"email with display name", "email", "Mette <mette@example.dk>", "", dsr.CodeInvalidEmail},
+		{"email with header injection", "email", "mette@example.dk\r\nBcc: victim@example.dk", "", dsr.CodeControlChar},
+		{"email too long", "email", strings.Repeat("a", 250) + "@example.dk", "", dsr.CodeTooLong},
+		{"details missing for a correction", "details", "", "rectification", dsr.CodeRequired},
+		{"details too long", "details", strings.Repeat("x", dsr.MaxDetails+1), "", dsr.CodeTooLong},
+		{"details not UTF-8", "details", "\xff\xfe", "", dsr.CodeInvalidUTF8},
+		{"customer ref too long", "customer_ref", strings.Repeat("9", dsr.MaxCustomerRef+1), "", dsr.CodeTooLong},
+		{"customer ref with a line break", "customer_ref", "K-1\nBcc: victim@example.dk", "", dsr.CodeControlChar},
+	}
+	for _, l := range i18n.Langs {
+		for _, tc := range cases {
+			t.Run(string(l)+"/"+tc.name, func(t *testing.T) {
+				email := address("invalid")
+				v := hs.form(email, l)
+				v.Set("name", "Keep Me Around")
+				if tc.typ != "" {
+					v.Set("type", tc.typ)
+				}
+				v.Set(tc.field, tc.value)
+				want := fieldMessage(l, tc.field, tc.code)
+				if strings.HasPrefix(want, "[") || want == "" {
+					t.Fatalf("no message for %s/%s", tc.field, tc.code)
+				}
+
+				// The form: 400, summary and field, values kept, in the language posted.
+				resp := hs.postForm(v)
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Fatalf("form: %s, want 400", fmtStatus(resp))
+				}
+				id := tc.field
+				if id == "type" {
+					id = "type-access"
+				}
+				page := resp.Body
+				mustContain(t, "form", page, `<html lang="`+string(l)+`">`, `role="alert"`,
+					`<a href="#`+id+`">`+htmlEscape(want)+`</a>`,
+					`id="`+tc.field+`-error">`+htmlEscape(want)+`</span>`,
+					"<title>"+htmlEscape(i18n.T(l, "intake.title.error", i18n.T(l, "intake.form.title"))))
+				if tc.field != "type" {
+					mustContain(t, "form", page, `aria-describedby="`+tc.field+`-hint `+tc.field+`-error" aria-invalid="true"`)
+				}
+				if tc.field != "name" {
+					mustContain(t, "form", page, `value="Keep Me Around"`)
+				}
+				checkNoMissingKeys(t, "form", page)
+
+				// JSON: the same message under the field's name.
+				body := map[string]any{}
+				for k := range v {
+					body[k] = v.Get(k)
+				}
+				jresp := hs.do(withRawJSON(event(t, "intake-json-post"), mustJSON(body)))
+				if jresp.StatusCode != http.StatusBadRequest {
+					t.Fatalf("json: %s, want 400: %s", fmtStatus(jresp), jresp.Body)
+				}
+				var got struct{ Errors map[string]string }
+				if err := json.Unmarshal([]byte(jresp.Body), &got); err != nil {
+					t.Fatal(err)
+				}
+				if tc.code == dsr.CodeInvalidUTF8 {
+					// JSON carries the bytes raw, so the check sees the same invalid text.
+					want = fieldMessage(l, tc.field, dsr.CodeInvalidUTF8)
+				}
+				if got.Errors[tc.field] != want || len(got.Errors) != 1 {
+					t.Errorf("json errors %v, want %s: %q", got.Errors, tc.field, want)
+				}
+				if n := len(hs.env.Mails(t, email)); n != 0 {
+					t.Errorf("%d mails sent for an invalid submission", n)
+				}
+			})
+		}
+	}
+	if n := hs.requests(); n != 0 {
+		t.Errorf("%d requests stored from invalid submissions", n)
+	}
+}
+
+// mustJSON encodes v keeping invalid UTF-8 bytes as they are, as a careless client would
+// send them (encoding/json would replace them).
+func mustJSON(v map[string]any) []byte {
+	var b strings.Builder
+	b.WriteString("{")
+	first := true
+	for k, val := range v {
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		b.WriteString(strconv.Quote(k) + ":" + jsonString(val.(string)))
+	}
+	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// jsonString quotes s for JSON without touching bytes that are not UTF-8.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteString(strconv.FormatInt(int64(c)>>4, 16))
+			b.WriteString(strconv.FormatInt(int64(c)&15, 16))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// TestJSONShapes: what a JSON client can get wrong besides the fields' contents.
+func TestJSONShapes(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	base := event(t, "intake-json-post")
+	for _, tc := range []struct {
+		name   string
+		body   string
+		status int
+		field  string // expected field error, if any
+		code   string
+	}{
+		{"syntax error", `{"type": "access",`, http.StatusBadRequest, "", ""},
+		{"array", `[{"type": "access"}]`, http.StatusBadRequest, "", ""},
+		{"null", `null`, http.StatusBadRequest, "", ""},
+		{"two objects", `{"type":"access"} {"type":"erasure"}`, http.StatusBadRequest, "", ""},
+		{"number for a name", `{"type":"access","name":42,"email":"x@example.dk"}`, http.StatusBadRequest, "name", codeNotText},
+		{"object for an email", `{"type":"access","name":"A","email":{"a":1}}`, http.StatusBadRequest, "email", codeNotText},
+		{"list for a type", `{"type":["access"],"name":"A","email":"x@example.dk"}`, http.StatusBadRequest, "type", codeNotText},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := hs.do(withRawJSON(base, []byte(tc.body)))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s, want %d: %s", fmtStatus(resp), tc.status, resp.Body)
+			}
+			body := jsonBody(t, resp)
+			if tc.field == "" {
+				if body["message"] != i18n.T(i18n.NB, "intake.badjson.text") {
+					t.Errorf("body %v", body)
+				}
+				return
+			}
+			errs, _ := body["errors"].(map[string]any)
+			if errs[tc.field] != fieldMessage(i18n.NB, tc.field, tc.code) {
+				t.Errorf("errors %v, want %s=%s", errs, tc.field, tc.code)
+			}
+		})
+	}
+	if n := hs.requests(); n != 0 {
+		t.Errorf("%d requests stored", n)
+	}
+}
+
+// TestBotTraps: the honeypot and the minimum fill time get the answer a person gets, and
+// nothing is stored or sent.
+func TestBotTraps(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	now := hs.clock.Now()
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+	}{
+		{"honeypot filled", map[string]string{"website": "https://spam.example"}},
+		{"posted a second after rendering", map[string]string{"ts": strconv.FormatInt(now.Add(-time.Second).Unix(), 10)}},
+		{"posted just under the minimum", map[string]string{"ts": strconv.FormatInt(now.Add(-2*time.Second).Unix(), 10)}},
+		{"no render time", map[string]string{"ts": ""}},
+		{"render time not a number", map[string]string{"ts": "yesterday"}},
+		{"render time in the future", map[string]string{"ts": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			email := address("bot")
+			v := hs.form(email, i18n.EN)
+			for k, val := range tc.set {
+				v.Set(k, val)
+			}
+			resp := hs.postForm(v)
+			if resp.StatusCode != http.StatusSeeOther || header(resp, "Location") != baseURL+"/sent?lang=en" {
+				t.Errorf("%s Location %q: want the generic 303", fmtStatus(resp), header(resp, "Location"))
+			}
+			if n := len(hs.env.Mails(t, email)); n != 0 {
+				t.Errorf("%d mails sent to a bot", n)
+			}
+		})
+	}
+	t.Run("honeypot in JSON", func(t *testing.T) {
+		email := address("jsonbot")
+		resp := hs.do(withJSON(event(t, "intake-json-post"), map[string]any{
+			"type": "access", "name": "Bot", "email": email, "website": "x",
+		}))
+		if resp.StatusCode != http.StatusAccepted || jsonBody(t, resp)["status"] != "received" {
+			t.Errorf("%s: %s", fmtStatus(resp), resp.Body)
+		}
+		if n := len(hs.env.Mails(t, email)); n != 0 {
+			t.Errorf("%d mails sent to a bot", n)
+		}
+	})
+	if n := hs.requests(); n != 0 {
+		t.Errorf("%d requests stored from bots", n)
+	}
+
+	// Exactly the minimum is a person.
+	email := address("patient")
+	v := hs.form(email, i18n.EN)
+	v.Set("ts", strconv.FormatInt(now.Add(-hs.cfg.MinFill).Unix(), 10))
+	if resp := hs.postForm(v); resp.StatusCode != http.StatusSeeOther || len(hs.env.Mails(t, email)) != 1 {
+		t.Errorf("a post after exactly the minimum fill time was not filed")
+	}
+}
+
+// TestRateLimits: past the limit per address or per source IP, the answer is unchanged and
+// nothing is stored or sent. A new window starts from zero.
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("per email", func(t *testing.T) {
+		t.Parallel()
+		hs := newHarness(t, withEnv("RATE_LIMIT_PER_EMAIL", "2"))
+		email := address("often")
+		var answers []web.Response
+		for i := range 3 {
+			// Letter case and surrounding spaces do not make a new address.
+			e := email
+			if i == 2 {
+				e = "  " + strings.ToUpper(email) + " "
+			}
+			req := withIP(withForm(event(t, "intake-form-post"), hs.form(e, i18n.DA)), "203.0.113."+strconv.Itoa(i+1))
+			answers = append(answers, hs.do(req))
+		}
+		sameAnswers(t, answers)
+		if n := hs.requests(); n != 2 {
+			t.Errorf("%d requests stored, want 2", n)
+		}
+		if n := len(hs.env.Mails(t, email)); n != 2 {
+			t.Errorf("%d mails, want 2", n)
+		}
+		hs.clock.Add(hs.cfg.RateWindow)
+		hs.postForm(hs.form(email, i18n.DA))
+		if n := hs.requests(); n != 3 {
+			t.Errorf("after the window: %d requests stored, want 3", n)
+		}
+	})
+	t.Run("per IP", func(t *testing.T) {
+		t.Parallel()
+		hs := newHarness(t, withEnv("RATE_LIMIT_PER_IP", "2"))
+		var answers []web.Response
+		var emails []string
+		for range 3 {
+			e := address("sameip")
+			emails = append(emails, e)
+			answers = append(answers, hs.postForm(hs.form(e, i18n.DA)))
+		}
+		sameAnswers(t, answers)
+		if n := hs.requests(); n != 2 {
+			t.Errorf("%d requests stored, want 2", n)
+		}
+		if n := len(hs.env.Mails(t, emails[2])); n != 0 {
+			t.Errorf("the limited submission was mailed")
+		}
+		// JSON from the same IP is limited too, with its usual answer.
+		jsonEmail := address("sameip-json")
+		limited := hs.do(withIP(withJSON(event(t, "intake-json-post"), map[string]any{"type": "access", "name": "A", "email": jsonEmail}),
+			event(t, "intake-form-post").RequestContext.HTTP.SourceIP))
+		if limited.StatusCode != http.StatusAccepted || jsonBody(t, limited)["status"] != "received" || len(hs.env.Mails(t, jsonEmail)) != 0 {
+			t.Errorf("limited JSON: %s %s", fmtStatus(limited), limited.Body)
+		}
+		// Another IP is not affected.
+		other := address("otherip")
+		hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(other, i18n.DA)), "192.0.2.99"))
+		if len(hs.env.Mails(t, other)) != 1 {
+			t.Error("a submission from another IP was limited")
+		}
+	})
+}
+
+func sameAnswers(t *testing.T, answers []web.Response) {
+	t.Helper()
+	for i, a := range answers {
+		if a.StatusCode != answers[0].StatusCode || a.Body != answers[0].Body || header(a, "Location") != header(answers[0], "Location") {
+			t.Errorf("answer %d (%d %q) differs from the first (%d %q)", i, a.StatusCode, header(a, "Location"), answers[0].StatusCode, header(answers[0], "Location"))
+		}
+	}
+	if answers[0].StatusCode != http.StatusSeeOther {
+		t.Errorf("status %d, want 303", answers[0].StatusCode)
+	}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// confirmAttempts bounds re-reads after a lost race; the second read always settles it, as
+// the winner has spent the token.
+const confirmAttempts = 3
+
+// linkState is what a confirmation link is worth.
+type linkState int
+
+const (
+	// linkInvalid: unknown reference, wrong secret, expired, replaced or malformed. The page
+	// says the same for all of them, so a guesser learns nothing.
+	linkInvalid linkState = iota
+	linkPending
+	linkUsed
+)
+
+// lookup reads the request a token names and says what the token is worth for it.
+func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkState, error) {
+	ref, hash, ok := token.ParseRequest(tok)
+	if !ok {
+		return nil, linkInvalid, nil
+	}
+	if canon, ok := dsr.NormalizeReference(ref); !ok || canon != ref {
+		return nil, linkInvalid, nil
+	}
+	r, err := h.store.GetRequest(ctx, ref)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, linkInvalid, nil
+	case err != nil:
+		return nil, linkInvalid, err
+	}
+	switch {
+	case token.Equal(hash, r.SpentTokenHash):
+		return r, linkUsed, nil
+	case r.Status == dsr.PendingVerification && token.Equal(hash, r.TokenHash) && h.now().Before(r.TokenExpires):
+		return r, linkPending, nil
+	}
+	return nil, linkInvalid, nil
+}
+
+// verifyView is the data of the page that shows what is being confirmed.
+type verifyView struct {
+	Action   string
+	Token    string
+	Lang     i18n.Lang
+	Ref      string
+	TypeName string
+	Article  string
+	Email    string
+	Received string
+	Home     string
+}
+
+// doneView is the data of the confirmed and already-confirmed pages.
+type doneView struct {
+	Ref        string
+	Deadline   string
+	DPOContact string
+	Authority  authority
+	Home       string
+}
+
+// verifyPage shows which request a link confirms and a button that confirms it. It writes
+// nothing: mail scanners open links, and only a person presses the button.
+func (h *Handler) verifyPage(ctx context.Context, req web.Request) web.Response {
+	tok := query(req).Get("token")
+	r, state, err := h.lookup(ctx, tok)
+	lang := h.verifyLang(req, "", r)
+	if err != nil {
+		h.log.ErrorContext(ctx, "verification", "step", "show", "outcome", "unavailable", errAttr(err))
+		return h.problem(lang, false, err, "intake.unavailable_verify")
+	}
+	return h.linkAnswer(ctx, lang, tok, r, state, "show")
+}
+
+// linkAnswer renders the page for a link that is not (or no longer) confirmable, or the
+// confirmation page for one that is.
+func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r *dsr.Request, state linkState, step string) web.Response {
+	switch state {
+	case linkUsed:
+		h.log.InfoContext(ctx, "verification", "step", step, "outcome", "already", "ref", r.Ref)
+		title := i18n.T(lang, "intake.already.title")
+		return h.render("already", http.StatusOK, lang, title, h.verifySwitch(lang, tok), doneView{
+			Ref:        r.Ref,
+			DPOContact: h.cfg.DPOContact(),
+			Home:       h.home(lang),
+		})
+	case linkPending:
+		h.log.InfoContext(ctx, "verification", "step", step, "outcome", "shown", "ref", r.Ref)
+		t := r.Type
+		return h.render("verify", http.StatusOK, lang, i18n.T(lang, "intake.verify.title"), h.verifySwitch(lang, tok), verifyView{
+			Action:   h.basePath + "/verify",
+			Token:    tok,
+			Lang:     lang,
+			Ref:      r.Ref,
+			TypeName: i18n.T(lang, "type."+string(t)+".name"),
+			Article:  i18n.T(lang, "type.article", t.Article()),
+			Email:    maskEmail(r.Email),
+			Received: i18n.Date(lang, r.ReceivedAt.In(h.calendar.Location())),
+			Home:     h.home(lang),
+		})
+	}
+	h.log.InfoContext(ctx, "verification", "step", step, "outcome", "invalid")
+	title := i18n.T(lang, "intake.invalid.title")
+	return h.render("invalid", web.Status(store.ErrNotFound), lang, title, web.Switch(lang, h.basePath+"/"),
+		errorView{Heading: title, Text: i18n.T(lang, "intake.invalid.text"), Home: h.home(lang)})
+}
+
+// confirm is the button: one conditional write opens the request, then the receipt and the
+// DPO's notice go out. Of two concurrent confirms exactly one wins the write; the other
+// re-reads, finds the token spent and sends nothing.
+func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
+	lang := h.lang(req, "")
+	log := h.log.With("step", "confirm")
+	if !web.SameOrigin(req, h.origins...) {
+		log.WarnContext(ctx, "verification", "outcome", "cross_site")
+		return h.problem(lang, false, web.ErrForbidden, "intake.forbidden")
+	}
+	if web.MediaType(req) != mediaForm {
+		log.InfoContext(ctx, "verification", "outcome", "unsupported_media")
+		return h.problem(lang, false, web.ErrUnsupportedMedia, "intake.unsupported")
+	}
+	body, err := web.Body(req, maxBody)
+	var form url.Values
+	if err == nil {
+		form, err = url.ParseQuery(string(body))
+		if err != nil {
+			err = errors.Join(web.ErrBadRequest, err)
+		}
+	}
+	if err != nil {
+		// Only a tampered post gets here: the page sends one hidden token.
+		log.InfoContext(ctx, "verification", "outcome", "unreadable")
+		return h.problem(lang, false, err, "intake.badrequest")
+	}
+	tok := form.Get("token")
+	for range confirmAttempts {
+		r, state, err := h.lookup(ctx, tok)
+		lang = h.verifyLang(req, form.Get("lang"), r)
+		if err != nil {
+			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errAttr(err))
+			return h.problem(lang, false, err, "intake.unavailable_verify")
+		}
+		if state != linkPending {
+			return h.linkAnswer(ctx, lang, tok, r, state, "confirm")
+		}
+		change, err := r.Verify(h.now())
+		if err == nil {
+			err = h.store.Commit(ctx, r, change)
+		}
+		if errors.Is(err, store.ErrConflict) {
+			continue // someone else changed it first: read again and decide again
+		}
+		if err != nil {
+			log.ErrorContext(ctx, "verification", "outcome", "unavailable", "ref", r.Ref, errAttr(err))
+			return h.problem(lang, false, err, "intake.unavailable_verify")
+		}
+		h.deliver(ctx, log, r, change.Mails)
+		log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
+		return h.confirmed(lang, tok, r)
+	}
+	log.ErrorContext(ctx, "verification", "outcome", "conflict")
+	return h.problem(lang, false, store.ErrConflict, "intake.unavailable_verify")
+}
+
+// deliver sends the mails a commit queued. A failure is recorded on the request for the sweep
+// to retry; the requester still sees their confirmation.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request, kinds []dsr.MailKind) {
+	if err := h.outbox.Deliver(ctx, r, kinds, ""); err != nil {
+		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "failed", errAttr(err))
+	}
+}
+
+func (h *Handler) confirmed(lang i18n.Lang, tok string, r *dsr.Request) web.Response {
+	return h.render("confirmed", http.StatusOK, lang, i18n.T(lang, "intake.confirmed.title"), h.verifySwitch(lang, tok), doneView{
+		Ref:        r.Ref,
+		Deadline:   i18n.LongDate(lang, r.Deadline().In(h.calendar.Location())),
+		DPOContact: h.cfg.DPOContact(),
+		Authority:  h.authority(lang),
+		Home:       h.home(lang),
+	})
+}
+
+// verifyLang picks the language of a confirmation page: an explicit choice, then the language
+// the request was filed in (only once the link has proved itself, so a guessed reference
+// reveals nothing), then the browser's, then the default.
+func (h *Handler) verifyLang(req web.Request, explicit string, r *dsr.Request) i18n.Lang {
+	if _, ok := i18n.Parse(explicit); !ok {
+		explicit = query(req).Get("lang")
+	}
+	if _, ok := i18n.Parse(explicit); !ok && r != nil {
+		explicit = r.Lang
+	}
+	return i18n.Negotiate(explicit, web.Header(req, "accept-language"), h.defLang)
+}
+
+// verifySwitch links the confirmation page in the other languages; the token travels along
+// so the person stays on the page they were on. A token that is not even well formed does not.
+func (h *Handler) verifySwitch(lang i18n.Lang, tok string) []web.LangLink {
+	if _, _, ok := token.ParseRequest(tok); !ok {
+		return web.Switch(lang, h.basePath+"/")
+	}
+	out := make([]web.LangLink, 0, len(i18n.Langs))
+	for _, l := range i18n.Langs {
+		out = append(out, web.LangLink{
+			Lang:    l,
+			Href:    h.basePath + "/verify?token=" + url.QueryEscape(tok) + "&lang=" + string(l),
+			Current: l == lang,
+		})
+	}
+	return out
+}
