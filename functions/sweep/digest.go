@@ -1,0 +1,135 @@
+package main
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+)
+
+// digestData is what templates/digest.tmpl shows. Every text is resolved here, in the
+// deployment's language; the template only lays it out.
+type digestData struct {
+	// Lang and Controller are what the shared mail layout needs.
+	Lang       i18n.Lang
+	Controller string
+	Subject    string
+	// Date is today's local date.
+	Date      string
+	Groups    []digestGroup
+	Workspace string
+}
+
+type digestGroup struct {
+	// Level is the level's name, e.g. "overdue", for the HTML's colour.
+	Level string
+	Title string
+	Lines []digestLine
+}
+
+type digestLine struct {
+	Ref      string
+	Type     string
+	Received string
+	Deadline string
+	// Left says plainly how many working days are left, or how many are past.
+	Left   string
+	Status string
+	// Extended is "no", or "yes" with the original deadline.
+	Extended   string
+	IsExtended bool
+	Link       string
+}
+
+// digest renders the one mail that reports every claimed line to the DPO addresses: grouped by
+// level, most urgent first, and within a level by deadline.
+func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error) {
+	lang, loc := s.lang, s.ladder.cal.Location()
+	sorted := slices.Clone(claims)
+	slices.SortFunc(sorted, func(a, b claimed) int {
+		return cmp.Or(
+			cmp.Compare(a.esc.Level.Rank, b.esc.Level.Rank),
+			a.req.Deadline().Compare(b.req.Deadline()),
+			cmp.Compare(a.req.Ref, b.req.Ref),
+		)
+	})
+	d := digestData{
+		Lang:       lang,
+		Controller: s.cfg.ControllerName,
+		Date:       i18n.LongDate(lang, now.In(loc)),
+		Workspace:  s.cfg.BaseURL + "/admin",
+	}
+	for _, c := range sorted {
+		if n := len(d.Groups); n == 0 || d.Groups[n-1].Level != c.esc.Level.Name {
+			d.Groups = append(d.Groups, digestGroup{Level: c.esc.Level.Name, Title: levelTitle(lang, c.esc.Level)})
+		}
+		r := c.req
+		line := digestLine{
+			Ref:      r.Ref,
+			Type:     i18n.T(lang, "type."+string(r.Type)+".name"),
+			Received: i18n.Date(lang, r.ReceivedAt.In(loc)),
+			Deadline: i18n.LongDate(lang, r.Deadline().In(loc)),
+			Left:     daysText(lang, c.esc.Days),
+			Status:   i18n.T(lang, "status."+string(r.Status)),
+			Extended: i18n.T(lang, "sweep.digest.not_extended"),
+			Link:     s.cfg.BaseURL + "/admin/requests/" + r.Ref,
+		}
+		if r.Extension != nil {
+			line.IsExtended = true
+			line.Extended = i18n.T(lang, "sweep.digest.extended_from", i18n.Date(lang, r.Due.In(loc)))
+		}
+		g := &d.Groups[len(d.Groups)-1]
+		g.Lines = append(g.Lines, line)
+	}
+	top := levelShort(lang, sorted[0].esc.Level)
+	if len(sorted) == 1 {
+		d.Subject = i18n.T(lang, "sweep.digest.subject.one", s.cfg.ControllerName, top)
+	} else {
+		d.Subject = i18n.T(lang, "sweep.digest.subject.other", s.cfg.ControllerName, len(sorted), top)
+	}
+	subject, text, html, err := s.notices.Render("digest", d)
+	if err != nil {
+		return notice.Message{}, err
+	}
+	return notice.Message{To: s.cfg.DPOAddresses, Subject: subject, Text: text, HTML: html}, nil
+}
+
+// levelTitle heads a level's group: "Overdue", "Due within 5 working days".
+func levelTitle(lang i18n.Lang, l level) string {
+	switch l.Name {
+	case levelOverdue:
+		return i18n.T(lang, "sweep.level.overdue")
+	case levelDueToday:
+		return i18n.T(lang, "sweep.level.due_today")
+	}
+	return i18n.T(lang, "sweep.level.working_days", l.WorkingDays)
+}
+
+// levelShort names a level inside the subject line.
+func levelShort(lang i18n.Lang, l level) string {
+	switch l.Name {
+	case levelOverdue:
+		return i18n.T(lang, "sweep.short.overdue")
+	case levelDueToday:
+		return i18n.T(lang, "sweep.short.due_today")
+	}
+	return i18n.T(lang, "sweep.short.working_days", l.WorkingDays)
+}
+
+// daysText says how far the deadline is, in working days: "3 working days left", "due
+// today", "1 working day overdue".
+func daysText(lang i18n.Lang, days int) string {
+	switch {
+	case days == 0:
+		return i18n.T(lang, "sweep.days.today")
+	case days == 1:
+		return i18n.T(lang, "sweep.days.left.one")
+	case days > 1:
+		return i18n.T(lang, "sweep.days.left.other", days)
+	case days == -1:
+		return i18n.T(lang, "sweep.days.over.one")
+	}
+	return i18n.T(lang, "sweep.days.over.other", -days)
+}

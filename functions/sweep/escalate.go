@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// claimed is one line of the digest: a level this run holds the claim on, and the request as
+// the claim found it.
+type claimed struct {
+	claim store.EscClaim
+	esc   escalation
+	req   *dsr.Request
+}
+
+// escalate goes through the open requests whose deadline is within the horizon (or whose mails
+// need a retry), claims the level each one is at, and retries their unsent mails. The claims
+// are returned for the digest.
+func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now time.Time) ([]claimed, error) {
+	var mu sync.Mutex
+	var claims []claimed
+	err := s.each(ctx, log, run, store.SweepOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
+		if c, ok := s.claim(ctx, log, run, it, now); ok {
+			mu.Lock()
+			claims = append(claims, c)
+			mu.Unlock()
+		}
+		s.retryMails(ctx, log, run, it.Request, now)
+	})
+	return claims, err
+}
+
+// claim claims the level the request is at, unless its mark says that level was already
+// reported (or is being reported) for the same period. The conditional write decides; the mark
+// read from the index only saves a write.
+func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now time.Time) (claimed, bool) {
+	r := it.Request
+	esc, ok := s.ladder.at(r, now)
+	if !ok {
+		return claimed{}, false
+	}
+	if m, ok := it.Esc[esc.Level.Name]; ok && m.Period == esc.Period {
+		if m.State == store.EscDone || (m.State == store.EscClaimed && m.Lease != nil && m.Lease.After(now)) {
+			return claimed{}, false
+		}
+	}
+	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, s.lease(ctx))
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		run.skip()
+		log.DebugContext(ctx, "escalation already claimed", "ref", r.Ref, "level", esc.Level.Name)
+		return claimed{}, false
+	case err != nil:
+		run.fail()
+		log.WarnContext(ctx, "escalation claim failed", "ref", r.Ref, "level", esc.Level.Name, errAttr(err))
+		return claimed{}, false
+	}
+	// The index lags the table: the claim returned the request as it is now. If the DPO closed
+	// or extended it in between, what we claimed is no longer true.
+	cur, ok := s.ladder.at(fresh, now)
+	if !ok || cur.Level.Name != esc.Level.Name || cur.Period != esc.Period {
+		run.skip()
+		log.DebugContext(ctx, "escalation changed under the claim", "ref", r.Ref, "level", esc.Level.Name)
+		s.release(ctx, log, run, []claimed{{claim: c}})
+		return claimed{}, false
+	}
+	return claimed{claim: c, esc: cur, req: fresh}, true
+}
+
+// report sends the one digest of everything claimed, then marks each line reported; if the
+// digest cannot be sent it releases the claims, so the next run reports them.
+func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, claims []claimed, now time.Time) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	msg, err := s.digest(claims, now)
+	if err == nil {
+		err = s.sender.Send(ctx, msg)
+	}
+	if err != nil {
+		run.digestFailed()
+		log.ErrorContext(ctx, "digest not sent", "lines", len(claims), errAttr(err))
+		s.release(ctx, log, run, claims)
+		return fmt.Errorf("digest: %w", err)
+	}
+	run.digestSent(claims)
+	s.parallel(ctx, claims, func(ctx context.Context, c claimed) {
+		// Unmarked, the line repeats after the lease: a duplicate, never a gap.
+		if err := s.store.MarkEscalated(ctx, c.claim); err != nil {
+			run.fail()
+			log.WarnContext(ctx, "escalation not marked", "ref", c.claim.Ref, "level", c.claim.Level, errAttr(err))
+			return
+		}
+		log.DebugContext(ctx, "escalated", "ref", c.claim.Ref, "level", c.claim.Level, "period", c.claim.Period)
+	})
+	return nil
+}
+
+// release gives up claims. One that cannot be released lapses at its lease.
+func (s *Sweeper) release(ctx context.Context, log *slog.Logger, run *tally, claims []claimed) {
+	s.parallel(ctx, claims, func(ctx context.Context, c claimed) {
+		if err := s.store.ReleaseEscalation(ctx, c.claim); err != nil {
+			run.fail()
+			log.WarnContext(ctx, "escalation not released", "ref", c.claim.Ref, "level", c.claim.Level, errAttr(err))
+		}
+	})
+}
+
+// parallel runs fn for each claim, a few at a time, under a context that outlives ctx by a
+// little: these writes follow a send (or its failure) and must be made.
+func (s *Sweeper) parallel(ctx context.Context, claims []claimed, fn func(context.Context, claimed)) {
+	ctx, cancel := cleanup(ctx)
+	defer cancel()
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, c := range claims {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(ctx, c)
+		})
+	}
+	wg.Wait()
+}

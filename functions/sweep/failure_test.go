@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// dueSet seeds requests at every level on a Monday in Denmark, one unconfirmed request due
+// for its reminder and one open request whose receipt failed, and returns ref → level.
+func dueSet(t *testing.T, h *harness, now time.Time) (levels map[string]string, reminderTo, receiptTo string) {
+	t.Helper()
+	lad := newLadderOrFail(t, h)
+	levels = map[string]string{}
+	for _, back := range []int{-9, -5, -4, -3, -1, 0, 1, 3} {
+		r, _ := h.add(seed{received: now.AddDate(0, -1, back), verified: true})
+		esc, ok := lad.at(r, now)
+		if !ok {
+			t.Fatalf("scenario: %s has no level", h.cal.LocalDate(r.Deadline()))
+		}
+		levels[r.Ref] = esc.Level.Name
+	}
+	pending, _ := h.add(seed{received: now.Add(-49 * time.Hour), lang: "nb"})
+	open, _ := h.add(seed{received: now.AddDate(0, 0, -2), verified: true,
+		mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: {State: dsr.MailFailed, At: now.AddDate(0, 0, -2), Attempts: 1}}})
+	return levels, pending.Email, open.Email
+}
+
+// reported reads every digest sent to the DPO since the last look: ref → level.
+func reported(t *testing.T, h *harness) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range h.newMails(h.dpo) {
+		_, lines := h.digestLines(m)
+		for level, refs := range lines {
+			for _, ref := range refs {
+				if _, dup := out[ref]; dup {
+					t.Errorf("%s reported twice", ref)
+				}
+				out[ref] = level
+			}
+		}
+	}
+	return out
+}
+
+func checkNoMarks(t *testing.T, h *harness, levels map[string]string) {
+	t.Helper()
+	for ref := range levels {
+		if m := h.marks(ref); len(m) != 0 {
+			t.Errorf("%s marked without a digest: %v", ref, m)
+		}
+	}
+}
+
+func checkMarked(t *testing.T, h *harness, levels map[string]string) {
+	t.Helper()
+	for ref, level := range levels {
+		m := h.marks(ref)
+		if len(m) != 1 || !strings.HasSuffix(m[level], "/done") {
+			t.Errorf("%s marks %v, want %s done", ref, m, level)
+		}
+	}
+}
+
+// When SES is down the digest cannot go out: nothing is marked, the run fails (so Lambda
+// retries it and the alarm fires), and the next run reports everything, once.
+func TestDigestNotSentIsReportedNextRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	levels, reminderTo, receiptTo := dueSet(t, h, now)
+
+	h.clock.set(now)
+	err := h.sweeper(deadSES(t)).Handle(context.Background(), scheduledEvent(t))
+	if err == nil || !strings.Contains(err.Error(), "digest") {
+		t.Fatalf("run with SES down: err = %v, want the digest's failure", err)
+	}
+	checkNoMarks(t, h, levels)
+	rec := lastEMF(t, h)
+	if rec["DigestSent"].(float64) != 0 || rec["Escalated"].(float64) != 0 || rec["Failures"].(float64) == 0 || rec["Incomplete"].(float64) != 1 {
+		t.Errorf("EMF after a failed digest: %v", rec)
+	}
+	if !strings.Contains(h.logs.String(), `"level":"ERROR","msg":"sweep"`) {
+		t.Errorf("no error summary:\n%s", h.logs.String())
+	}
+
+	h.run(now.Add(2 * time.Minute))
+	if got := reported(t, h); !maps.Equal(got, levels) {
+		t.Errorf("next run reported %v, want %v", got, levels)
+	}
+	checkMarked(t, h, levels)
+	// The requester mails that failed went out on the second run, once.
+	if n := len(h.newMails(reminderTo)); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+	if n := len(h.newMails(receiptTo)); n != 1 {
+		t.Errorf("%d receipts, want 1", n)
+	}
+	h.run(now.Add(3 * time.Minute))
+	if got := reported(t, h); len(got) != 0 {
+		t.Errorf("third run reported %v", got)
+	}
+	checkLogs(t, h)
+}
+
+// blackhole accepts connections and never answers, like an endpoint that hangs.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+// A run that hits its timeout (SES hangs until the invocation's deadline) leaves nothing
+// claimed: the next run reports every line, and does the requester-side work the first run
+// never reached.
+func TestTimeoutMidRunIsCompletedNextRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	levels, reminderTo, receiptTo := dueSet(t, h, now)
+
+	hanging := ses.NewFromConfig(h.env.AWSConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String(blackhole(t))
+		o.RetryMaxAttempts = 1
+	})
+	s := h.sweeper(hanging)
+	s.reserve = 300 * time.Millisecond
+	h.clock.set(now)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.Handle(ctx, scheduledEvent(t)); err == nil {
+		t.Fatal("a run cut off by its deadline reported success")
+	}
+	checkNoMarks(t, h, levels)
+	if r := h.get(refOf(t, h, reminderTo)); !r.RemindedAt.IsZero() {
+		t.Fatal("the reminder was reached after the deadline")
+	}
+
+	// The receipt retry was cut off mid-send and stays queued until its lease ends.
+	h.run(now.Add(store.MailLease + time.Minute))
+	if got := reported(t, h); !maps.Equal(got, levels) {
+		t.Errorf("next run reported %v, want %v", got, levels)
+	}
+	checkMarked(t, h, levels)
+	if n := len(h.newMails(reminderTo)); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+	if n := len(h.newMails(receiptTo)); n != 1 {
+		t.Errorf("%d receipts, want 1", n)
+	}
+}
+
+// refOf finds a seeded request by its requester's address.
+func refOf(t *testing.T, h *harness, email string) string {
+	t.Helper()
+	ref, _, ok := strings.Cut(strings.TrimPrefix(email, "req-"), "-")
+	if !ok {
+		t.Fatalf("not a seeded address: %s", email)
+	}
+	return strings.ToUpper(ref[:4] + "-" + ref[4:])
+}
+
+// With too little time left the run starts nothing it could not finish, and says so.
+func TestNoTimeLeftStartsNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	levels, _, _ := dueSet(t, h, now)
+	s := h.sweeper(nil)
+	s.reserve = time.Hour
+	h.clock.set(now)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Handle(ctx, scheduledEvent(t)); !errors.Is(err, errOutOfTime) {
+		t.Fatalf("err = %v, want errOutOfTime", err)
+	}
+	checkNoMarks(t, h, levels)
+	if got := reported(t, h); len(got) != 0 {
+		t.Fatalf("reported %v", got)
+	}
+	h.run(now.Add(time.Minute))
+	if got := reported(t, h); !maps.Equal(got, levels) {
+		t.Errorf("next run reported %v, want %v", got, levels)
+	}
+}
+
+// A run that died holding claims (killed at its timeout, say) blocks those lines only until
+// its lease lapses; then the next run reports them.
+func TestDeadRunClaimLapses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	r, _ := h.add(seed{received: now.AddDate(0, -1, -3), verified: true}) // overdue since Friday
+	lease := now.Add(maxLease)
+	if _, _, err := h.store.ClaimEscalation(context.Background(), r.Ref, levelOverdue, h.cal.LocalDate(now), lease); err != nil {
+		t.Fatal(err)
+	}
+	h.run(now.Add(time.Minute))
+	if got := reported(t, h); len(got) != 0 {
+		t.Fatalf("reported a line another run holds: %v", got)
+	}
+	h.run(lease.Add(time.Second))
+	if got := reported(t, h); got[r.Ref] != levelOverdue || len(got) != 1 {
+		t.Fatalf("after the lease: %v", got)
+	}
+	if m := h.marks(r.Ref); m[levelOverdue] != h.cal.LocalDate(now)+"/done" {
+		t.Fatalf("marks %v", m)
+	}
+}
+
+// A live run's lease outlasts its invocation, and not by much: a run killed at its deadline
+// is taken over soon after, never while it could still be sending.
+func TestLeaseFollowsTheInvocation(t *testing.T) {
+	h := newHarness(t, "DK", "da")
+	s := h.sweeper(nil)
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	h.clock.set(now)
+	if got := s.lease(context.Background()); !got.Equal(now.Add(maxLease)) {
+		t.Errorf("no deadline: lease %s, want %s", got, now.Add(maxLease))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	got := s.lease(ctx).Sub(now)
+	if got <= 5*time.Minute || got > 5*time.Minute+leaseMargin {
+		t.Errorf("5 min left: lease in %s", got)
+	}
+}
+
+// When the table cannot be read the sweep cannot run: it fails, and still logs its summary.
+func TestStoreUnavailableFailsTheRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	dead := dynamodb.NewFromConfig(emulator.Get(t).AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String("http://127.0.0.1:1")
+		o.RetryMaxAttempts = 1
+	})
+	h.clock.set(localTime(t, "DK", 2026, 11, 23, 7, 0))
+	err := h.sweeperOn(dead, nil).Handle(context.Background(), scheduledEvent(t))
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if !strings.Contains(h.logs.String(), `"kind":"store_unavailable"`) {
+		t.Errorf("summary does not say why:\n%s", h.logs.String())
+	}
+	if rec := lastEMF(t, h); rec["Incomplete"].(float64) != 1 {
+		t.Errorf("EMF Incomplete = %v", rec["Incomplete"])
+	}
+}

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/deadline"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+)
+
+func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
+
+// clock is the injected time, shared by the sweep, its store and the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t.UTC()
+}
+
+// syncBuffer collects what several goroutines write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is one test's deployment: its own table, DPO address, clock, logs and metrics.
+type harness struct {
+	t       *testing.T
+	env     *emulator.Env
+	clock   *clock
+	db      *dynamodb.Client
+	table   string
+	store   *store.Store
+	cal     *deadline.Calendar
+	cfg     config.Sweep
+	dpo     string
+	logs    *syncBuffer
+	metrics *syncBuffer
+	// seen counts the mails already looked at per address, so each check sees only new ones.
+	seen map[string]int
+	// people holds what each seeded request's requester typed, to prove the logs never hold it.
+	people []string
+}
+
+func newHarness(t *testing.T, country, lang string) *harness {
+	t.Helper()
+	env := emulator.Get(t)
+	h := &harness{
+		t:       t,
+		env:     env,
+		clock:   &clock{},
+		db:      env.DynamoDB(),
+		logs:    &syncBuffer{},
+		metrics: &syncBuffer{},
+		seen:    map[string]int{},
+		dpo:     "dpo-" + unique() + "@example.dk",
+	}
+	h.table = env.NewTable(t, store.TableDefinition("requests"))
+	vars := map[string]string{
+		"TABLE_NAME":      h.table,
+		"CONTROLLER_NAME": "Nordlys Cykler ApS",
+		"COUNTRY":         country,
+		"DEFAULT_LANG":    lang,
+		"BASE_URL":        "https://dsr.example.dk",
+		"SENDER_ADDRESS":  "privacy@example.dk",
+		"DPO_ADDRESSES":   h.dpo,
+	}
+	cfg, err := config.LoadSweep(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	if h.cal, err = deadline.ForCountry(country); err != nil {
+		t.Fatal(err)
+	}
+	h.store = store.New(h.db, h.table, store.WithClock(h.clock.now))
+	return h
+}
+
+func unique() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sweeper builds the sweep exactly as main does, over the emulators (or the given SES client).
+func (h *harness) sweeper(sesClient notice.SES) *Sweeper {
+	h.t.Helper()
+	return h.sweeperOn(h.db, sesClient)
+}
+
+func (h *harness) sweeperOn(db store.DynamoDB, sesClient notice.SES) *Sweeper {
+	h.t.Helper()
+	if sesClient == nil {
+		sesClient = h.env.SES()
+	}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := build(h.cfg, db, sesClient, h.clock.now, log, h.metrics, "dsrdesk-sweep-test")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+// scheduledEvent is the event EventBridge Scheduler delivers, from the same file `sam local
+// invoke -e` uses.
+func scheduledEvent(t *testing.T) events.EventBridgeEvent {
+	t.Helper()
+	raw, err := os.ReadFile("../../events/sweep-scheduled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// run runs one sweep at the given local time and fails the test if it reports an error.
+func (h *harness) run(at time.Time) {
+	h.t.Helper()
+	h.clock.set(at)
+	if err := h.sweeper(nil).Handle(context.Background(), scheduledEvent(h.t)); err != nil {
+		h.t.Fatalf("sweep at %s: %v", at, err)
+	}
+}
+
+// local is a wall-clock time in the deployment's time zone.
+func (h *harness) local(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, h.cal.Location())
+}
+
+// seed describes a request to store.
+type seed struct {
+	received time.Time
+	// verified opens the request at received + 1 h; extendAt extends it (to the calendar's
+	// extended deadline) at that time; started moves it to in progress.
+	verified bool
+	extendAt time.Time
+	started  bool
+	// remindAt records a reminder (with a new link) at that time.
+	remindAt time.Time
+	// completeAt closes the request as done at that time.
+	completeAt time.Time
+	lang       string
+	typ        dsr.Type
+	// mails overrides mail states after the transitions (all others are sent).
+	mails map[dsr.MailKind]dsr.MailState
+}
+
+// add stores a request as the intake and the workspace would have left it, with every mail
+// sent unless the seed says otherwise, and returns it with the token of its current link.
+func (h *harness) add(s seed) (*dsr.Request, string) {
+	h.t.Helper()
+	ref := dsr.NewReference()
+	email := "req-" + strings.ToLower(strings.ReplaceAll(ref, "-", "")) + "-" + unique() + "@example.no"
+	if s.lang == "" {
+		s.lang = "da"
+	}
+	if s.typ == "" {
+		s.typ = dsr.Access
+	}
+	name := "Kari Nordmann " + unique()
+	details := "Mitt kundenummer er " + unique()
+	h.people = append(h.people, name, email, details)
+	sub := dsr.Submission{Type: string(s.typ), Name: name, Email: email, Details: details, Lang: s.lang}
+	tok, hash := token.ForRequest(ref)
+	r := dsr.New(ref, sub, s.received, h.cal.Due(s.received), hash)
+	step := func(c dsr.Change, err error) {
+		h.t.Helper()
+		if err != nil {
+			h.t.Fatalf("seed %s: %v", ref, err)
+		}
+	}
+	if !s.remindAt.IsZero() {
+		var hash string
+		tok, hash = token.ForRequest(ref)
+		step(r.Remind(hash, s.remindAt))
+	}
+	if s.verified {
+		step(r.Verify(s.received.Add(time.Hour)))
+		tok = ""
+	}
+	if s.started {
+		step(r.Start("dpo@example.dk", s.received.Add(2*time.Hour)))
+	}
+	if !s.extendAt.IsZero() {
+		step(r.Extend("dpo@example.dk", "Mange systemer skal gennemgås.", h.cal.Extended(s.received), s.extendAt))
+	}
+	if !s.completeAt.IsZero() {
+		step(r.Complete("dpo@example.dk", "Vi har sendt dig en kopi af dine oplysninger.", s.completeAt))
+	}
+	for k, m := range r.Mails {
+		r.Mails[k] = dsr.MailState{State: dsr.MailSent, At: m.At, Attempts: 1}
+	}
+	for k, m := range s.mails {
+		r.Mails[k] = m
+	}
+	if err := h.store.CreateRequest(context.Background(), r); err != nil {
+		h.t.Fatal(err)
+	}
+	return r, tok
+}
+
+// get reads a request back as the store sees it.
+func (h *harness) get(ref string) *dsr.Request {
+	h.t.Helper()
+	r, err := h.store.GetRequest(context.Background(), ref)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// raw reads a request's item as stored.
+func (h *harness) raw(ref string) map[string]ddbtypes.AttributeValue {
+	h.t.Helper()
+	out, err := h.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(h.table),
+		Key: map[string]ddbtypes.AttributeValue{
+			store.AttrPK: &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
+			store.AttrSK: &ddbtypes.AttributeValueMemberS{Value: "REQ"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out.Item
+}
+
+// marks returns a request's escalation marks as "level": "period/state".
+func (h *harness) marks(ref string) map[string]string {
+	h.t.Helper()
+	esc, ok := h.raw(ref)["esc"].(*ddbtypes.AttributeValueMemberM)
+	if !ok {
+		h.t.Fatalf("%s has no esc map", ref)
+	}
+	out := map[string]string{}
+	for level, v := range esc.Value {
+		m := v.(*ddbtypes.AttributeValueMemberM).Value
+		out[level] = m["p"].(*ddbtypes.AttributeValueMemberS).Value + "/" + m["st"].(*ddbtypes.AttributeValueMemberS).Value
+	}
+	return out
+}
+
+// newMails returns the mails to addr since the last call for it.
+func (h *harness) newMails(addr string) []emulator.Mail {
+	h.t.Helper()
+	all := h.env.Mails(h.t, addr)
+	n := h.seen[addr]
+	h.seen[addr] = len(all)
+	return all[n:]
+}
+
+var (
+	groupLine = regexp.MustCompile(`^== (.+) \((\d+)\) ==$`)
+	refLine   = regexp.MustCompile(`^([2-9A-Z]{4}-[2-9A-Z]{4}) · `)
+)
+
+// digestLines reads a digest's plain-text part back: the levels in the order they appear, and
+// level → references in order.
+func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string][]string) {
+	h.t.Helper()
+	titles := map[string]string{}
+	lad, err := newLadder(h.cal, h.cfg.Thresholds)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	lang := i18n.Lang(h.cfg.DefaultLang)
+	for _, l := range lad.levels() {
+		titles[levelTitle(lang, l)] = l.Name
+	}
+	out := map[string][]string{}
+	level := ""
+	for _, line := range strings.Split(m.Text, "\n") {
+		if g := groupLine.FindStringSubmatch(line); g != nil {
+			var ok bool
+			if level, ok = titles[g[1]]; !ok {
+				h.t.Fatalf("unknown group %q in digest", g[1])
+			}
+			order = append(order, level)
+			continue
+		}
+		if r := refLine.FindStringSubmatch(line); r != nil {
+			if level == "" {
+				h.t.Fatalf("line outside a group: %q", line)
+			}
+			out[level] = append(out[level], r[1])
+		}
+	}
+	return order, out
+}
+
+// deadSES is an SES client whose endpoint refuses connections, as when SES is unreachable.
+func deadSES(t *testing.T) *ses.Client {
+	t.Helper()
+	return ses.NewFromConfig(emulator.Get(t).AWSConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String("http://127.0.0.1:1")
+		o.RetryMaxAttempts = 1
+	})
+}

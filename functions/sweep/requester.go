@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+)
+
+// unverified does what is due for a request still waiting for its requester's confirmation:
+// expiry after ExpireAfter, otherwise one reminder after ReminderAfter, otherwise a new link
+// when the mail carrying the current one could not be sent. Each is one state change committed
+// before any mail goes out, so two runs racing for the same request cannot both act.
+func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, now time.Time) {
+	if r.Status != dsr.PendingVerification {
+		return // the index lags: confirmed or closed meanwhile
+	}
+	switch {
+	case !now.Before(r.ReceivedAt.Add(dsr.ExpireAfter)):
+		ch, err := r.Expire(now)
+		if !s.commit(ctx, log, run, r, ch, err, "expire") {
+			return
+		}
+		run.expire()
+		log.DebugContext(ctx, "expired", "ref", r.Ref)
+
+	case r.RemindedAt.IsZero() && !now.Before(r.ReceivedAt.Add(dsr.ReminderAfter)):
+		// A fresh secret: the old link stops working, since only the new hash is stored.
+		tok, hash := token.ForRequest(r.Ref)
+		ch, err := r.Remind(hash, now)
+		if !s.commit(ctx, log, run, r, ch, err, "remind") {
+			return
+		}
+		if s.deliver(ctx, log, run, r, ch.Mails, s.verifyLink(tok)) {
+			run.remind()
+		}
+
+	case len(store.MailsDue(r, now)) > 0:
+		// The secret of the link that could not be sent was never stored: send a new one.
+		tok, hash := token.ForRequest(r.Ref)
+		ch, err := r.ReissueToken(hash, now)
+		if !s.commit(ctx, log, run, r, ch, err, "reissue") {
+			return
+		}
+		if s.deliver(ctx, log, run, r, ch.Mails, s.verifyLink(tok)) {
+			run.retry(len(ch.Mails))
+		}
+	}
+}
+
+// retryMails sends again the mails of r that failed or stayed queued past their lease
+// (receipt, DPO notification, extension, completion, rejection), after claiming them so that
+// a concurrent run does not send them too. They carry no link, and nothing about the request
+// changes but their delivery state.
+func (s *Sweeper) retryMails(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, now time.Time) {
+	kinds := store.MailsDue(r, now)
+	if len(kinds) == 0 {
+		return
+	}
+	err := s.store.ClaimMailRetry(ctx, r, kinds, now)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		run.skip()
+		log.DebugContext(ctx, "mail retry taken by another run", "ref", r.Ref)
+		return
+	case err != nil:
+		run.fail()
+		log.WarnContext(ctx, "mail retry not claimed", "ref", r.Ref, "kinds", kinds, errAttr(err))
+		return
+	}
+	if s.deliver(ctx, log, run, r, kinds, "") {
+		run.retry(len(kinds))
+	}
+}
+
+// commit writes a change the sweep made. A conflict means someone else changed the request
+// since the index was read: it is skipped this run and read again on the next.
+func (s *Sweeper) commit(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, ch dsr.Change, err error, action string) bool {
+	if err == nil {
+		err = s.store.Commit(ctx, r, ch)
+	}
+	switch {
+	case errors.Is(err, store.ErrConflict), errors.Is(err, dsr.ErrTransition):
+		run.skip()
+		log.DebugContext(ctx, "changed meanwhile, skipped", "ref", r.Ref, "action", action)
+		return false
+	case err != nil:
+		run.fail()
+		log.WarnContext(ctx, "not committed", "ref", r.Ref, "action", action, errAttr(err))
+		return false
+	}
+	return true
+}
+
+// deliver sends mails about r and records how they went. A failed mail stays on the request
+// as failed, which keeps it on the index for the next run.
+func (s *Sweeper) deliver(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, kinds []dsr.MailKind, link string) bool {
+	if err := s.outbox.Deliver(ctx, r, kinds, link); err != nil {
+		run.fail()
+		log.WarnContext(ctx, "mail not sent", "ref", r.Ref, "kinds", kinds, errAttr(err))
+		return false
+	}
+	log.DebugContext(ctx, "mail sent", "ref", r.Ref, "kinds", kinds)
+	return true
+}
+
+// verifyLink is the confirmation link, built exactly as the intake builds it.
+func (s *Sweeper) verifyLink(tok string) string {
+	return s.cfg.BaseURL + "/verify?token=" + url.QueryEscape(tok)
+}

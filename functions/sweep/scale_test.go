@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// reads counts what the sweep reads, as DynamoDB reports it: calls per operation, and the
+// items each Query or Scan returned and evaluated.
+type reads struct {
+	mu      sync.Mutex
+	calls   map[string]int
+	items   int
+	scanned int
+}
+
+// countingClient is a DynamoDB client for the emulator with a middleware that counts reads.
+func countingClient(h *harness, c *reads) *dynamodb.Client {
+	c.calls = map[string]int{}
+	return dynamodb.NewFromConfig(h.env.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(h.env.DynamoDBEndpoint)
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("countReads",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleInitialize(ctx, in)
+					c.mu.Lock()
+					defer c.mu.Unlock()
+					switch r := out.Result.(type) {
+					case *dynamodb.QueryOutput:
+						c.calls["Query"]++
+						c.items += int(r.Count)
+						c.scanned += int(r.ScannedCount)
+					case *dynamodb.ScanOutput:
+						c.calls["Scan"]++
+						c.items += int(r.Count)
+						c.scanned += int(r.ScannedCount)
+					case *dynamodb.GetItemOutput:
+						c.calls["GetItem"]++
+					case *dynamodb.BatchGetItemOutput:
+						c.calls["BatchGetItem"]++
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	})
+}
+
+// Among tens of thousands of stored requests, the sweep reads only the handful that are due:
+// zero Scans, and exactly the due items from the index.
+func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
+	sizes := []int{5000}
+	if !testing.Short() {
+		sizes = append(sizes, 20000)
+	}
+	for _, n := range sizes {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			h := newHarness(t, "DK", "da")
+			now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+			due := seedDue(t, h, now)
+			start := time.Now()
+			bulkSeed(t, h, now, n)
+			t.Logf("stored %d requests in %s", n, time.Since(start).Round(time.Millisecond))
+			if open := countPartition(t, h, store.SweepOpen); open < n/3 {
+				t.Fatalf("only %d requests on OPEN: the haystack is missing", open)
+			}
+
+			for _, page := range []int{store.SweepPageSize, 3} {
+				var c reads
+				s := h.sweeperOn(countingClient(h, &c), nil)
+				s.pageSize = page
+				h.clock.set(now)
+				start = time.Now()
+				if err := s.Handle(context.Background(), scheduledEvent(t)); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("page %d: swept in %s: %v, %d items", page, time.Since(start).Round(time.Millisecond), c.calls, c.items)
+				if c.calls["Scan"] != 0 || c.calls["GetItem"] != 0 || c.calls["BatchGetItem"] != 0 {
+					t.Errorf("reads other than the index Query: %v", c.calls)
+				}
+				if c.items != c.scanned {
+					t.Errorf("the Query evaluated %d items to return %d", c.scanned, c.items)
+				}
+				if page == store.SweepPageSize {
+					// Everything due is read once (the first run acts on it).
+					if c.items != due || c.calls["Query"] != 3 {
+						t.Errorf("read %d items in %d queries, want the %d due ones in one query per partition", c.items, c.calls["Query"], due)
+					}
+					if got := len(reported(t, h)); got != 4 {
+						t.Errorf("%d lines reported, want 4", got)
+					}
+				} else {
+					// Again, after acting: only the escalated ones are still due (their deadlines
+					// did not move), now in pages of three.
+					if c.items != 4 || c.calls["Query"] > 2+1+1 {
+						t.Errorf("second run read %d items in %d queries, want 4 in at most 4", c.items, c.calls["Query"])
+					}
+				}
+			}
+		})
+	}
+}
+
+// seedDue stores the handful of due requests: one per level, an unconfirmed one for its
+// reminder, one for expiry, an open one with a failed receipt, a closed one with a failed
+// completion mail. It returns how many there are.
+func seedDue(t *testing.T, h *harness, now time.Time) int {
+	t.Helper()
+	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Hour), Attempts: 1}
+	seeds := []seed{
+		{received: now.AddDate(0, -1, -3), verified: true}, // overdue
+		{received: now.AddDate(0, -1, 0), verified: true},  // due today
+		{received: now.AddDate(0, -1, 1), verified: true},  // wd2
+		{received: now.AddDate(0, -1, 3), verified: true},  // wd5
+		{received: now.Add(-50 * time.Hour)},
+		{received: now.AddDate(0, 0, -8)},
+		{received: now.AddDate(0, 0, -3), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed}},
+		{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed}},
+	}
+	for _, s := range seeds {
+		h.add(s)
+	}
+	return len(seeds)
+}
+
+// bulkSeed stores n requests that are not due: open ones due after the horizon, unconfirmed
+// ones not yet 48 hours old, closed ones off the index. They are copies of items the store
+// wrote itself, with their own reference and dates, written 25 at a time by parallel workers.
+func bulkSeed(t *testing.T, h *harness, now time.Time, n int) {
+	t.Helper()
+	ctx := context.Background()
+	protoOpen, _ := h.add(seed{received: now.AddDate(0, 0, -1), verified: true})
+	protoPending, _ := h.add(seed{received: now.Add(-time.Hour)})
+	protoClosed, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, completeAt: now.AddDate(0, 0, -2)})
+	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref)}
+	horizon := newLadderOrFail(t, h).horizon(now)
+
+	item := func(i int) map[string]ddbtypes.AttributeValue {
+		kind := i % 3
+		it := make(map[string]ddbtypes.AttributeValue, len(protos[kind]))
+		for k, v := range protos[kind] {
+			it[k] = v
+		}
+		ref := fmt.Sprintf("BULK-%06d", i)
+		it[store.AttrPK] = &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref}
+		it["ref"] = &ddbtypes.AttributeValueMemberS{Value: ref}
+		switch kind {
+		case 0: // open, due from the day after the horizon to two months ahead
+			deadline := horizon.Add(time.Duration(1+rand.IntN(60*24)) * time.Hour)
+			it[store.AttrSweepAt] = &ddbtypes.AttributeValueMemberS{Value: store.TimeKey(deadline)}
+			it["due"], _ = attributevalue.Marshal(deadline.UTC())
+		case 1: // unconfirmed for less than 48 hours
+			received := now.Add(-time.Duration(rand.IntN(47*60)) * time.Minute)
+			it[store.AttrSweepAt] = &ddbtypes.AttributeValueMemberS{Value: store.TimeKey(received.Add(dsr.ReminderAfter))}
+			it["received_at"], _ = attributevalue.Marshal(received.UTC())
+		}
+		return it
+	}
+
+	const workers = 8
+	batches := make(chan []map[string]ddbtypes.AttributeValue)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for batch := range batches {
+				reqs := make([]ddbtypes.WriteRequest, len(batch))
+				for i, it := range batch {
+					reqs[i] = ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: it}}
+				}
+				for len(reqs) > 0 {
+					out, err := h.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+						RequestItems: map[string][]ddbtypes.WriteRequest{h.table: reqs},
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					reqs = out.UnprocessedItems[h.table]
+				}
+			}
+		})
+	}
+	for i := 0; i < n; i += 25 {
+		batch := make([]map[string]ddbtypes.AttributeValue, 0, 25)
+		for j := i; j < min(i+25, n); j++ {
+			batch = append(batch, item(j))
+		}
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
+}
+
+// countPartition counts what the index holds on a partition, bypassing the sweep.
+func countPartition(t *testing.T, h *harness, partition string) int {
+	t.Helper()
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(h.table),
+		IndexName:                aws.String(store.SweepIndex),
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": store.AttrSweepPK},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":pk": &ddbtypes.AttributeValueMemberS{Value: partition},
+		},
+		Select: ddbtypes.SelectCount,
+	}
+	n := 0
+	for {
+		out, err := h.db.Query(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}

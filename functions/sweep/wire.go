@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/deadline"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// build assembles the sweep over a DynamoDB and an SES client. main passes the AWS clients,
+// tests the emulators' (or dead endpoints), so both run exactly this wiring. metrics receives
+// the CloudWatch embedded-metric records; function names the function in them.
+func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.Time, log *slog.Logger, metrics io.Writer, function string) (*Sweeper, error) {
+	cal, err := deadline.ForCountry(cfg.Country)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	lang, ok := i18n.Parse(cfg.DefaultLang)
+	if !ok {
+		return nil, fmt.Errorf("sweep: default language %q", cfg.DefaultLang)
+	}
+	lad, err := newLadder(cal, cfg.Thresholds)
+	if err != nil {
+		return nil, err
+	}
+	notices, err := notice.New(notice.Settings{
+		Controller:   cfg.ControllerName,
+		Country:      cfg.Country,
+		BaseURL:      cfg.BaseURL,
+		DPOAddresses: cfg.DPOAddresses,
+		DefaultLang:  lang,
+		Location:     cal.Location(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
+	mailer := notice.NewMailer(ses, cfg.Sender)
+	if function == "" {
+		function = "sweep"
+	}
+	return &Sweeper{
+		cfg:      cfg,
+		store:    st,
+		outbox:   &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
+		notices:  notices,
+		sender:   mailer,
+		ladder:   lad,
+		lang:     lang,
+		now:      now,
+		log:      log,
+		metrics:  metrics,
+		function: function,
+		reserve:  defaultReserve,
+		pageSize: store.SweepPageSize,
+	}, nil
+}
