@@ -1,5 +1,23 @@
 // Command local runs the whole product on a laptop without Docker or the SAM CLI:
-// go run ./infra/local (make dev). See infra/local/runner for what it does.
+// go run ./infra/local (make dev), from the project root.
+//
+// It reads template.yaml, starts dynalite and aws-ses-v2-local from infra/node_modules
+// (npm ci --prefix infra if they are missing), creates the table, builds every function
+// for this machine, runs -workers processes of each behind a Lambda Runtime API, serves
+// the HttpApi routes as API Gateway HTTP API (payload 2.0) on -addr, fires ScheduleV2
+// events, and prints where everything is. POST /_local/invoke/<LogicalId> invokes a
+// function now (with no body, a scheduled function gets its schedule's event).
+//
+// Template parameters without a Default resolve to an empty string: put the variables
+// built from them (BASE_URL, CONTROLLER_NAME, …) in the -env-file, as with sam local.
+//
+// Not emulated: authorizers, CORS preflight answers (an OPTIONS route is served like any
+// other), throttling and route settings, custom domains and stages other than $default,
+// payload format 1.0 and REST APIs (AWS::Serverless::Api), event sources other than
+// HttpApi and ScheduleV2, Scheduler retries, dead-letter queues, StartDate/EndDate and
+// flexible windows, Lambda's async retries, IAM policies, layers, and the arm64
+// architecture (functions are built for the host). DynamoDB TTL and point-in-time
+// recovery are not set (dynalite has no API for them).
 package main
 
 import (

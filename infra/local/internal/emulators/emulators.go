@@ -38,8 +38,18 @@ type Options struct {
 }
 
 // Install runs npm ci in dir (the folder with package.json and its lock) when the
-// emulator binaries are missing from nodeModules.
+// emulator binaries are missing from nodeModules. Test binaries and the runner may
+// start at once on a fresh clone: they take turns on the same lock file as the
+// emulator test helper (shared/emulator), and look again once they hold it.
 func Install(ctx context.Context, nodeModules, dir string, logger *slog.Logger) error {
+	if installed(nodeModules) {
+		return nil
+	}
+	unlock, err := lockFile(filepath.Join(dir, ".npm-install.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if installed(nodeModules) {
 		return nil
 	}
@@ -61,9 +71,11 @@ func Install(ctx context.Context, nodeModules, dir string, logger *slog.Logger) 
 	return nil
 }
 
+// installed checks .package-lock.json too: npm writes it last, so it marks a
+// complete install.
 func installed(nodeModules string) bool {
-	for _, bin := range []string{"dynalite", "aws-ses-v2-local"} {
-		if _, err := os.Stat(filepath.Join(nodeModules, ".bin", bin)); err != nil {
+	for _, p := range []string{".bin/dynalite", ".bin/aws-ses-v2-local", ".package-lock.json"} {
+		if _, err := os.Stat(filepath.Join(nodeModules, p)); err != nil {
 			return false
 		}
 	}
