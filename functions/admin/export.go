@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// exportColumns are stable codes, not translated: the file is read by spreadsheets and
+// scripts as much as by people, and must mean the same whoever downloaded it.
+var exportColumns = []string{
+	"reference", "type", "status", "name", "email",
+	"received", "verified", "due", "extended_deadline", "closed", "on_time", "audit_events",
+}
+
+// export answers the CSV of every request and its timeline, for the DPO's records.
+func (h *handler) export(c *call) web.Response {
+	rs, err := h.all(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	var b strings.Builder
+	// Excel reads a file without a byte order mark as the local code page and garbles æ, ø, å.
+	b.WriteString("\ufeff")
+	w := csv.NewWriter(&b)
+	w.UseCRLF = true
+	_ = w.Write(exportColumns) // a strings.Builder does not fail
+	now := h.now()
+	for _, r := range rs {
+		_ = w.Write(h.exportRow(r, now))
+	}
+	w.Flush()
+	h.log.Info("export", "rows", len(rs), "dpo", c.actorHash())
+	name := "requests-" + now.In(h.cal.Location()).Format(time.DateOnly) + ".csv"
+	return web.Response{
+		StatusCode: http.StatusOK,
+		Headers: map[string]string{
+			"Content-Type":           "text/csv; charset=utf-8",
+			"Content-Disposition":    `attachment; filename="` + name + `"`,
+			"X-Content-Type-Options": "nosniff",
+			"Cache-Control":          "no-store",
+			"Referrer-Policy":        "no-referrer",
+		},
+		Body: b.String(),
+	}
+}
+
+func (h *handler) exportRow(r *dsr.Request, now time.Time) []string {
+	loc := h.cal.Location()
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format(time.RFC3339)
+	}
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format(time.DateOnly)
+	}
+	var extended string
+	if r.Extension != nil {
+		extended = day(r.Extension.Deadline)
+	}
+	// on_time: yes/no once answered; no for an open request already late; empty otherwise.
+	var timely string
+	switch {
+	case answered(r) && onTime(r):
+		timely = "yes"
+	case answered(r), r.Status.Active() && now.After(r.Deadline()):
+		timely = "no"
+	}
+	row := []string{
+		r.Ref, string(r.Type), string(r.Status), r.Name, r.Email,
+		stamp(r.ReceivedAt), stamp(r.VerifiedAt), day(r.Due), extended, stamp(r.ClosedAt),
+		timely, strconv.Itoa(len(r.Audit)),
+	}
+	for i, cell := range row {
+		row[i] = defuse(cell)
+	}
+	return row
+}
+
+// defuse keeps a spreadsheet from reading a cell as a formula (CSV injection): a requester
+// who types "=HYPERLINK(…)" as their name must not get it evaluated on the DPO's machine.
+func defuse(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}

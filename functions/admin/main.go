@@ -1,0 +1,38 @@
+// Command admin is the DPO workspace: sign-in by email link, the worklist by deadline, the
+// request page with its actions, the report and the CSV export, all under /admin.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+)
+
+func main() {
+	cfg, err := config.LoadAdmin(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	aws, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "admin: aws config:", err)
+		os.Exit(1)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := newHandler(cfg, dynamodb.NewFromConfig(aws), ses.NewFromConfig(aws), time.Now, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}

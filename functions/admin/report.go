@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+type reportView struct {
+	Account    *account
+	Types      []string
+	Months     []monthRow
+	TypeTotals []int
+	Total      int
+
+	// Answered counts completed and rejected requests: those the Art. 12 deadline applies to.
+	Answered    int
+	OnTime      int
+	OnTimeShare string
+	MedianDays  string
+	Overdue     int
+	Active      int
+	Pending     int
+	Expired     int
+}
+
+type monthRow struct {
+	Label  string
+	Counts []int
+	Total  int
+}
+
+// stats is what the report counts, apart from how a page shows it.
+type stats struct {
+	byMonth  map[string][]int // "2026-03" → count per dsr.Types index
+	answered int
+	onTime   int
+	days     []int // calendar days from receipt to answer, per answered request
+	overdue  int
+	active   int
+	pending  int
+	expired  int
+	total    int
+}
+
+// count gathers the report's numbers from every request; now decides what is overdue.
+func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
+	s := stats{byMonth: map[string][]int{}}
+	loc := h.cal.Location()
+	for _, r := range rs {
+		s.total++
+		month := r.ReceivedAt.In(loc).Format("2006-01")
+		if s.byMonth[month] == nil {
+			s.byMonth[month] = make([]int, len(dsr.Types))
+		}
+		for i, t := range dsr.Types {
+			if r.Type == t {
+				s.byMonth[month][i]++
+			}
+		}
+		switch {
+		case answered(r):
+			s.answered++
+			if onTime(r) {
+				s.onTime++
+			}
+			s.days = append(s.days, daysBetween(r.ReceivedAt.In(loc), r.ClosedAt.In(loc)))
+		case r.Status.Active():
+			s.active++
+			if now.After(r.Deadline()) {
+				s.overdue++
+			}
+		case r.Status == dsr.PendingVerification:
+			s.pending++
+		case r.Status == dsr.Expired:
+			s.expired++
+		}
+	}
+	return s
+}
+
+// daysBetween counts calendar days between two local dates: answered the day it came is 0.
+func daysBetween(a, b time.Time) int {
+	da := time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, time.UTC)
+	db := time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
+	return int(db.Sub(da).Hours() / 24)
+}
+
+// median returns the median and false for an empty list.
+func median(xs []int) (float64, bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	s := append([]int(nil), xs...)
+	sort.Ints(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return float64(s[m]), true
+	}
+	return float64(s[m-1]+s[m]) / 2, true
+}
+
+// report shows the accountability numbers of Art. 5(2): what came in, how fast it was
+// answered, how much of it on time, and what is late now.
+func (h *handler) report(c *call) web.Response {
+	rs, err := h.all(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	l := c.lang
+	s := h.count(rs, h.now())
+	v := reportView{
+		Account: c.account(), Total: s.total, Answered: s.answered, OnTime: s.onTime,
+		Overdue: s.overdue, Active: s.active, Pending: s.pending, Expired: s.expired,
+		TypeTotals: make([]int, len(dsr.Types)),
+	}
+	for _, t := range dsr.Types {
+		v.Types = append(v.Types, typeLabel(l, t))
+	}
+	months := make([]string, 0, len(s.byMonth))
+	for m := range s.byMonth {
+		months = append(months, m)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(months)))
+	for _, m := range months {
+		row := monthRow{Label: monthLabel(l, m), Counts: s.byMonth[m]}
+		for i, n := range row.Counts {
+			row.Total += n
+			v.TypeTotals[i] += n
+		}
+		v.Months = append(v.Months, row)
+	}
+	if s.answered > 0 {
+		v.OnTimeShare = i18n.T(l, "admin.report.percent", int(math.Round(100*float64(s.onTime)/float64(s.answered))))
+	}
+	if m, ok := median(s.days); ok {
+		v.MedianDays = days(l, m)
+	}
+	return h.render(c, http.StatusOK, "report", "admin.report.title", v)
+}
+
+// all reads every request, oldest first.
+func (h *handler) all(c *call) ([]*dsr.Request, error) {
+	var rs []*dsr.Request
+	if err := h.reqs.EachRequest(c.ctx, func(r *dsr.Request) error { rs = append(rs, r); return nil }); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		if !rs[i].ReceivedAt.Equal(rs[j].ReceivedAt) {
+			return rs[i].ReceivedAt.Before(rs[j].ReceivedAt)
+		}
+		return rs[i].Ref < rs[j].Ref
+	})
+	return rs, nil
+}
+
+// monthLabel writes "2026-03" as "marts 2026" / "March 2026". i18n formats whole dates only,
+// so the day is cut from the first of the month.
+func monthLabel(l i18n.Lang, month string) string {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return month
+	}
+	d := i18n.Date(l, t)
+	if _, rest, ok := strings.Cut(d, " "); ok {
+		return rest
+	}
+	return d
+}
+
+// days writes a number of days, with a decimal comma in Danish and Norwegian.
+func days(l i18n.Lang, n float64) string {
+	if n == 1 {
+		return i18n.T(l, "admin.report.days.one")
+	}
+	s := fmt.Sprintf("%.1f", n)
+	s = strings.TrimSuffix(s, ".0")
+	if l != i18n.EN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return i18n.T(l, "admin.report.days.other", s)
+}

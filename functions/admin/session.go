@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+const (
+	sessionCookieName = "dsr_session"
+	langCookieName    = "dsr_lang"
+	// maxForm caps a posted form: a 5,000-character message in four-byte characters,
+	// percent-encoded, plus the small fields.
+	maxForm   = 64 << 10
+	mediaForm = "application/x-www-form-urlencoded"
+)
+
+// sessionCookie carries the session id. Strict keeps it off every cross-site request, Path
+// keeps it away from the public routes, HttpOnly from any script.
+func sessionCookie(id string, ttl time.Duration) string {
+	return sessionCookieName + "=" + id + "; Path=/admin; Max-Age=" + strconv.Itoa(int(ttl.Seconds())) +
+		"; HttpOnly; Secure; SameSite=Strict"
+}
+
+func clearSessionCookie() string {
+	return sessionCookieName + "=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+}
+
+func langCookie(l i18n.Lang) string {
+	return langCookieName + "=" + string(l) + "; Path=/admin; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax"
+}
+
+// authenticate loads the session named by the cookie. A missing, unknown, signed-out or
+// expired session, or one of an address no longer on the DPO list, is web.ErrUnauthorized.
+func (h *handler) authenticate(c *call) error {
+	id := web.Cookie(c.req, sessionCookieName)
+	if !wellFormed(id) {
+		return fmt.Errorf("admin: no session cookie: %w", web.ErrUnauthorized)
+	}
+	s, err := h.auth.GetSession(c.ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("admin: %w: %w", web.ErrUnauthorized, err)
+	case err != nil:
+		return err
+	}
+	if _, ok := h.dpo(s.Email); !ok {
+		return fmt.Errorf("admin: session of an address no longer allowed: %w", web.ErrUnauthorized)
+	}
+	c.sess, c.sid = &s, id
+	return nil
+}
+
+// wellFormed reports whether s looks like a secret from token.New, so junk never reaches the
+// table.
+func wellFormed(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// dpo returns the configured spelling of email if it is on the DPO list.
+func (h *handler) dpo(email string) (string, bool) {
+	email = strings.TrimSpace(email)
+	for _, a := range h.cfg.DPOAddresses {
+		if strings.EqualFold(a, email) {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// refuse answers a request that failed authentication: pages go to sign-in and come back
+// afterwards, data clients get 401. Anything else (the table unreachable) is an error page.
+func (h *handler) refuse(c *call, err error) web.Response {
+	if !errors.Is(err, web.ErrUnauthorized) {
+		return h.fail(c, err)
+	}
+	if web.Cookie(c.req, sessionCookieName) != "" {
+		// The browser holds a dead session; drop it so it stops sending it.
+		c.cookies = append(c.cookies, clearSessionCookie())
+	}
+	if wantsData(c.req) {
+		return web.JSON(web.Status(err), map[string]string{"error": "unauthorized", "message": i18n.T(c.lang, "admin.unauthorized")})
+	}
+	if c.method == "GET" && web.Cookie(c.req, sessionCookieName) == "" && web.Header(c.req, "sec-fetch-site") == "cross-site" {
+		// A link in a mail opened from webmail is a cross-site navigation, on which the
+		// browser withholds a SameSite=Strict cookie the DPO may well have. A same-origin
+		// reload of the page sends it; without one, the reload lands on sign-in below.
+		href := c.path + rawQuery(c)
+		if strings.ContainsAny(href, "\r\n\x00") {
+			href = "/admin"
+		}
+		resp := h.render(c, http.StatusOK, "bounce", "admin.bounce.title", bounceView{Href: href})
+		resp.Headers["Refresh"] = "0; url=" + href
+		return resp
+	}
+	return web.Redirect("/admin/signin?next=" + url.QueryEscape(nextFor(c)))
+}
+
+// wantsData reports whether the client asked for data rather than a page: an HTML page or
+// a redirect to one is no answer for a script.
+func wantsData(req web.Request) bool {
+	a := strings.ToLower(web.Header(req, "accept"))
+	if strings.Contains(a, "text/html") {
+		return false
+	}
+	return strings.Contains(a, "application/json") || strings.Contains(a, "text/csv")
+}
+
+// nextFor is where to return after signing in: the page itself for a GET, the request's page
+// for a refused action (a form is not resubmitted behind the DPO's back).
+func nextFor(c *call) string {
+	if c.method == "GET" || c.method == "HEAD" {
+		return c.path + rawQuery(c)
+	}
+	if ref, _, ok := strings.Cut(strings.TrimPrefix(c.path, "/admin/requests/"), "/"); ok && strings.HasPrefix(c.path, "/admin/requests/") {
+		return requestPath(ref)
+	}
+	return "/admin"
+}
+
+func rawQuery(c *call) string {
+	q := url.Values{}
+	for k, v := range c.query {
+		if k != "lang" {
+			q[k] = v
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// safeNext returns p if it is a workspace page to send a signed-in DPO to, else "/admin". Only
+// local /admin paths pass: no scheme, no host, no // or \ that a browser might read as a host.
+func safeNext(p string) string {
+	if p == "" || len(p) > 512 || strings.ContainsAny(p, "\\\r\n\t") || strings.HasPrefix(p, "//") {
+		return "/admin"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" {
+		return "/admin"
+	}
+	if u.Path != "/admin" && !strings.HasPrefix(u.Path, "/admin/") {
+		return "/admin"
+	}
+	if strings.Contains(u.Path, "//") || strings.Contains(u.Path, "/.") || strings.HasPrefix(u.Path, "/admin/signin") {
+		return "/admin"
+	}
+	return p
+}
+
+// form reads a posted form after checking that it comes from our own pages. For a signed-in
+// DPO it also checks the CSRF token, in constant time, before anything else happens.
+func (h *handler) form(c *call) (url.Values, error) {
+	if !web.SameOrigin(c.req, h.cfg.BaseURL) {
+		return nil, fmt.Errorf("admin: cross-site post: %w", web.ErrForbidden)
+	}
+	if mt := web.MediaType(c.req); mt != mediaForm {
+		return nil, fmt.Errorf("admin: post of %q: %w", mt, web.ErrUnsupportedMedia)
+	}
+	body, err := web.Body(c.req, maxForm)
+	if err != nil {
+		return nil, fmt.Errorf("admin: read form: %w", err)
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		// The parser's message quotes the body, which may hold personal data: it is not kept.
+		return nil, fmt.Errorf("admin: parse form: %w", web.ErrBadRequest)
+	}
+	if c.sess != nil {
+		// Hashing first makes both sides the same length, so the comparison time says
+		// nothing about the token either.
+		if !token.Equal(token.Hash(v.Get("csrf")), token.Hash(c.sess.CSRF)) {
+			return nil, fmt.Errorf("admin: csrf token: %w", web.ErrForbidden)
+		}
+	}
+	return v, nil
+}
+
+// formText normalizes free text from a form as dsr.Submission does: what is validated is
+// what is stored.
+func formText(v url.Values, field string) string {
+	return strings.TrimSpace(strings.ReplaceAll(v.Get(field), "\r\n", "\n"))
+}

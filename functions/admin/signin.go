@@ -1,0 +1,200 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// Sign-in rate limits. A DPO needs a link or two a day; the limits stop someone from filling
+// a DPO's mailbox or probing the allow-list at speed.
+const (
+	signinWindow     = time.Hour
+	signinPerAddress = 5
+	signinPerIP      = 20
+)
+
+type signinView struct {
+	Email, Next string
+	Error       string
+	SignedOut   bool
+}
+
+type sentView struct{ Minutes int }
+
+type confirmView struct{ Token string }
+
+type bounceView struct{ Href string }
+
+// signinMail is the data of the sign-in mail; the shared mail layout reads Lang and Controller.
+type signinMail struct {
+	Lang       i18n.Lang
+	Controller string
+	Link       string
+	ValidUntil string
+	Minutes    int
+}
+
+// signinForm asks for the DPO's address. Someone already signed in goes straight on.
+func (h *handler) signinForm(c *call) web.Response {
+	next := safeNext(c.query.Get("next"))
+	if web.Cookie(c.req, sessionCookieName) != "" && h.authenticate(c) == nil {
+		return web.Redirect(next)
+	}
+	return h.render(c, http.StatusOK, "signin", "admin.signin.title", signinView{Next: next, SignedOut: c.query.Get("out") == "1"})
+}
+
+// signinRequest mails a sign-in link if the address is on the DPO list and within its limits.
+// Every address gets the same page, after the same minimum time: the answer never says who
+// may sign in.
+func (h *handler) signinRequest(c *call) web.Response {
+	started := time.Now()
+	v, err := h.form(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	email, next := strings.TrimSpace(v.Get("email")), safeNext(v.Get("next"))
+	if code := dsr.CheckEmail(email); code != "" {
+		return h.render(c, web.Status(dsr.FieldErrors{"email": code}), "signin", "admin.signin.title",
+			signinView{Email: email, Next: next, Error: i18n.T(c.lang, "error."+code)})
+	}
+	defer h.pad(c, started)
+
+	outcome := "sent"
+	addr, allowed := h.dpo(email)
+	if err := h.limit(c, email); err != nil {
+		if !errors.Is(err, store.ErrLimited) {
+			return h.fail(c, err)
+		}
+		outcome = "limited"
+	} else if !allowed {
+		outcome = "not_allowed"
+	} else if err := h.sendSigninLink(c, addr, next); err != nil {
+		// The page stays the same: a different one would tell an outsider the address is a
+		// DPO's. The DPO, getting no mail, asks again.
+		h.log.Error("signin link", "dpo", store.HashEmail(addr), "error", err.Error())
+		outcome = "failed"
+	}
+	h.log.Info("signin requested", "email_hash", store.HashEmail(email), "outcome", outcome)
+	return h.render(c, http.StatusOK, "signin_sent", "admin.sent.title", sentView{Minutes: int(store.LoginTTL.Minutes())})
+}
+
+// limit counts a sign-in request against the address and the source IP.
+func (h *handler) limit(c *call, email string) error {
+	ip := c.req.RequestContext.HTTP.SourceIP
+	if err := h.auth.Allow(c.ctx, "signin-ip", store.Hash(ip), signinPerIP, signinWindow); err != nil {
+		return err
+	}
+	return h.auth.Allow(c.ctx, "signin-email", store.HashEmail(email), signinPerAddress, signinWindow)
+}
+
+func (h *handler) sendSigninLink(c *call, addr, next string) error {
+	tok := token.New()
+	expires, err := h.auth.CreateLogin(c.ctx, tok, addr, next)
+	if err != nil {
+		return err
+	}
+	subject, text, html, err := h.notices.Render("signin", signinMail{
+		Lang:       c.lang,
+		Controller: h.cfg.ControllerName,
+		Link:       h.cfg.BaseURL + "/admin/signin/confirm?token=" + url.QueryEscape(tok),
+		ValidUntil: i18n.DateTime(c.lang, expires.In(h.cal.Location())),
+		Minutes:    int(store.LoginTTL.Minutes()),
+	})
+	if err != nil {
+		return err
+	}
+	return h.sender.Send(c.ctx, notice.Message{To: []string{addr}, Subject: subject, Text: text, HTML: html})
+}
+
+// pad waits until the sign-in answer has taken at least signinFloor.
+func (h *handler) pad(c *call, started time.Time) {
+	wait := h.signinFloor - time.Since(started)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
+}
+
+// confirmPage shows the button that signs in. It changes nothing: mail scanners fetch links.
+func (h *handler) confirmPage(c *call) web.Response {
+	tok := c.query.Get("token")
+	if !wellFormed(tok) {
+		return h.message(c, http.StatusBadRequest, "admin.link.invalid.title", "admin.link.invalid.body", "/admin/signin", "admin.link.again")
+	}
+	return h.render(c, http.StatusOK, "confirm", "admin.confirm.title", confirmView{Token: tok})
+}
+
+// confirm spends the link, starts a session and goes where the DPO was going.
+func (h *handler) confirm(c *call) web.Response {
+	v, err := h.form(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	tok := v.Get("token")
+	var login store.Login
+	if wellFormed(tok) {
+		login, err = h.auth.ConsumeLogin(c.ctx, tok)
+	} else {
+		err = fmt.Errorf("admin: malformed sign-in token: %w", store.ErrNotFound)
+	}
+	if err == nil {
+		if _, ok := h.dpo(login.Email); !ok {
+			err = fmt.Errorf("admin: sign-in for an address no longer allowed: %w", store.ErrNotFound)
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// A second click on a link that already signed this browser in is no failure.
+		if web.Cookie(c.req, sessionCookieName) != "" && h.authenticate(c) == nil {
+			return web.Redirect("/admin")
+		}
+		return h.message(c, web.Status(err), "admin.link.used.title", "admin.link.used.body", "/admin/signin", "admin.link.again")
+	}
+	if err != nil {
+		return h.fail(c, err)
+	}
+
+	now := h.now()
+	id := token.New()
+	sess := store.Session{Email: login.Email, CSRF: token.New(), Created: now, Expires: now.Add(h.cfg.SessionTTL)}
+	if err := h.auth.CreateSession(c.ctx, id, sess); err != nil {
+		return h.fail(c, err)
+	}
+	if old := web.Cookie(c.req, sessionCookieName); wellFormed(old) {
+		// One browser, one session: the one it replaces should not outlive it unseen.
+		if err := h.auth.DeleteSession(c.ctx, old); err != nil {
+			h.log.Warn("replace session", "error", err.Error())
+		}
+	}
+	h.log.Info("signed in", "dpo", store.HashEmail(login.Email))
+	c.cookies = append(c.cookies, sessionCookie(id, h.cfg.SessionTTL))
+	return web.Redirect(safeNext(login.Next))
+}
+
+// signout ends the session on the server, not only in the browser.
+func (h *handler) signout(c *call) web.Response {
+	if _, err := h.form(c); err != nil {
+		return h.fail(c, err)
+	}
+	if err := h.auth.DeleteSession(c.ctx, c.sid); err != nil {
+		return h.fail(c, err)
+	}
+	h.log.Info("signed out", "dpo", store.HashEmail(c.sess.Email))
+	c.cookies = append(c.cookies, clearSessionCookie())
+	return web.Redirect("/admin/signin?out=1")
+}

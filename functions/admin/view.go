@@ -1,0 +1,243 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// dueSoonWorkingDays is where a deadline turns from "on track" to "due soon" on the worklist;
+// it matches the sweep's first escalation level by default.
+const dueSoonWorkingDays = 5
+
+// account is the signed-in DPO as the page header shows them, with the sign-out form's token.
+type account struct {
+	Email string
+	CSRF  string
+}
+
+// messageView is a page that only says something: an error, a refusal, an expired link.
+type messageView struct {
+	Account      *account
+	Heading      string
+	Body         string
+	Href, Action string
+}
+
+// render executes page name with the workspace's navigation and language switch.
+func (h *handler) render(c *call, status int, name, titleKey string, main any) web.Response {
+	t, ok := h.pages[name]
+	if !ok {
+		h.log.Error("no such page", "page", name)
+		t, status, main = h.pages["message"], http.StatusInternalServerError, messageView{
+			Heading: i18n.T(c.lang, "admin.error.500.title"), Body: i18n.T(c.lang, "admin.error.500.body"),
+		}
+	}
+	p := web.Page{
+		Lang:       c.lang,
+		Title:      i18n.T(c.lang, titleKey),
+		Controller: h.cfg.ControllerName,
+		Switch:     switchLinks(c),
+		Main:       main,
+	}
+	if c.sess != nil {
+		p.Nav = h.nav(c)
+	}
+	if c.method == "HEAD" {
+		resp := web.Render(t, status, p)
+		resp.Body = ""
+		return resp
+	}
+	return web.Render(t, status, p)
+}
+
+func (h *handler) nav(c *call) []web.NavLink {
+	links := []struct{ href, key string }{
+		{"/admin", "admin.nav.worklist"},
+		{"/admin/report", "admin.nav.report"},
+	}
+	out := make([]web.NavLink, 0, len(links))
+	for _, l := range links {
+		out = append(out, web.NavLink{Href: l.href, Label: i18n.T(c.lang, l.key), Current: c.path == l.href})
+	}
+	return out
+}
+
+// switchLinks links to this very page in each language, keeping its query (filters, the
+// sign-in token) so switching loses nothing.
+func switchLinks(c *call) []web.LangLink {
+	out := make([]web.LangLink, 0, len(i18n.Langs))
+	for _, l := range i18n.Langs {
+		q := url.Values{}
+		for k, v := range c.query {
+			q[k] = v
+		}
+		q.Set("lang", string(l))
+		out = append(out, web.LangLink{Lang: l, Href: c.path + "?" + q.Encode(), Current: l == c.lang})
+	}
+	return out
+}
+
+func (c *call) account() *account {
+	if c.sess == nil {
+		return nil
+	}
+	return &account{Email: c.sess.Email, CSRF: c.sess.CSRF}
+}
+
+// message renders a message page with an optional link onwards.
+func (h *handler) message(c *call, status int, headingKey, bodyKey, href, actionKey string) web.Response {
+	v := messageView{Account: c.account(), Heading: i18n.T(c.lang, headingKey), Body: i18n.T(c.lang, bodyKey), Href: href}
+	if actionKey != "" {
+		v.Action = i18n.T(c.lang, actionKey)
+	}
+	return h.render(c, status, "message", headingKey, v)
+}
+
+func (h *handler) notFound(c *call) web.Response {
+	return h.message(c, http.StatusNotFound, "admin.error.404.title", "admin.error.404.body", "/admin", "admin.back.worklist")
+}
+
+// fail answers with the page for err's status (web.Status decides), logging what the DPO
+// does not see.
+func (h *handler) fail(c *call, err error) web.Response {
+	status := web.Status(err)
+	if status >= 500 {
+		h.log.Error("request failed", "method", c.method, "path", logPath(c.path), "status", status, "error", err.Error())
+	} else {
+		h.log.Warn("request refused", "method", c.method, "path", logPath(c.path), "status", status, "error", err.Error())
+	}
+	if wantsData(c.req) {
+		return web.JSON(status, map[string]string{"error": http.StatusText(status)})
+	}
+	key := "admin.error.500"
+	switch status {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
+		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusTooManyRequests,
+		http.StatusServiceUnavailable:
+		key = "admin.error." + strconv.Itoa(status)
+	}
+	href, action := "/admin", "admin.back.worklist"
+	if c.sess == nil {
+		href, action = "/admin/signin", "admin.link.again"
+	}
+	if errors.Is(err, web.ErrForbidden) && strings.HasPrefix(c.path, "/admin/requests/") {
+		href, action = nextFor(c), "admin.back.request"
+	}
+	return h.message(c, status, key+".title", key+".body", href, action)
+}
+
+// logPath keeps the route shape of a path for the logs. A reference is not personal data,
+// but a mistyped path could be anything.
+func logPath(p string) string {
+	if len(p) > 80 {
+		p = p[:80]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, p)
+}
+
+// Formatting in the controller's time zone.
+
+func (h *handler) date(l i18n.Lang, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return i18n.Date(l, t.In(h.cal.Location()))
+}
+
+func (h *handler) longDate(l i18n.Lang, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return i18n.LongDate(l, t.In(h.cal.Location()))
+}
+
+func (h *handler) dateTime(l i18n.Lang, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return i18n.DateTime(l, t.In(h.cal.Location()))
+}
+
+// urgency is how close a deadline is, as a class for the colour and a text label that says
+// the same in words (the colour is never the only signal).
+type urgency struct {
+	Class string
+	Label string
+}
+
+func (h *handler) urgency(l i18n.Lang, deadline, now time.Time) urgency {
+	n := h.cal.WorkingDaysUntil(now, deadline)
+	switch {
+	case n < 0:
+		return urgency{"overdue", plural(l, "admin.due.overdue", -n)}
+	case n == 0:
+		return urgency{"due-soon", i18n.T(l, "admin.due.today")}
+	case n <= dueSoonWorkingDays:
+		return urgency{"due-soon", plural(l, "admin.due.left", n)}
+	}
+	return urgency{"on-track", plural(l, "admin.due.left", n)}
+}
+
+// plural picks key.one or key.other; Danish, Norwegian and English all use the singular for
+// exactly one.
+func plural(l i18n.Lang, key string, n int) string {
+	if n == 1 {
+		return i18n.T(l, key+".one", n)
+	}
+	return i18n.T(l, key+".other", n)
+}
+
+func typeLabel(l i18n.Lang, t dsr.Type) string { return i18n.T(l, "type."+string(t)+".name") }
+
+func statusLabel(l i18n.Lang, s dsr.Status) string { return i18n.T(l, "status."+string(s)) }
+
+// actorLabel names who did something: a DPO by address, the requester and the system in words.
+func actorLabel(l i18n.Lang, actor string) string {
+	switch actor {
+	case dsr.ActorRequester, dsr.ActorSystem:
+		return i18n.T(l, "admin.actor."+actor)
+	}
+	return actor
+}
+
+// option is one entry of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+func typeOptions(l i18n.Lang, selected string) []option {
+	out := []option{{Value: "", Label: i18n.T(l, "admin.filter.all_types"), Selected: selected == ""}}
+	for _, t := range dsr.Types {
+		out = append(out, option{Value: string(t), Label: typeLabel(l, t), Selected: string(t) == selected})
+	}
+	return out
+}
+
+// onTime reports whether a closed request was answered by the deadline in force.
+func onTime(r *dsr.Request) bool { return !r.ClosedAt.After(r.Deadline()) }
+
+// answered reports whether the request was closed with an answer (not left to expire).
+func answered(r *dsr.Request) bool { return r.Status == dsr.Completed || r.Status == dsr.Rejected }
+
+// actorHash is the signed-in DPO's address as logs may hold it.
+func (c *call) actorHash() string {
+	if c.sess == nil {
+		return ""
+	}
+	return store.HashEmail(c.sess.Email)
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+)
+
+// refsIn lists the request links of a page in order.
+func refsIn(body string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`href="/admin/requests/([A-Z0-9-]+)"`).FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// section returns the part of a page between two markers.
+func section(body, from, to string) string {
+	_, rest, _ := strings.Cut(body, from)
+	s, _, _ := strings.Cut(rest, to)
+	return s
+}
+
+func TestWorklist(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	day := 24 * time.Hour
+	// now0 is Tuesday 10 March 2026. Receipt dates chosen for their deadlines in force:
+	e.seed("QVRD-2222", submission("da", "a."+uniq()+"@example.dk"), time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC), verify, start) // due Fri 20 Feb: overdue
+	e.seed("TDAY-3333", submission("da", "b."+uniq()+"@example.dk"), time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC), verify)        // due Tue 10 Mar: today
+	s := submission("da", "c."+uniq()+"@example.dk")
+	s.Type = "erasure"
+	e.seed("SQQN-4444", s, time.Date(2026, 2, 13, 9, 0, 0, 0, time.UTC), verify)                  // due Fri 13 Mar: 3 working days
+	e.seed("TRCK-5555", submission("da", "d."+uniq()+"@example.dk"), received0, verify)           // due Tue 7 Apr: on track
+	e.seed("PEND-6666", submission("da", "e."+uniq()+"@example.dk"), now0.Add(-day))              // unconfirmed
+	e.seed("DNEX-7777", submission("da", "f."+uniq()+"@example.dk"), received0, verify, complete) // closed: not listed
+
+	body := page(t, d.get("/admin"), http.StatusOK)
+	open := section(body, `id="open-heading"`, `id="pending-heading"`)
+	if got, want := strings.Join(refsIn(open), " "), "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555"; got != want {
+		t.Fatalf("open list %q, want %q (by deadline)", got, want)
+	}
+	for _, w := range []string{
+		`<span class="tag overdue">Overskredet med 12 arbejdsdage</span>`,
+		`<span class="tag due-soon">Frist i dag</span>`,
+		`<span class="tag due-soon">3 arbejdsdage tilbage</span>`,
+		// 11 Mar – 7 Apr, less Maundy Thursday, Good Friday and Easter Monday.
+		`<span class="tag on-track">17 arbejdsdage tilbage</span>`,
+		"tirsdag 7. april 2026", "fredag 20. februar 2026",
+		i18n.T(i18n.DA, "admin.worklist.summary", 4, 1),
+	} {
+		if !strings.Contains(open+body, w) {
+			t.Errorf("worklist lacks %q", w)
+		}
+	}
+	if got := refsIn(section(body, `id="pending-heading"`, "</table>")); len(got) != 1 || got[0] != "PEND-6666" {
+		t.Errorf("unconfirmed list %v", got)
+	}
+
+	for target, want := range map[string]string{
+		"/admin?status=in_progress":          "QVRD-2222",
+		"/admin?type=erasure":                "SQQN-4444",
+		"/admin?status=open&type=erasure":    "SQQN-4444",
+		"/admin?status=completed&type=bogus": "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555",
+	} {
+		body := page(t, d.get(target), http.StatusOK)
+		if got := strings.Join(refsIn(section(body, `id="open-heading"`, `id="pending-heading"`)), " "); got != want {
+			t.Errorf("%s: %q, want %q", target, got, want)
+		}
+	}
+	body = page(t, d.get("/admin?status=in_progress&type=erasure"), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.worklist.none_filtered")) {
+		t.Error("an empty filtered list says nothing")
+	}
+}
+
+func TestSearch(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	who := "Karen." + uniq() + "@Example.dk"
+	e.seed("SRCH-2222", submission("da", who), received0, verify, complete)
+	e.seed("SRCH-3333", submission("da", who), received0.Add(time.Hour), verify)
+	e.seed("SRCH-4444", submission("da", "other."+uniq()+"@example.dk"), received0, verify)
+
+	// A reference, however typed, opens the request, closed ones too.
+	for _, q := range []string{"SRCH-2222", "srch 2222", " srch2222 "} {
+		if loc := redirect(t, d.get("/admin/search?q="+url.QueryEscape(q))); loc != "/admin/requests/SRCH-2222" {
+			t.Errorf("%q: to %q", q, loc)
+		}
+	}
+	body := page(t, d.get("/admin/search?q="+url.QueryEscape(strings.ToLower(who))), http.StatusOK)
+	if got := strings.Join(refsIn(body), " "); got != "SRCH-3333 SRCH-2222" {
+		t.Errorf("by email: %q, want both of the address's requests, newest first", got)
+	}
+	body = page(t, d.get("/admin/search?q=ZZZZ-9999"), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.no_reference", "ZZZZ-9999")) {
+		t.Error("unknown reference not said")
+	}
+	body = page(t, d.get("/admin/search?q=nobody@example.dk"), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.no_email")) {
+		t.Error("no hits not said")
+	}
+	body = page(t, d.get("/admin/search?q="+url.QueryEscape("<b>Karen</b>")), http.StatusBadRequest)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.invalid")) || strings.Contains(body, "<b>Karen") {
+		t.Error("bad query not explained, or echoed unescaped")
+	}
+	if loc := redirect(t, d.get("/admin/search?q=")); loc != "/admin" {
+		t.Errorf("empty search to %q", loc)
+	}
+}
+
+// The request page shows everything the requester sent, every date, the mails and the whole
+// audit trail, and offers only the actions the status allows.
+func TestDetail(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	s := submission("nb", "karen."+uniq()+"@example.dk")
+	s.Details = "Første linje\nAndre linje"
+	e.seed(ref0, s, received0, verify)
+	redirect(t, d.act(ref0, "extend", url.Values{"reason": {"Mange systemer."}}))
+	redirect(t, d.act(ref0, "note", url.Values{"note": {"Ringte kunden."}}))
+
+	body := page(t, d.get(requestPath(ref0)), http.StatusOK)
+	for _, w := range []string{
+		"Karen Blixen", s.Email, "C-1042", "Første linje<br>Andre linje", "Norsk (bokmål)",
+		i18n.T(i18n.DA, "type.access.name"), "GDPR art. 15",
+		"2. marts 2026 10:00",                           // received, local time
+		"tirsdag 7. april 2026", "tirsdag 2. juni 2026", // due and extended
+		"Mange systemer.", i18n.T(i18n.DA, "admin.extension.by", d.email, "10. marts 2026 10:15"),
+		i18n.T(i18n.DA, "mail.kind.extension"), i18n.T(i18n.DA, "mail.state.sent"),
+		i18n.T(i18n.DA, "action.submitted"), i18n.T(i18n.DA, "action.verified"), i18n.T(i18n.DA, "action.extended"), i18n.T(i18n.DA, "action.noted"),
+		i18n.T(i18n.DA, "admin.actor.requester"), "Ringte kunden.",
+		`action="/admin/requests/` + ref0 + `/start"`, `action="/admin/requests/` + ref0 + `/complete"`,
+		`action="/admin/requests/` + ref0 + `/reject"`, `action="/admin/requests/` + ref0 + `/note"`,
+		`name="csrf" value="` + d.csrf + `"`, `name="version" value="4"`,
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("detail lacks %q", w)
+		}
+	}
+	if strings.Contains(body, "/extend\"") {
+		t.Error("extension offered twice")
+	}
+
+	// Closed: only the note remains, and the answer is shown.
+	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Alt sendt."}}))
+	body = page(t, d.get(requestPath(ref0)), http.StatusOK)
+	for _, gone := range []string{"/start\"", "/complete\"", "/reject\"", "/extend\""} {
+		if strings.Contains(body, gone) {
+			t.Errorf("closed request still offers %s", gone)
+		}
+	}
+	if !strings.Contains(body, "Alt sendt.") || !strings.Contains(body, i18n.T(i18n.DA, "admin.detail.closed")) {
+		t.Error("closed request does not show its answer")
+	}
+
+	// A fresh open request offers the extension with the date it would move to.
+	e.seed("FRSH-2222", submission("en", "f."+uniq()+"@example.dk"), received0, verify)
+	body = page(t, d.get(requestPath("FRSH-2222")), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.extend.hint", "tirsdag 2. juni 2026")) {
+		t.Error("extension form does not say the new date")
+	}
+}
+
+// Whatever a requester typed is shown as text, never as markup, on every page that shows it.
+func TestRequesterTextIsEscaped(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	s := submission("da", "-x"+uniq()+"@example.dk")
+	s.Name = `<script>alert("name")</script>`
+	s.Details = "<img src=x onerror=alert(1)>\n=HYPERLINK(\"http://evil.example\")"
+	s.CustomerRef = `"><b>ref</b>`
+	e.seed(ref0, s, received0, verify)
+	if errs := s.Normalize().Validate(); errs != nil {
+		t.Fatalf("the hostile submission must be one intake accepts: %v", errs)
+	}
+	for _, target := range []string{"/admin", requestPath(ref0), "/admin/search?q=" + url.QueryEscape(s.Email)} {
+		body := page(t, d.get(target), http.StatusOK)
+		for _, raw := range []string{"<script>alert", "<img src=x", "<b>ref</b>"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s shows %q unescaped", target, raw)
+			}
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;") {
+			t.Errorf("%s does not show the name as text", target)
+		}
+	}
+}
