@@ -21,20 +21,25 @@ type claimed struct {
 }
 
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
-// need a retry), claims the level each one is at, and retries their unsent mails. The claims
-// are returned for the digest.
-func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now time.Time) ([]claimed, error) {
+// need a retry) and claims the level each one is at. It returns the claims for the digest, and
+// the requests whose mails are due for a retry, which wait until the digest is out.
+func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now time.Time) ([]claimed, []*dsr.Request, error) {
 	var mu sync.Mutex
 	var claims []claimed
+	var retries []*dsr.Request
 	err := s.each(ctx, log, run, store.SweepOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
-		if c, ok := s.claim(ctx, log, run, it, now); ok {
-			mu.Lock()
+		c, ok := s.claim(ctx, log, run, it, now)
+		retry := len(store.MailsDue(it.Request, now)) > 0
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
 			claims = append(claims, c)
-			mu.Unlock()
 		}
-		s.retryMails(ctx, log, run, it.Request, now)
+		if retry {
+			retries = append(retries, it.Request)
+		}
 	})
-	return claims, err
+	return claims, retries, err
 }
 
 // claim claims the level the request is at, unless its mark says that level was already
@@ -82,7 +87,9 @@ func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, clai
 	}
 	msg, err := s.digest(claims, now)
 	if err == nil {
-		err = s.sender.Send(ctx, msg)
+		sendCtx, cancel := context.WithTimeout(ctx, digestTimeout)
+		err = s.sender.Send(sendCtx, msg)
+		cancel()
 	}
 	if err != nil {
 		run.digestFailed()
@@ -118,14 +125,9 @@ func (s *Sweeper) release(ctx context.Context, log *slog.Logger, run *tally, cla
 func (s *Sweeper) parallel(ctx context.Context, claims []claimed, fn func(context.Context, claimed)) {
 	ctx, cancel := cleanup(ctx)
 	defer cancel()
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
+	w := newWorkers()
 	for _, c := range claims {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(ctx, c)
-		})
+		w.do(ctx, cleanupTimeout, func(ctx context.Context) { fn(ctx, c) })
 	}
-	wg.Wait()
+	w.wait()
 }

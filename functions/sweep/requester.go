@@ -53,6 +53,20 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 	}
 }
 
+// retryAll retries the mails of the open requests found due for it, a few at a time, while
+// there is time.
+func (s *Sweeper) retryAll(ctx context.Context, log *slog.Logger, run *tally, rs []*dsr.Request, now time.Time) error {
+	w := newWorkers()
+	defer w.wait()
+	for _, r := range rs {
+		if !s.timeLeft(ctx) {
+			return errOutOfTime
+		}
+		w.do(ctx, itemTimeout, func(ctx context.Context) { s.retryMails(ctx, log, run, r, now) })
+	}
+	return nil
+}
+
 // retryMails sends again the mails of r that failed or stayed queued past their lease
 // (receipt, DPO notification, extension, completion, rejection), after claiming them so that
 // a concurrent run does not send them too. They carry no link, and nothing about the request

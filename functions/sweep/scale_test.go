@@ -61,6 +61,7 @@ func countingClient(h *harness, c *reads) *dynamodb.Client {
 // Among tens of thousands of stored requests, the sweep reads only the handful that are due:
 // zero Scans, and exactly the due items from the index.
 func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
+	t.Parallel()
 	sizes := []int{5000}
 	if !testing.Short() {
 		sizes = append(sizes, 20000)

@@ -48,9 +48,13 @@ const (
 	// defaultReserve is the time kept back at the end of an invocation for the digest and the
 	// marks: no new work is started once less than this is left.
 	defaultReserve = 30 * time.Second
-	// workers is how many requests are handled at once: enough to hide round trips, few
+	// parallelism is how many requests are handled at once: enough to hide round trips, few
 	// enough for SES's sending rate.
-	workers = 4
+	parallelism = 4
+	// itemTimeout bounds the work on one request, and digestTimeout the digest's send, so a
+	// hanging endpoint cannot eat the time kept back for sending, marking and releasing.
+	itemTimeout   = 20 * time.Second
+	digestTimeout = 20 * time.Second
 	// cleanupTimeout bounds the marks and releases, which run even when the invocation's own
 	// context has run out.
 	cleanupTimeout = 10 * time.Second
@@ -93,12 +97,16 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	run := newTally(s.ladder)
 	var errs []error
 
-	claims, err := s.escalate(ctx, log, run, now)
+	// The DPO's digest first: the requester-side mails may be slow, it must not wait for them.
+	claims, retries, err := s.escalate(ctx, log, run, now)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("open requests: %w", err))
 	}
 	if err := s.report(ctx, log, run, claims, now); err != nil {
 		errs = append(errs, err)
+	}
+	if err := s.retryAll(ctx, log, run, retries, now); err != nil {
+		errs = append(errs, fmt.Errorf("mail retries: %w", err))
 	}
 	if err := s.each(ctx, log, run, store.SweepUnverified, now, func(ctx context.Context, it store.SweepItem) {
 		s.unverified(ctx, log, run, it.Request, now)
@@ -126,9 +134,8 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 // handled once.
 func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, partition string, until time.Time, fn func(context.Context, store.SweepItem)) error {
 	seen := map[string]bool{}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	w := newWorkers()
+	defer w.wait()
 	for it, err := range s.store.SweepDue(ctx, partition, until, s.pageSize) {
 		if errors.Is(err, store.ErrUnavailable) {
 			return err
@@ -146,14 +153,31 @@ func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, partit
 		if !s.timeLeft(ctx) {
 			return errOutOfTime
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(ctx, it)
-		})
+		w.do(ctx, itemTimeout, func(ctx context.Context) { fn(ctx, it) })
 	}
 	return nil
 }
+
+// workers runs jobs a few at a time.
+type workers struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newWorkers() *workers { return &workers{sem: make(chan struct{}, parallelism)} }
+
+// do runs fn when a worker is free, under ctx bounded by timeout.
+func (w *workers) do(ctx context.Context, timeout time.Duration, fn func(context.Context)) {
+	w.sem <- struct{}{}
+	w.wg.Go(func() {
+		defer func() { <-w.sem }()
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		fn(ctx)
+	})
+}
+
+func (w *workers) wait() { w.wg.Wait() }
 
 // timeLeft reports whether there is time to start on another request and still finish the run.
 func (s *Sweeper) timeLeft(ctx context.Context) bool {
