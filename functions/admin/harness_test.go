@@ -68,7 +68,7 @@ func uniq() string {
 	return hex.EncodeToString(b[:])
 }
 
-func setup(t *testing.T) *tenv {
+func setup(t *testing.T, opts ...func(*config.Admin)) *tenv {
 	t.Helper()
 	env := emulator.Get(t)
 	db := env.DynamoDB()
@@ -86,6 +86,9 @@ func setup(t *testing.T) *tenv {
 		},
 		Retention:  365 * 24 * time.Hour,
 		SessionTTL: 8 * time.Hour,
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	c := &clock{}
 	c.set(now0)

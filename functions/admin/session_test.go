@@ -148,15 +148,17 @@ func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
 	d := e.session(e.cfg.DPOAddresses[0])
 	other := e.session(e.cfg.DPOAddresses[1])
 	cases := []struct {
-		name   string
-		csrf   []string
-		origin string
+		name         string
+		csrf         []string
+		origin, site string
 	}{
-		{"no token", nil, baseURL},
-		{"empty token", []string{""}, baseURL},
-		{"wrong token", []string{token.New()}, baseURL},
-		{"another session's token", []string{other.csrf}, baseURL},
-		{"right token, cross-site origin", []string{d.csrf}, "https://evil.example"},
+		{"no token", nil, baseURL, "same-origin"},
+		{"empty token", []string{""}, baseURL, "same-origin"},
+		{"wrong token", []string{token.New()}, baseURL, "same-origin"},
+		{"another session's token", []string{other.csrf}, baseURL, "same-origin"},
+		{"right token, cross-site origin", []string{d.csrf}, "https://evil.example", "cross-site"},
+		// Browsers send Origin: null from no-referrer pages; Sec-Fetch-Site then decides.
+		{"right token, null origin from another site", []string{d.csrf}, "null", "cross-site"},
 	}
 	for _, tc := range cases {
 		for _, r := range protected {
@@ -171,7 +173,7 @@ func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
 				form["csrf"] = tc.csrf
 			}
 			req := e.post(r.target, form, d.cookie())
-			req.Headers["origin"] = tc.origin
+			req.Headers["origin"], req.Headers["sec-fetch-site"] = tc.origin, tc.site
 			body := page(t, e.do(req), http.StatusForbidden)
 			if !strings.Contains(body, "Formularen kunne ikke modtages") {
 				t.Errorf("%s, %s: refusal not explained", tc.name, r.target)

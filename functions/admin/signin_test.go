@@ -13,8 +13,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
-var linkRE = regexp.MustCompile(regexp.QuoteMeta(baseURL) + `/admin/signin/confirm\?token=([A-Za-z0-9_-]{43})`)
-
 // requestLink posts the sign-in form (the fixture, with email and next replaced).
 func (e *tenv) requestLink(email, next string) web.Response {
 	e.t.Helper()
@@ -33,6 +31,7 @@ func (e *tenv) linkFrom(addr string) (string, emulator.Mail) {
 		e.t.Fatalf("no mail to %s", addr)
 	}
 	m := mails[len(mails)-1]
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(e.cfg.BaseURL) + `/admin/signin/confirm\?token=([A-Za-z0-9_-]{43})`)
 	match := linkRE.FindStringSubmatch(m.Text)
 	if match == nil || !strings.Contains(m.HTML, match[0]) {
 		e.t.Fatalf("no sign-in link in both parts of the mail:\n%s", m.Text)

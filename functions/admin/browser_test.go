@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/web"
+)
+
+// TestInABrowser walks a DPO through the workspace in headless Chromium, as the product is
+// used: a digest link that needs sign-in, the mailed link, an answer to a request, then a
+// link opened from another site (webmail) while signed in, and sign-out. A real browser is
+// what decides whether a SameSite=Strict cookie is sent and what Origin a form post carries,
+// which the session and CSRF checks rely on.
+func TestInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chrome := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chrome = p
+			break
+		}
+	}
+	if chrome == "" {
+		t.Skip("no Chromium on this machine")
+	}
+	t.Parallel()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	e := setup(t, func(c *config.Admin) { c.BaseURL = base })
+	requester := "browser." + uniq() + "@example.dk"
+	e.seed(ref0, submission("da", requester), received0, verify)
+
+	var mu sync.Mutex
+	var posts []http.Header
+	var visits []string // "<sec-fetch-site> <with|without session cookie>" of each GET of the request page
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		switch {
+		case r.Method == http.MethodPost:
+			posts = append(posts, r.Header.Clone())
+		case r.URL.Path == "/admin/requests/"+ref0:
+			_, err := r.Cookie(sessionCookieName)
+			visits = append(visits, r.Header.Get("Sec-Fetch-Site")+map[bool]string{true: " with", false: " without"}[err == nil])
+		}
+		mu.Unlock()
+		serveAsHTTPAPI(e.h, w, r)
+	}))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// "Webmail": another site holding a link into the workspace. localhost and 127.0.0.1 are
+	// different sites to the browser.
+	mail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>Mail</title><a id="open" href="%s/admin/requests/%s">Open</a>`, base, ref0)
+	}))
+	t.Cleanup(mail.Close)
+	mailURL := strings.Replace(mail.URL, "127.0.0.1", "localhost", 1)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.WindowSize(1024, 800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	heading := func() string { return text(chromedp.Text(chromedp.CSS("h1"))) }
+
+	// A digest link, not signed in: sign-in, and back to the request afterwards.
+	dpoAddr := e.cfg.DPOAddresses[0]
+	do(chromedp.Navigate(base+"/admin/requests/"+ref0), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), dpoAddr), chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	tok, _ := e.linkFrom(dpoAddr)
+	do(chromedp.Navigate(base+"/admin/signin/confirm?token="+tok), chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`[id="complete.message"]`)))
+	if h := heading(); h != i18n.T(i18n.DA, "admin.detail.heading", ref0) {
+		t.Fatalf("after sign-in on %q, want the request", h)
+	}
+
+	// Answer it.
+	do(chromedp.SendKeys(chromedp.CSS(`[id="complete.message"]`), "Vi har sendt dig dine oplysninger."),
+		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	if r := e.request(ref0); r.Status != dsr.Completed || r.Audit[len(r.Audit)-1].Actor != dpoAddr {
+		t.Fatalf("after the answer: %s by %s", r.Status, r.Audit[len(r.Audit)-1].Actor)
+	}
+	if n := len(e.env.Mails(t, requester)); n != 1 {
+		t.Fatalf("%d mails to the requester", n)
+	}
+
+	// From webmail, signed in: the Strict cookie is withheld on the cross-site click, the page
+	// reloads itself from our origin, and the request opens without a new sign-in.
+	mu.Lock()
+	visits = nil
+	mu.Unlock()
+	do(chromedp.Navigate(mailURL), chromedp.Click(chromedp.CSS("#open")), chromedp.WaitVisible(chromedp.CSS(".account")))
+	if h := heading(); h != i18n.T(i18n.DA, "admin.detail.heading", ref0) {
+		t.Fatalf("from webmail on %q, want the request", h)
+	}
+	mu.Lock()
+	if got := strings.Join(visits, ", "); got != "cross-site without, same-origin with" {
+		t.Errorf("visits from webmail: %s", got)
+	}
+	mu.Unlock()
+
+	// Sign out, on the server too.
+	do(chromedp.Click(chromedp.CSS(".account button")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	do(chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(chromedp.CSS("#email")))
+
+	// What the origin check sees from a real browser: our pages send no referrer, so form
+	// posts carry Origin: null and rely on Sec-Fetch-Site.
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) < 4 {
+		t.Fatalf("%d posts seen", len(posts))
+	}
+	for _, h := range posts {
+		if o, s := h.Get("Origin"), h.Get("Sec-Fetch-Site"); (o != "null" && o != base) || s != "same-origin" {
+			t.Errorf("a post from our own page came with Origin %q, Sec-Fetch-Site %q", o, s)
+		}
+	}
+}
+
+// serveAsHTTPAPI hands a net/http request to the handler as API Gateway's HTTP API would:
+// lower-case headers, cookies in their own list, form bodies base64-encoded.
+func serveAsHTTPAPI(h *handler, w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	req := web.Request{
+		Version:        "2.0",
+		RouteKey:       "ANY /admin/{proxy+}",
+		RawPath:        r.URL.EscapedPath(),
+		RawQueryString: r.URL.RawQuery,
+		Headers:        map[string]string{},
+	}
+	for k, v := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			for _, c := range v {
+				for _, part := range strings.Split(c, ";") {
+					req.Cookies = append(req.Cookies, strings.TrimSpace(part))
+				}
+			}
+			continue
+		}
+		req.Headers[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	req.RequestContext.Stage = "$default"
+	req.RequestContext.HTTP.Method = r.Method
+	req.RequestContext.HTTP.Path = r.URL.Path
+	req.RequestContext.HTTP.SourceIP = "127.0.0.1"
+	if len(body) > 0 {
+		req.Body = base64.StdEncoding.EncodeToString(body)
+		req.IsBase64Encoded = true
+	}
+	resp, _ := h.Handle(r.Context(), req)
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.WriteString(w, resp.Body)
+}
