@@ -23,12 +23,12 @@ type claimed struct {
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
 // need a retry) and claims the level each one is at. It returns the claims for the digest, and
 // the requests whose mails are due for a retry, which wait until the digest is out.
-func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now time.Time) ([]claimed, []*dsr.Request, error) {
+func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now, lease time.Time) ([]claimed, []*dsr.Request, error) {
 	var mu sync.Mutex
 	var claims []claimed
 	var retries []*dsr.Request
 	err := s.each(ctx, log, run, store.SweepOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
-		c, ok := s.claim(ctx, log, run, it, now)
+		c, ok := s.claim(ctx, log, run, it, now, lease)
 		retry := len(store.MailsDue(it.Request, now)) > 0
 		mu.Lock()
 		defer mu.Unlock()
@@ -42,10 +42,10 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	return claims, retries, err
 }
 
-// claim claims the level the request is at, unless its mark says that level was already
-// reported (or is being reported) for the same period. The conditional write decides; the mark
+// claim claims the level the request is at until lease, unless its mark says that level was
+// already reported (or is being reported) for the same period. The conditional write decides; the mark
 // read from the index only saves a write.
-func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now time.Time) (claimed, bool) {
+func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, bool) {
 	r := it.Request
 	esc, ok := s.ladder.at(r, now)
 	if !ok {
@@ -56,7 +56,7 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 			return claimed{}, false
 		}
 	}
-	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, s.lease(ctx))
+	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, lease)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		run.skip()

@@ -252,18 +252,43 @@ func TestDeadRunClaimLapses(t *testing.T) {
 // A live run's lease outlasts its invocation, and not by much: a run killed at its deadline
 // is taken over soon after, never while it could still be sending.
 func TestLeaseFollowsTheInvocation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DK", "da")
-	s := h.sweeper(nil)
 	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
 	h.clock.set(now)
-	if got := s.lease(context.Background()); !got.Equal(now.Add(maxLease)) {
+	if got := h.sweeper(nil).lease(context.Background()); !got.Equal(now.Add(maxLease)) {
 		t.Errorf("no deadline: lease %s, want %s", got, now.Add(maxLease))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+
+	// The claims of a run with 3 s left, caught while its digest hangs.
+	r, _ := h.add(seed{received: now.AddDate(0, -1, -3), verified: true})
+	hanging := ses.NewFromConfig(h.env.AWSConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String(blackhole(t))
+		o.RetryMaxAttempts = 1
+	})
+	s := h.sweeper(hanging)
+	s.reserve = 0
+	const left = 3 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), left)
 	defer cancel()
-	got := s.lease(ctx).Sub(now)
-	if got <= 5*time.Minute || got > 5*time.Minute+leaseMargin {
-		t.Errorf("5 min left: lease in %s", got)
+	done := make(chan error)
+	go func() { done <- s.Handle(ctx, scheduledEvent(t)) }()
+	var lease time.Time
+	for lease.IsZero() && ctx.Err() == nil {
+		if m := h.rawMark(r.Ref, levelOverdue); m["st"] == store.EscClaimed {
+			var err error
+			if lease, err = time.Parse(time.RFC3339, m["lease"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-done
+	if d := lease.Sub(now); d <= leaseMargin || d > leaseMargin+left {
+		t.Fatalf("claim with %s left lapses after %s, want just over %s", left, d, leaseMargin)
+	}
+	if m := h.marks(r.Ref); len(m) != 0 {
+		t.Fatalf("claim not released after the failed send: %v", m)
 	}
 }
 

@@ -290,6 +290,24 @@ func (h *harness) marks(ref string) map[string]string {
 	return out
 }
 
+// rawMark returns the fields of one escalation mark as stored, nil if there is none.
+func (h *harness) rawMark(ref, level string) map[string]string {
+	h.t.Helper()
+	esc, _ := h.raw(ref)["esc"].(*ddbtypes.AttributeValueMemberM)
+	if esc == nil {
+		return nil
+	}
+	m, _ := esc.Value[level].(*ddbtypes.AttributeValueMemberM)
+	if m == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range m.Value {
+		out[k] = v.(*ddbtypes.AttributeValueMemberS).Value
+	}
+	return out
+}
+
 // newMails returns the mails to addr since the last call for it.
 func (h *harness) newMails(addr string) []emulator.Mail {
 	h.t.Helper()

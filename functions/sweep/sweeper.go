@@ -98,7 +98,7 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	var errs []error
 
 	// The DPO's digest first: the requester-side mails may be slow, it must not wait for them.
-	claims, retries, err := s.escalate(ctx, log, run, now)
+	claims, retries, err := s.escalate(ctx, log, run, now, s.lease(ctx))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("open requests: %w", err))
 	}
@@ -190,7 +190,7 @@ func (s *Sweeper) timeLeft(ctx context.Context) bool {
 
 // lease is when this run's claims lapse if it dies: shortly after the invocation must have
 // ended (Lambda stops it at its timeout), so the next run can report what it left, and never
-// later than maxLease.
+// later than maxLease. ctx must be the invocation's: a job's context ends sooner.
 func (s *Sweeper) lease(ctx context.Context) time.Time {
 	d := maxLease
 	if dl, ok := ctx.Deadline(); ok {
