@@ -220,6 +220,11 @@ func TestMailRetries(t *testing.T) {
 			toRequester: []dsr.MailKind{dsr.MailReceipt},
 		},
 		{
+			name:        "completion notice failed",
+			seed:        seed{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), lang: "nb", mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed(1)}},
+			toRequester: []dsr.MailKind{dsr.MailCompletion},
+		},
+		{
 			name:  "given up",
 			seed:  seed{received: now.AddDate(0, 0, -6), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed(store.MaxMailAttempts)}},
 			index: store.SweepOpen,
