@@ -135,18 +135,30 @@ func (h *handler) fail(c *call, err error) web.Response {
 	return h.message(c, status, key+".title", key+".body", href, action)
 }
 
-// logPath keeps the route shape of a path for the logs. A reference is not personal data,
-// but a mistyped path could be anything.
+// logPath is the route a path matched, for the logs: a mistyped path could hold anything,
+// even an address pasted into the URL, so only known shapes and valid references are kept.
 func logPath(p string) string {
-	if len(p) > 80 {
-		p = p[:80]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
+	rest, ok := strings.CutPrefix(p, "/admin/requests/")
+	if !ok {
+		switch p {
+		case "/admin", "/admin/signin", "/admin/signin/confirm", "/admin/signout", "/admin/search", "/admin/report", "/admin/export.csv":
+			return p
 		}
-		return r
-	}, p)
+		return "(other)"
+	}
+	ref, action, _ := strings.Cut(rest, "/")
+	if canon, ok := dsr.NormalizeReference(ref); ok {
+		ref = canon
+	} else {
+		ref = "{ref}"
+	}
+	if action != "" && !actions[action] {
+		action = "{action}"
+	}
+	if action == "" {
+		return "/admin/requests/" + ref
+	}
+	return "/admin/requests/" + ref + "/" + action
 }
 
 // Formatting in the controller's time zone.
