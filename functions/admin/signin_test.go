@@ -87,6 +87,11 @@ func TestSigninFlow(t *testing.T) {
 		t.Fatalf("worklist does not show who is signed in:\n%s", body)
 	}
 
+	// Signed in, the sign-in page just goes on.
+	if loc := redirect(t, e.do(e.get("/admin/signin?next=%2Fadmin%2Freport", sessionCookieName+"="+sid))); loc != "/admin/report" {
+		t.Fatalf("sign-in page while signed in: to %q", loc)
+	}
+
 	// The same link again: refused, from a browser without the session.
 	body = page(t, e.confirm(tok), http.StatusNotFound)
 	if !strings.Contains(body, "Login-linket virker ikke længere") {
