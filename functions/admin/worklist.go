@@ -20,14 +20,12 @@ type row struct {
 	Closed       string
 	Urgency      *urgency
 	LinkExpires  string
-	StatusCode   string
 }
 
 type worklistView struct {
 	Account       *account
 	Rows          []row
 	Unverified    []row
-	Status, Type  string
 	StatusOptions []option
 	TypeOptions   []option
 	Filtered      bool
@@ -54,7 +52,7 @@ func (h *handler) worklist(c *call) web.Response {
 	}
 	now := h.now()
 	v := worklistView{
-		Account: c.account(), Status: status, Type: typ, Filtered: status != "" || typ != "",
+		Account: c.account(), Filtered: status != "" || typ != "",
 		TypeOptions: typeOptions(c.lang, typ),
 		StatusOptions: []option{
 			{Value: "", Label: i18n.T(c.lang, "admin.filter.all_open"), Selected: status == ""},
@@ -84,7 +82,7 @@ func (h *handler) worklist(c *call) web.Response {
 func (h *handler) row(l i18n.Lang, r *dsr.Request) row {
 	rw := row{
 		Ref: r.Ref, Href: requestPath(r.Ref),
-		Type: typeLabel(l, r.Type), Status: statusLabel(l, r.Status), StatusCode: string(r.Status),
+		Type: typeLabel(l, r.Type), Status: statusLabel(l, r.Status),
 		Name: r.Name, Email: r.Email,
 		Received: h.date(l, r.ReceivedAt),
 		Deadline: h.longDate(l, r.Deadline()),
