@@ -1,0 +1,139 @@
+// Package browsertest starts the headless Chromium that the browser tests drive with chromedp,
+// and saves what it shows. It is imported by tests only.
+//
+// A developer without Chromium gets a skip that says how to install it; CI sets
+// DSR_REQUIRE_BROWSER=1 (.ci/run), which turns that skip into a failure, so a CI machine
+// that lost its browser cannot pass by skipping every browser test.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// EnvRequire set to 1 makes a missing browser fail the test instead of skipping it.
+const EnvRequire = "DSR_REQUIRE_BROWSER"
+
+// names are the executables tried, in order: Debian's package, Ubuntu's, Google's, and the
+// headless shell of the chromedp/headless-shell image.
+var names = []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"}
+
+// Require skips the test in -short mode or when there is no Chromium on PATH (failing it
+// instead when DSR_REQUIRE_BROWSER=1), and returns the browser's path. Call it before any
+// expensive setup; New calls it too.
+func Require(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const how = "no Chromium on PATH (looked for chromium, chromium-browser, google-chrome, headless-shell): " +
+		"install it with `apt-get install chromium` (Debian/Ubuntu) or your system's package manager"
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatal(how + "; " + EnvRequire + "=1 makes this a failure")
+	}
+	t.Skip(how + " to run this test")
+	return ""
+}
+
+// Browser is one headless Chromium with one tab, stopped when the test ends.
+type Browser struct {
+	t   testing.TB
+	ctx context.Context
+}
+
+// New starts a headless Chromium (no sandbox: CI and containers run as root) with the given
+// extra options, e.g. chromedp.WindowSize or chromedp.Flag("lang", "da-DK"). Every action
+// must finish within timeout from now.
+func New(t testing.TB, timeout time.Duration, opts ...chromedp.ExecAllocatorOption) *Browser {
+	t.Helper()
+	path := Require(t)
+	all := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(all, opts...)...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+	})
+	return &Browser{t: t, ctx: ctx}
+}
+
+// Context is the tab's context, for chromedp.Do and chromedp.Run.
+func (b *Browser) Context() context.Context { return b.ctx }
+
+// Do runs steps in the tab and fails the test on the first error.
+func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// Get runs an action that returns a value (chromedp.Text, chromedp.Title,
+// chromedp.Evaluate[T], …) and fails the test on error.
+func Get[T any](b *Browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// ArtifactDir returns <module root>/artifacts/<sub>, created if missing. The folder is
+// git-ignored; CI keeps it as the run's artifacts.
+func ArtifactDir(t testing.TB, sub string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("browsertest: no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+	dir = filepath.Join(dir, "artifacts", sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Screenshot saves the whole page as it is now, as <dir>/<name>.png, and logs where. A
+// failed capture is logged, not fatal: the picture documents the test, it is not what is
+// tested.
+func (b *Browser) Screenshot(dir, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(dir, unsafeName.ReplaceAllString(name, "_")+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.t.Logf("screenshot: %s", path)
+}
