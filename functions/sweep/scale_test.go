@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,50 +13,54 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/dsrdesk/dsrdesk/shared/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
-// reads counts what the sweep reads, as DynamoDB reports it: calls per operation, and the
-// items each Query or Scan returned and evaluated.
-type reads struct {
-	mu      sync.Mutex
-	calls   map[string]int
-	items   int
-	scanned int
+// reads sums what the sweep's Queries and Scans returned and evaluated, as DynamoDB reports it.
+func reads(calls []awscount.Call) (items, scanned int) {
+	for _, c := range calls {
+		switch r := c.Output.(type) {
+		case *dynamodb.QueryOutput:
+			items += int(r.Count)
+			scanned += int(r.ScannedCount)
+		case *dynamodb.ScanOutput:
+			items += int(r.Count)
+			scanned += int(r.ScannedCount)
+		}
+	}
+	return items, scanned
 }
 
-// countingClient is a DynamoDB client for the emulator with a middleware that counts reads.
-func countingClient(h *harness, c *reads) *dynamodb.Client {
-	c.calls = map[string]int{}
-	return dynamodb.NewFromConfig(h.env.AWSConfig(), func(o *dynamodb.Options) {
+// ops counts calls per operation.
+func ops(calls []awscount.Call) map[string]int {
+	out := map[string]int{}
+	for _, c := range calls {
+		out[c.Operation]++
+	}
+	return out
+}
+
+// digests counts the mails among calls that went to the DPO: the sweep's digests.
+func digests(calls []awscount.Call, dpo string) int {
+	return len(awscount.Filter(calls, func(c awscount.Call) bool {
+		in, ok := c.Input.(*ses.SendEmailInput)
+		return ok && c.Err == nil && in.Destination != nil && slices.Contains(in.Destination.ToAddresses, dpo)
+	}))
+}
+
+// countingClients are DynamoDB and SES clients for the emulators that record every call.
+func countingClients(h *harness, rec *awscount.Recorder) (*dynamodb.Client, *ses.Client) {
+	db := dynamodb.NewFromConfig(h.env.AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(h.env.DynamoDBEndpoint)
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("countReads",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					out, md, err := next.HandleInitialize(ctx, in)
-					c.mu.Lock()
-					defer c.mu.Unlock()
-					switch r := out.Result.(type) {
-					case *dynamodb.QueryOutput:
-						c.calls["Query"]++
-						c.items += int(r.Count)
-						c.scanned += int(r.ScannedCount)
-					case *dynamodb.ScanOutput:
-						c.calls["Scan"]++
-						c.items += int(r.Count)
-						c.scanned += int(r.ScannedCount)
-					case *dynamodb.GetItemOutput:
-						c.calls["GetItem"]++
-					case *dynamodb.BatchGetItemOutput:
-						c.calls["BatchGetItem"]++
-					}
-					return out, md, err
-				}), middleware.After)
-		})
-	})
+	}, rec.DynamoDB)
+	mail := ses.NewFromConfig(h.env.AWSConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String(h.env.SESEndpoint)
+	}, rec.SES)
+	return db, mail
 }
 
 // Among tens of thousands of stored requests, the sweep reads only the handful that are due:
@@ -79,34 +84,44 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 			}
 
 			for _, page := range []int{store.SweepPageSize, 3} {
-				var c reads
-				s := h.sweeperOn(countingClient(h, &c), nil)
+				rec := &awscount.Recorder{}
+				s := h.sweeperOn(countingClients(h, rec))
 				s.pageSize = page
 				h.clock.set(now)
 				start = time.Now()
 				if err := s.Handle(context.Background(), scheduledEvent(t)); err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("page %d: swept in %s: %v, %d items", page, time.Since(start).Round(time.Millisecond), c.calls, c.items)
-				if c.calls["Scan"] != 0 || c.calls["GetItem"] != 0 || c.calls["BatchGetItem"] != 0 {
-					t.Errorf("reads other than the index Query: %v", c.calls)
+				calls := rec.Take()
+				c := ops(calls)
+				items, scanned := reads(calls)
+				t.Logf("page %d: swept in %s: %v, %d items", page, time.Since(start).Round(time.Millisecond), c, items)
+				if c["Scan"] != 0 || c["GetItem"] != 0 || c["BatchGetItem"] != 0 {
+					t.Errorf("reads other than the index Query: %v", c)
 				}
-				if c.items != c.scanned {
-					t.Errorf("the Query evaluated %d items to return %d", c.scanned, c.items)
+				if items != scanned {
+					t.Errorf("the Query evaluated %d items to return %d", scanned, items)
 				}
 				if page == store.SweepPageSize {
-					// Everything due is read once (the first run acts on it).
-					if c.items != due || c.calls["Query"] != 3 {
-						t.Errorf("read %d items in %d queries, want the %d due ones in one query per partition", c.items, c.calls["Query"], due)
+					// Everything due is read once (the first run acts on it), and reported in
+					// one digest, not a mail per line.
+					if items != due || c["Query"] != 3 {
+						t.Errorf("read %d items in %d queries, want the %d due ones in one query per partition", items, c["Query"], due)
 					}
 					if got := len(reported(t, h)); got != 4 {
 						t.Errorf("%d lines reported, want 4", got)
 					}
+					if n := digests(calls, h.dpo); n != 1 {
+						t.Errorf("%d digests sent, want 1", n)
+					}
 				} else {
 					// Again, after acting: only the escalated ones are still due (their deadlines
-					// did not move), now in pages of three.
-					if c.items != 4 || c.calls["Query"] > 2+1+1 {
-						t.Errorf("second run read %d items in %d queries, want 4 in at most 4", c.items, c.calls["Query"])
+					// did not move), now in pages of three; nothing new to report, so no digest.
+					if items != 4 || c["Query"] > 2+1+1 {
+						t.Errorf("second run read %d items in %d queries, want 4 in at most 4", items, c["Query"])
+					}
+					if n := digests(calls, h.dpo); n != 0 {
+						t.Errorf("%d digests sent with nothing new, want 0", n)
 					}
 				}
 			}
