@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -96,7 +97,7 @@ func (h *handler) act(c *call, ref, action string) web.Response {
 		// A mail that fails stays on the request as failed; the sweep sends it later and the
 		// page shows it. The action itself has happened either way.
 		if err := h.outbox.Deliver(c.ctx, r, ch.Mails, ""); err != nil {
-			h.log.Warn("requester mail", "ref", r.Ref, "action", action, "error", err.Error())
+			h.log.Warn("requester mail", "ref", r.Ref, "action", action, errlog.Attr(err))
 		}
 	}
 	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", action, "status", string(r.Status), "dpo", c.actorHash())

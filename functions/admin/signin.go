@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -82,7 +83,7 @@ func (h *handler) signinRequest(c *call) web.Response {
 	} else if err := h.sendSigninLink(c, addr, next); err != nil {
 		// The page stays the same: a different one would tell an outsider the address is a
 		// DPO's. The DPO, getting no mail, asks again.
-		h.log.Error("signin link", "dpo", store.HashEmail(addr), "error", err.Error())
+		h.log.Error("signin link", "dpo", store.HashEmail(addr), errlog.Attr(err))
 		outcome = "failed"
 	}
 	h.log.Info("signin requested", "email_hash", store.HashEmail(email), "outcome", outcome)
@@ -178,7 +179,7 @@ func (h *handler) confirm(c *call) web.Response {
 	if old := web.Cookie(c.req, sessionCookieName); wellFormed(old) {
 		// One browser, one session: the one it replaces should not outlive it unseen.
 		if err := h.auth.DeleteSession(c.ctx, old); err != nil {
-			h.log.Warn("replace session", "error", err.Error())
+			h.log.Warn("replace session", errlog.Attr(err))
 		}
 	}
 	h.log.Info("signed in", "dpo", store.HashEmail(login.Email))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -111,9 +112,9 @@ func (h *handler) notFound(c *call) web.Response {
 func (h *handler) fail(c *call, err error) web.Response {
 	status := web.Status(err)
 	if status >= 500 {
-		h.log.Error("request failed", "method", c.method, "path", logPath(c.path), "status", status, "error", err.Error())
+		h.log.Error("request failed", "method", c.method, "path", logPath(c.path), "status", status, errlog.Attr(err))
 	} else {
-		h.log.Warn("request refused", "method", c.method, "path", logPath(c.path), "status", status, "error", err.Error())
+		h.log.Warn("request refused", "method", c.method, "path", logPath(c.path), "status", status, errlog.Attr(err))
 	}
 	if wantsData(c.req) {
 		return web.JSON(status, map[string]string{"error": http.StatusText(status)})

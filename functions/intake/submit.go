@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -113,7 +114,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 	byEmail, byIP := h.allow(ctx, sub.Email, req.RequestContext.HTTP.SourceIP)
 	switch {
 	case errors.Is(byEmail, store.ErrUnavailable), errors.Is(byIP, store.ErrUnavailable):
-		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errAttr(errors.Join(byEmail, byIP)))
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(errors.Join(byEmail, byIP)))
 		return h.problem(lang, asJSON, errors.Join(byEmail, byIP), "intake.unavailable")
 	case byEmail != nil || byIP != nil:
 		var scopes []string
@@ -129,7 +130,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 
 	r, tok, err := h.create(ctx, sub, now)
 	if err != nil {
-		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errAttr(err))
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errlog.Attr(err))
 		return h.problem(lang, asJSON, err, "intake.unavailable")
 	}
 	link := h.cfg.BaseURL + "/verify?token=" + url.QueryEscape(tok)
@@ -137,7 +138,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 	if err := h.outbox.Deliver(ctx, r, []dsr.MailKind{dsr.MailVerification}, link); err != nil {
 		// The request is stored and its mail recorded as failed: the sweep sends a new link.
 		mail = "failed"
-		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", []dsr.MailKind{dsr.MailVerification}, "outcome", "failed", errAttr(err))
+		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", []dsr.MailKind{dsr.MailVerification}, "outcome", "failed", errlog.Attr(err))
 	}
 	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang, "mail", mail)
 	return h.received(lang, asJSON)

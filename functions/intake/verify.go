@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -83,7 +84,7 @@ func (h *Handler) verifyPage(ctx context.Context, req web.Request) web.Response 
 	r, state, err := h.lookup(ctx, tok)
 	lang := h.verifyLang(req, "", r)
 	if err != nil {
-		h.log.ErrorContext(ctx, "verification", "step", "show", "outcome", "unavailable", errAttr(err))
+		h.log.ErrorContext(ctx, "verification", "step", "show", "outcome", "unavailable", errlog.Attr(err))
 		return h.problem(lang, false, err, "intake.unavailable_verify")
 	}
 	return h.linkAnswer(ctx, lang, tok, r, state, "show")
@@ -154,7 +155,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		r, state, err := h.lookup(ctx, tok)
 		lang = h.verifyLang(req, form.Get("lang"), r)
 		if err != nil {
-			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errAttr(err))
+			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errlog.Attr(err))
 			return h.problem(lang, false, err, "intake.unavailable_verify")
 		}
 		if state != linkPending {
@@ -168,7 +169,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 			continue // someone else changed it first: read again and decide again
 		}
 		if err != nil {
-			log.ErrorContext(ctx, "verification", "outcome", "unavailable", "ref", r.Ref, errAttr(err))
+			log.ErrorContext(ctx, "verification", "outcome", "unavailable", "ref", r.Ref, errlog.Attr(err))
 			return h.problem(lang, false, err, "intake.unavailable_verify")
 		}
 		h.deliver(ctx, log, r, change.Mails)
@@ -183,7 +184,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 // to retry; the requester still sees their confirmation.
 func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request, kinds []dsr.MailKind) {
 	if err := h.outbox.Deliver(ctx, r, kinds, ""); err != nil {
-		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "failed", errAttr(err))
+		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "failed", errlog.Attr(err))
 	}
 }
 

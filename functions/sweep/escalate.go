@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -64,7 +65,7 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 		return claimed{}, false
 	case err != nil:
 		run.fail()
-		log.WarnContext(ctx, "escalation claim failed", "ref", r.Ref, "level", esc.Level.Name, errAttr(err))
+		log.WarnContext(ctx, "escalation claim failed", "ref", r.Ref, "level", esc.Level.Name, errlog.Attr(err, outOfTime))
 		return claimed{}, false
 	}
 	// The index lags the table: the claim returned the request as it is now. If the DPO closed
@@ -93,7 +94,7 @@ func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, clai
 	}
 	if err != nil {
 		run.digestFailed()
-		log.ErrorContext(ctx, "digest not sent", "lines", len(claims), errAttr(err))
+		log.ErrorContext(ctx, "digest not sent", "lines", len(claims), errlog.Attr(err, outOfTime))
 		s.release(ctx, log, run, claims)
 		return fmt.Errorf("digest: %w", err)
 	}
@@ -102,7 +103,7 @@ func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, clai
 		// Unmarked, the line repeats after the lease: a duplicate, never a gap.
 		if err := s.store.MarkEscalated(ctx, c.claim); err != nil {
 			run.fail()
-			log.WarnContext(ctx, "escalation not marked", "ref", c.claim.Ref, "level", c.claim.Level, errAttr(err))
+			log.WarnContext(ctx, "escalation not marked", "ref", c.claim.Ref, "level", c.claim.Level, errlog.Attr(err, outOfTime))
 			return
 		}
 		log.DebugContext(ctx, "escalated", "ref", c.claim.Ref, "level", c.claim.Level, "period", c.claim.Period)
@@ -115,7 +116,7 @@ func (s *Sweeper) release(ctx context.Context, log *slog.Logger, run *tally, cla
 	s.parallel(ctx, claims, func(ctx context.Context, c claimed) {
 		if err := s.store.ReleaseEscalation(ctx, c.claim); err != nil {
 			run.fail()
-			log.WarnContext(ctx, "escalation not released", "ref", c.claim.Ref, "level", c.claim.Level, errAttr(err))
+			log.WarnContext(ctx, "escalation not released", "ref", c.claim.Ref, "level", c.claim.Level, errlog.Attr(err, outOfTime))
 		}
 	})
 }

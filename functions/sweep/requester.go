@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
@@ -84,7 +85,7 @@ func (s *Sweeper) retryMails(ctx context.Context, log *slog.Logger, run *tally, 
 		return
 	case err != nil:
 		run.fail()
-		log.WarnContext(ctx, "mail retry not claimed", "ref", r.Ref, "kinds", kinds, errAttr(err))
+		log.WarnContext(ctx, "mail retry not claimed", "ref", r.Ref, "kinds", kinds, errlog.Attr(err, outOfTime))
 		return
 	}
 	if s.deliver(ctx, log, run, r, kinds, "") {
@@ -105,7 +106,7 @@ func (s *Sweeper) commit(ctx context.Context, log *slog.Logger, run *tally, r *d
 		return false
 	case err != nil:
 		run.fail()
-		log.WarnContext(ctx, "not committed", "ref", r.Ref, "action", action, errAttr(err))
+		log.WarnContext(ctx, "not committed", "ref", r.Ref, "action", action, errlog.Attr(err, outOfTime))
 		return false
 	}
 	return true
@@ -116,7 +117,7 @@ func (s *Sweeper) commit(ctx context.Context, log *slog.Logger, run *tally, r *d
 func (s *Sweeper) deliver(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, kinds []dsr.MailKind, link string) bool {
 	if err := s.outbox.Deliver(ctx, r, kinds, link); err != nil {
 		run.fail()
-		log.WarnContext(ctx, "mail not sent", "ref", r.Ref, "kinds", kinds, errAttr(err))
+		log.WarnContext(ctx, "mail not sent", "ref", r.Ref, "kinds", kinds, errlog.Attr(err, outOfTime))
 		return false
 	}
 	log.DebugContext(ctx, "mail sent", "ref", r.Ref, "kinds", kinds)

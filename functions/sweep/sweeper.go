@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -142,7 +143,7 @@ func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, partit
 		}
 		if err != nil {
 			run.fail()
-			log.WarnContext(ctx, "unreadable item", "partition", partition, errAttr(err))
+			log.WarnContext(ctx, "unreadable item", "partition", partition, errlog.Attr(err, outOfTime))
 			continue
 		}
 		if seen[it.Request.Ref] {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -96,7 +97,7 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 		"duration_ms", took.Milliseconds(),
 	}
 	if err != nil {
-		attrs = append(attrs, errAttr(err))
+		attrs = append(attrs, errlog.Attr(err, outOfTime))
 		log.Error("sweep", attrs...)
 		return
 	}
