@@ -78,14 +78,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, now func() 
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
-	notices, err := notice.New(notice.Settings{
-		Controller:   cfg.ControllerName,
-		Country:      cfg.Country,
-		BaseURL:      cfg.BaseURL,
-		DPOAddresses: cfg.DPOAddresses,
-		DefaultLang:  i18n.Lang(cfg.DefaultLang),
-		Location:     cal.Location(),
-	})
+	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}

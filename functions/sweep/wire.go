@@ -29,14 +29,7 @@ func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.
 	if err != nil {
 		return nil, err
 	}
-	notices, err := notice.New(notice.Settings{
-		Controller:   cfg.ControllerName,
-		Country:      cfg.Country,
-		BaseURL:      cfg.BaseURL,
-		DPOAddresses: cfg.DPOAddresses,
-		DefaultLang:  lang,
-		Location:     cal.Location(),
-	})
+	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, err
 	}
