@@ -183,10 +183,19 @@ func (r *Request) move(to Status, actor, note string, now time.Time, mails ...Ma
 	return c, nil
 }
 
+// Verification is what confirming a request records and sends: the audit event and the mails
+// it queues. It needs no request in hand, so the store can apply it in one conditional write
+// keyed by the reference and the token (store.ConfirmRequest) instead of reading first; Verify
+// applies the very same change to a request that was read.
+func Verification(now time.Time) (AuditEvent, []MailKind) {
+	return AuditEvent{At: now.UTC(), Actor: ActorRequester, Action: ActionVerified}, []MailKind{MailReceipt, MailDPONew}
+}
+
 // Verify records that the requester confirmed their address: the request opens and the
 // receipt and the DPO notification are queued. The token is spent.
 func (r *Request) Verify(now time.Time) (Change, error) {
-	c, err := r.move(Open, ActorRequester, "", now, MailReceipt, MailDPONew)
+	ev, mails := Verification(now)
+	c, err := r.move(Open, ev.Actor, ev.Note, now, mails...)
 	if err != nil {
 		return c, err
 	}

@@ -1,0 +1,181 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// absent reports whether the table holds no request ref.
+func absent(t *testing.T, db *dynamodb.Client, table, ref string) bool {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(table),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item == nil
+}
+
+// ConfirmRequest's one write leaves the request exactly as reading it, Verify and Commit do:
+// same fields, same audit trail, same queued mails, same index and TTL attributes.
+func TestConfirmRequestIsVerifyAndCommit(t *testing.T) {
+	c := newClock(received)
+	s, db, table := newStore(t, c)
+	ctx := context.Background()
+	read, blind := sample("CCCC-2222"), sample("CCCC-3333")
+	for _, r := range []*dsr.Request{read, blind} {
+		if err := s.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := received.Add(26*time.Hour + 123456789*time.Nanosecond)
+	c.set(now)
+
+	r, err := s.GetRequest(ctx, read.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := r.Verify(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, r, want); err != nil {
+		t.Fatal(err)
+	}
+	got, change, err := s.ConfirmRequest(ctx, blind.Ref, "tokhash", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(change, want) {
+		t.Errorf("change %+v, want %+v", change, want)
+	}
+
+	viaRead, err := s.GetRequest(ctx, read.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.GetRequest(ctx, blind.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaRead.Ref = blind.Ref
+	if !reflect.DeepEqual(stored, viaRead) {
+		t.Errorf("confirmed in one write:\n%+v\nread, verified, committed:\n%+v", stored, viaRead)
+	}
+	if !reflect.DeepEqual(got, stored) {
+		t.Errorf("returned %+v, stored %+v", got, stored)
+	}
+	a, b := rawItem(t, db, table, read.Ref), rawItem(t, db, table, blind.Ref)
+	for _, attr := range []string{store.AttrSweepPK, store.AttrSweepAt, store.AttrExpiresAt, "email_hash"} {
+		if !reflect.DeepEqual(a[attr], b[attr]) {
+			t.Errorf("%s: %v after one write, %v after read and commit", attr, b[attr], a[attr])
+		}
+	}
+	if pk, at := store.SweepKey(stored); pk != store.SweepOpen || at != store.TimeKey(now.Add(store.MailLease)) {
+		t.Errorf("sweep key %s %s", pk, at)
+	}
+}
+
+// Every link that does not confirm writes nothing and is ErrConflict: the caller reads to say
+// why. Two clicks at once confirm once.
+func TestConfirmRequestRefuses(t *testing.T) {
+	c := newClock(received)
+	s, db, table := newStore(t, c)
+	ctx := context.Background()
+	r := sample("CCCC-4444")
+	if err := s.CreateRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	before := rawItem(t, db, table, r.Ref)
+	now := received.Add(time.Hour)
+	c.set(now)
+	for name, try := range map[string]func() error{
+		"wrong secret": func() error { _, _, err := s.ConfirmRequest(ctx, r.Ref, "other", now); return err },
+		"unknown ref":  func() error { _, _, err := s.ConfirmRequest(ctx, "CCCC-5555", "tokhash", now); return err },
+		"expired": func() error {
+			_, _, err := s.ConfirmRequest(ctx, r.Ref, "tokhash", r.TokenExpires.Add(time.Minute))
+			return err
+		},
+	} {
+		if err := try(); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("%s: err = %v, want ErrConflict", name, err)
+		}
+	}
+	if after := rawItem(t, db, table, r.Ref); !reflect.DeepEqual(before, after) {
+		t.Error("a refused confirmation changed the request")
+	}
+	if !absent(t, db, table, "CCCC-5555") {
+		t.Error("confirming an unknown reference created an item")
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { _, _, errs[i] = s.ConfirmRequest(ctx, r.Ref, "tokhash", now) })
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("concurrent confirm: %v", err)
+		}
+	}
+	got, err := s.GetRequest(ctx, r.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 1 || got.Version != 2 || len(got.Audit) != 2 || got.SpentTokenHash != "tokhash" || got.TokenHash != "" {
+		t.Errorf("%d of 4 concurrent confirmations won; stored version %d, %d audit entries", won, got.Version, len(got.Audit))
+	}
+}
+
+// The write's expiry check and TokenLive agree at every instant around the expiry, and
+// neither ever accepts a token past it.
+func TestTokenLiveIsTheWritesRule(t *testing.T) {
+	c := newClock(received)
+	s, _, _ := newStore(t, c)
+	ctx := context.Background()
+	r := sample("CCCC-6666")
+	r.TokenExpires = r.TokenExpires.Add(700 * time.Millisecond) // a fraction, as a real receipt time has
+	for i, off := range []time.Duration{-3 * time.Second, -2100 * time.Millisecond, -1500 * time.Millisecond, -700 * time.Millisecond,
+		-time.Nanosecond, 0, time.Nanosecond, 300 * time.Millisecond, time.Second} {
+		r := *r
+		r.Ref = "CCCD-" + string("23456789A"[i]) + "222"
+		if err := s.CreateRequest(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		now := r.TokenExpires.Add(off)
+		c.set(now)
+		live := store.TokenLive(r.TokenExpires, now)
+		_, _, err := s.ConfirmRequest(ctx, r.Ref, "tokhash", now)
+		if (err == nil) != live {
+			t.Errorf("%v from expiry: TokenLive %v, write err %v", off, live, err)
+		}
+		if live && !now.Before(r.TokenExpires) {
+			t.Errorf("%v from expiry: live after the expiry", off)
+		}
+		if off <= -2100*time.Millisecond && !live {
+			t.Errorf("%v from expiry: refused more than two seconds early", off)
+		}
+	}
+}
