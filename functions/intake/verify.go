@@ -15,8 +15,8 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
-// confirmAttempts bounds re-reads after a lost race; the second read always settles it, as
-// the winner has spent the token.
+// confirmAttempts bounds the tries of a confirmation whose write and read disagree, which only
+// a link changing under them can cause; the second try always settles it.
 const confirmAttempts = 3
 
 // linkState is what a confirmation link is worth.
@@ -30,13 +30,25 @@ const (
 	linkUsed
 )
 
-// lookup reads the request a token names and says what the token is worth for it.
-func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkState, error) {
-	ref, hash, ok := token.ParseRequest(tok)
+// parseLink splits a confirmation token into the reference it names and its secret's hash. A
+// token that is not well formed, or names a reference in another spelling, names nothing.
+func parseLink(tok string) (ref, hash string, ok bool) {
+	ref, hash, ok = token.ParseRequest(tok)
 	if !ok {
-		return nil, linkInvalid, nil
+		return "", "", false
 	}
 	if canon, ok := dsr.NormalizeReference(ref); !ok || canon != ref {
+		return "", "", false
+	}
+	return ref, hash, true
+}
+
+// lookup reads the request a token names and says what the token is worth for it. A link is
+// confirmable by the rule the confirming write applies (store.TokenLive), so the page never
+// offers a button the write would refuse.
+func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkState, error) {
+	ref, hash, ok := parseLink(tok)
+	if !ok {
 		return nil, linkInvalid, nil
 	}
 	r, err := h.store.GetRequest(ctx, ref)
@@ -49,7 +61,7 @@ func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkSta
 	switch {
 	case token.Equal(hash, r.SpentTokenHash):
 		return r, linkUsed, nil
-	case r.Status == dsr.PendingVerification && token.Equal(hash, r.TokenHash) && h.now().Before(r.TokenExpires):
+	case r.Status == dsr.PendingVerification && token.Equal(hash, r.TokenHash) && store.TokenLive(r.TokenExpires, h.now()):
 		return r, linkPending, nil
 	}
 	return nil, linkInvalid, nil
@@ -123,9 +135,12 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 		errorView{Heading: title, Text: i18n.T(lang, "intake.invalid.text"), Home: h.home(lang)})
 }
 
-// confirm is the button: one conditional write opens the request, then the receipt and the
-// DPO's notice go out. Of two concurrent confirms exactly one wins the write; the other
-// re-reads, finds the token spent and sends nothing.
+// confirm is the button: one conditional write, keyed by the token's reference and holding
+// only while the token is the request's live one, opens the request and returns it; then the
+// receipt and the DPO's notice go out. Nothing is read first: a person is waiting. Only when
+// the write is refused is the request read, to say why (already confirmed, or an invalid
+// link). Of two concurrent confirms exactly one wins the write; the other finds the token
+// spent and sends nothing.
 func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 	lang := h.lang(req, "")
 	log := h.log.With("step", "confirm")
@@ -151,7 +166,22 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		return h.problem(lang, false, err, "intake.badrequest")
 	}
 	tok := form.Get("token")
+	ref, hash, ok := parseLink(tok)
+	if !ok {
+		return h.linkAnswer(ctx, h.verifyLang(req, form.Get("lang"), nil), tok, nil, linkInvalid, "confirm")
+	}
 	for range confirmAttempts {
+		r, change, err := h.store.ConfirmRequest(ctx, ref, hash, h.now())
+		if err == nil {
+			h.deliver(ctx, log, r, change.Mails)
+			log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
+			return h.confirmed(h.verifyLang(req, form.Get("lang"), r), tok, r)
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errlog.Attr(err))
+			return h.problem(h.verifyLang(req, form.Get("lang"), nil), false, err, "intake.unavailable_verify")
+		}
+		// Refused: the read says why, and in the request's language once the link proves itself.
 		r, state, err := h.lookup(ctx, tok)
 		lang = h.verifyLang(req, form.Get("lang"), r)
 		if err != nil {
@@ -161,20 +191,8 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		if state != linkPending {
 			return h.linkAnswer(ctx, lang, tok, r, state, "confirm")
 		}
-		change, err := r.Verify(h.now())
-		if err == nil {
-			err = h.store.Commit(ctx, r, change)
-		}
-		if errors.Is(err, store.ErrConflict) {
-			continue // someone else changed it first: read again and decide again
-		}
-		if err != nil {
-			log.ErrorContext(ctx, "verification", "outcome", "unavailable", "ref", r.Ref, errlog.Attr(err))
-			return h.problem(lang, false, err, "intake.unavailable_verify")
-		}
-		h.deliver(ctx, log, r, change.Mails)
-		log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
-		return h.confirmed(lang, tok, r)
+		// The read found the link confirmable after the write refused it: it changed in
+		// between. Try the write again.
 	}
 	log.ErrorContext(ctx, "verification", "outcome", "conflict")
 	return h.problem(lang, false, store.ErrConflict, "intake.unavailable_verify")
