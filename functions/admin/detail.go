@@ -78,6 +78,9 @@ func (h *handler) load(c *call, ref string) (*dsr.Request, error) {
 	if !ok {
 		return nil, errUnknownRef
 	}
+	if e, ok := c.takeEarly(canon); ok {
+		return e.r, e.err
+	}
 	return h.reqs.GetRequest(c.ctx, canon)
 }
 

@@ -134,6 +134,8 @@ type call struct {
 	sid  string
 	// cookies are set on whatever response the call ends with.
 	cookies []string
+	// early is the request the route names, read while the session is checked.
+	early *early
 }
 
 // Handle answers one API Gateway HTTP API request. It never returns an error: API Gateway
@@ -225,8 +227,10 @@ func (h *handler) route(c *call) web.Response {
 		switch {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
+			h.readEarly(c, ref)
 		case actions[action] && c.method == "POST":
 			serve = func(c *call) web.Response { return h.act(c, ref, action) }
+			h.readEarly(c, ref)
 		case actions[action] && get:
 			// A reload or a bookmark of where a form posted: show the request instead.
 			serve = func(*call) web.Response { return web.Redirect(requestPath(ref)) }
@@ -236,8 +240,10 @@ func (h *handler) route(c *call) web.Response {
 		return h.notFound(c)
 	}
 	if err := h.authenticate(c); err != nil {
+		c.dropEarly()
 		return h.refuse(c, err)
 	}
+	defer c.dropEarly()
 	return serve(c)
 }
 
