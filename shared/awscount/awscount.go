@@ -45,6 +45,13 @@ type Call struct {
 
 // Recorder collects the calls of every client it was added to. It is safe for concurrent use.
 type Recorder struct {
+	// Latency, if set, is added to every call before it is sent, as a network would. The
+	// emulators answer in well under a millisecond, so calls a handler makes together may not
+	// overlap in time at all (one goroutine still renders its mail while the other's send is
+	// done); with a latency far above such jitter, calls made together always overlap and calls
+	// made one after another never do, and Rounds shows the handler's structure.
+	Latency time.Duration
+
 	mu    sync.Mutex
 	calls []Call
 }
@@ -67,6 +74,13 @@ func (r *Recorder) Record(stack *middleware.Stack) error {
 				Operation: awsmiddleware.GetOperationName(ctx),
 				Input:     in.Parameters,
 				Start:     time.Now(),
+			}
+			if r.Latency > 0 {
+				select {
+				case <-time.After(r.Latency):
+				case <-ctx.Done():
+					return middleware.InitializeOutput{}, middleware.Metadata{}, ctx.Err()
+				}
 			}
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()

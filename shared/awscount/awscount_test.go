@@ -104,3 +104,58 @@ func TestRecorderOnAClient(t *testing.T) {
 		t.Error("Take did not forget")
 	}
 }
+
+// With a latency far above scheduling jitter, calls started together overlap even when one
+// starts a little late; Replay makes the same calls again, in the same rounds, on items of
+// its own.
+func TestLatencyAndReplay(t *testing.T) {
+	t.Parallel()
+	env := emulator.Get(t)
+	table := env.NewTable(t, store.TableDefinition("awscount"))
+	rec := &awscount.Recorder{Latency: 30 * time.Millisecond}
+	db := dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(env.DynamoDBEndpoint)
+	}, rec.DynamoDB)
+	item := func(pk string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: pk},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "X"},
+		}
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i, pk := range []string{"a", "b"} {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 3 * time.Millisecond)
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item(pk),
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("a")}); err != nil {
+		t.Fatal(err)
+	}
+	calls := rec.Take()
+	if got := awscount.Describe(calls); got != "PutItem ‖ PutItem → GetItem" {
+		t.Fatalf("Describe = %q", got)
+	}
+	for _, c := range calls {
+		if c.End.Sub(c.Start) < rec.Latency {
+			t.Errorf("%s took %s, less than the latency", c.Operation, c.End.Sub(c.Start))
+		}
+	}
+
+	// The puts are conditional on the item being new: a replay on the same keys would fail.
+	if err := awscount.Replay(ctx, calls, env.DynamoDB(), env.SES(), func(pk string) string { return pk }); err == nil {
+		t.Fatal("replay on the recorded keys passed the puts' condition")
+	}
+	if err := awscount.Replay(ctx, calls, env.DynamoDB(), env.SES(), func(pk string) string { return pk + "#2" }); err != nil {
+		t.Fatal(err)
+	}
+	out, err := env.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item("b#2"), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		t.Fatalf("replayed put not stored: %v", err)
+	}
+}
