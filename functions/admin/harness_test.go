@@ -51,7 +51,7 @@ func (c *clock) now() time.Time  { return time.Unix(0, c.t.Load()).UTC() }
 
 // tenv is one test's world: its own table, its own DPO addresses, a handler over the emulators.
 type tenv struct {
-	t     *testing.T
+	t     testing.TB
 	h     *handler
 	st    *store.Store
 	db    *dynamodb.Client
@@ -68,7 +68,7 @@ func uniq() string {
 	return hex.EncodeToString(b[:])
 }
 
-func setup(t *testing.T, opts ...func(*config.Admin)) *tenv {
+func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	t.Helper()
 	env := emulator.Get(t)
 	db := env.DynamoDB()

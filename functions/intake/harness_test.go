@@ -87,7 +87,7 @@ func (s *syncBuffer) String() string {
 
 // harness is one handler over its own table, wired exactly as main wires it.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	env   *emulator.Env
 	cfg   config.Intake
 	clock *clock
@@ -135,7 +135,7 @@ func withSESDown(env *emulator.Env) harnessOpt {
 // withTable shares another harness's table, for a second handler over the same data.
 func withTable(table string) harnessOpt { return withEnv("TABLE_NAME", table) }
 
-func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	env := emulator.Get(t)
 	dpo := address("dpo")
@@ -386,7 +386,7 @@ func (hs *harness) requests() int {
 }
 
 // scanRequests lists the references of the request items in the table.
-func scanRequests(t *testing.T, hs *harness) []string {
+func scanRequests(t testing.TB, hs *harness) []string {
 	t.Helper()
 	out, err := hs.db.Scan(context.Background(), &dynamodb.ScanInput{
 		TableName:                 aws.String(hs.cfg.Table),

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/token"
+)
+
+// withRecorder builds the handler over emulator clients that record every call in rec.
+func withRecorder(env *emulator.Env, rec *awscount.Recorder) harnessOpt {
+	return func(_ map[string]string, c *harnessClients) {
+		c.db = dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(env.DynamoDBEndpoint)
+		}, rec.DynamoDB)
+		c.ses = ses.NewFromConfig(env.AWSConfig(), func(o *ses.Options) {
+			o.BaseEndpoint = aws.String(env.SESEndpoint)
+		}, rec.SES)
+	}
+}
+
+// tripLatency is added to every AWS call when counting round trips (see awscount.Recorder).
+const tripLatency = 50 * time.Millisecond
+
+// tripCase is one operation whose round trips are counted.
+type tripCase struct {
+	name  string
+	do    func(hs *harness, rec *awscount.Recorder)
+	trips int
+	want  string
+}
+
+// tripCases are the round trips a person waits for, one after another.
+//
+// Filing takes four: the two rate-limit counters (together), storing the request, sending the
+// verification mail, recording that it was sent. The last cannot go without weakening the
+// outbox: a request is stored with its mail queued before the mail goes out, and without the
+// record of the send the sweep would take the mail for lost and send a second link.
+//
+// Confirming takes three: the conditional write that opens the request, the receipt and the
+// DPO's notice (together), recording how they went. A link that no longer confirms costs the
+// refused write and the read that says why.
+var tripCases = []tripCase{
+	{"submit", func(hs *harness, _ *awscount.Recorder) {
+		if resp := hs.postForm(hs.form(address("trips"), i18n.DA)); resp.StatusCode != http.StatusSeeOther {
+			hs.t.Fatalf("form post: %s", fmtStatus(resp))
+		}
+	}, 4, "UpdateItem ‖ UpdateItem → PutItem → SendEmail → UpdateItem"},
+	{"submit-json", func(hs *harness, _ *awscount.Recorder) {
+		resp := hs.do(withJSON(event(hs.t, "intake-json-post"), map[string]any{"type": "access", "name": "A", "email": address("trips-json")}))
+		if resp.StatusCode != http.StatusAccepted {
+			hs.t.Fatalf("json post: %s", fmtStatus(resp))
+		}
+	}, 4, "UpdateItem ‖ UpdateItem → PutItem → SendEmail → UpdateItem"},
+	{"confirm", func(hs *harness, rec *awscount.Recorder) {
+		tok := hs.file(address("trips-confirm"), i18n.DA)
+		rec.Take()
+		if resp := hs.verifyPost(tok, i18n.DA); resp.StatusCode != http.StatusOK {
+			hs.t.Fatalf("confirm: %s", fmtStatus(resp))
+		}
+	}, 3, "UpdateItem → SendEmail ‖ SendEmail → UpdateItem"},
+	{"confirm-again", func(hs *harness, rec *awscount.Recorder) {
+		tok := hs.file(address("trips-again"), i18n.DA)
+		hs.verifyPost(tok, i18n.DA)
+		rec.Take()
+		if resp := hs.verifyPost(tok, i18n.DA); !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.already.title"))) {
+			hs.t.Fatalf("second confirm: %s\n%s", fmtStatus(resp), resp.Body)
+		}
+	}, 2, "UpdateItem! → GetItem"},
+}
+
+// countTrips runs tc against a handler whose calls are recorded, and returns them.
+func countTrips(hs *harness, rec *awscount.Recorder, tc tripCase) []awscount.Call {
+	rec.Take()
+	tc.do(hs, rec)
+	return rec.Take()
+}
+
+func TestRoundTrips(t *testing.T) {
+	t.Parallel()
+	rec := &awscount.Recorder{Latency: tripLatency}
+	hs := newHarness(t, withRecorder(emulator.Get(t), rec))
+	for _, tc := range tripCases {
+		t.Run(tc.name, func(t *testing.T) {
+			hs.t = t
+			calls := countTrips(hs, rec, tc)
+			got := awscount.Sequential(calls)
+			t.Logf("%d round trips: %s", got, awscount.Describe(calls))
+			if got != tc.trips || awscount.Describe(calls) != tc.want {
+				t.Errorf("%d round trips (%s), want %d (%s)", got, awscount.Describe(calls), tc.trips, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkRoundTrips reports the round trips of each case, for make bench's table.
+func BenchmarkRoundTrips(b *testing.B) {
+	rec := &awscount.Recorder{Latency: tripLatency}
+	hs := newHarness(b, withRecorder(emulator.Get(b), rec))
+	most := map[string]int{}
+	for b.Loop() {
+		for _, tc := range tripCases {
+			most[tc.name] = max(most[tc.name], awscount.Sequential(countTrips(hs, rec, tc)))
+		}
+	}
+	for _, tc := range tripCases {
+		b.ReportMetric(float64(most[tc.name]), tc.name+"-trips")
+	}
+}
+
+// overhead times the handler and the bare calls it makes (the same inputs, replayed through
+// clients of their own, in the same rounds) one after the other in every iteration, so drift
+// in the emulators affects both alike, and reports both and their ratio.
+type overhead struct {
+	b             *testing.B
+	handler, bare time.Duration
+	n, hits       int
+}
+
+func (o *overhead) report() {
+	n := float64(o.n)
+	o.b.ReportMetric(float64(o.handler.Microseconds())/n/1000, "handler-ms")
+	o.b.ReportMetric(float64(o.bare.Microseconds())/n/1000, "bare-ms")
+	o.b.ReportMetric(float64(o.handler)/float64(o.bare), "ratio")
+	o.b.ReportMetric(float64(o.hits), "calls")
+}
+
+// bareClients are emulator clients without a recorder, for the baseline.
+func bareClients(env *emulator.Env) (*dynamodb.Client, *ses.Client) {
+	db := dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env.DynamoDBEndpoint) })
+	mail := ses.NewFromConfig(env.AWSConfig(), func(o *ses.Options) { o.BaseEndpoint = aws.String(env.SESEndpoint) })
+	return db, mail
+}
+
+func bareKey(pk string) string { return pk + "#bare" }
+
+// BenchmarkSubmit is a form post against the bare calls it makes: both rate-limit counters,
+// the request's put, the verification mail and the record of its sending.
+func BenchmarkSubmit(b *testing.B) {
+	env := emulator.Get(b)
+	rec := &awscount.Recorder{}
+	hs := newHarness(b, withRecorder(env, rec))
+	db, mail := bareClients(env)
+	ev := event(b, "intake-form-post")
+	tag := strings.TrimSuffix(address("bench"), "@example.dk")
+	ctx := context.Background()
+	o := &overhead{b: b}
+	for i := 0; b.Loop(); i++ {
+		// Every post from a new address and IP: the counters must not reach their limits.
+		req := withIP(withForm(ev, hs.form(fmt.Sprintf("%s-%d@example.dk", tag, i), i18n.DA)), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+		rec.Take()
+		start := time.Now()
+		resp, _ := hs.h.Handle(ctx, req)
+		o.handler += time.Since(start)
+		if resp.StatusCode != http.StatusSeeOther {
+			b.Fatalf("form post: %s", fmtStatus(resp))
+		}
+		calls := rec.Take()
+		o.hits = len(calls)
+		start = time.Now()
+		if err := awscount.Replay(ctx, calls, db, mail, bareKey); err != nil {
+			b.Fatal(err)
+		}
+		o.bare += time.Since(start)
+		o.n++
+	}
+	o.report()
+}
+
+// BenchmarkConfirm is a press of the confirm button against the bare calls it makes: the
+// conditional write, the receipt and the DPO's notice, and the record of their sending.
+func BenchmarkConfirm(b *testing.B) {
+	env := emulator.Get(b)
+	rec := &awscount.Recorder{}
+	hs := newHarness(b, withRecorder(env, rec))
+	db, mail := bareClients(env)
+	ev := event(b, "intake-verify-post")
+	ctx := context.Background()
+	now := hs.clock.Now()
+	due := hs.h.calendar.Due(now)
+	o := &overhead{b: b}
+	for b.Loop() {
+		// A request awaiting confirmation for the handler, and its twin for the bare calls.
+		ref := dsr.NewReference()
+		tok, hash := token.ForRequest(ref)
+		sub := dsr.Submission{Type: "access", Name: "Mette Sørensen", Email: address("bench-confirm"), Details: "Jeg vil gerne have en kopi.", Lang: "da"}
+		for _, r := range []string{ref, strings.TrimPrefix(bareKey("REQ#"+ref), "REQ#")} {
+			if err := hs.st.CreateRequest(ctx, dsr.New(r, sub, now, due, hash)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		req := withForm(ev, map[string][]string{"token": {tok}, "lang": {"da"}})
+		rec.Take()
+		start := time.Now()
+		resp, _ := hs.h.Handle(ctx, req)
+		o.handler += time.Since(start)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.confirmed.title"))) {
+			b.Fatalf("confirm: %s\n%s", fmtStatus(resp), resp.Body)
+		}
+		calls := rec.Take()
+		o.hits = len(calls)
+		start = time.Now()
+		if err := awscount.Replay(ctx, calls, db, mail, bareKey); err != nil {
+			b.Fatal(err)
+		}
+		o.bare += time.Since(start)
+		o.n++
+	}
+	o.report()
+}
