@@ -89,7 +89,7 @@ func TestOverlappingSweeps(t *testing.T) {
 	}
 }
 
-func newLadderOrFail(t *testing.T, h *harness) ladder {
+func newLadderOrFail(t testing.TB, h *harness) ladder {
 	t.Helper()
 	l, err := newLadder(h.cal, h.cfg.Thresholds)
 	if err != nil {

@@ -30,7 +30,7 @@ type scenario struct {
 	runs      []sweepRun
 }
 
-func localTime(t *testing.T, country string, y, m, d, hh, mm int) time.Time {
+func localTime(t testing.TB, country string, y, m, d, hh, mm int) time.Time {
 	t.Helper()
 	loc, err := deadline.Location(country)
 	if err != nil {

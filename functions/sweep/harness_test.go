@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 
 // harness is one test's deployment: its own table, DPO address, clock, logs and metrics.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	env     *emulator.Env
 	clock   *clock
 	db      *dynamodb.Client
@@ -87,7 +87,7 @@ type harness struct {
 	people []string
 }
 
-func newHarness(t *testing.T, country, lang string) *harness {
+func newHarness(t testing.TB, country, lang string) *harness {
 	t.Helper()
 	env := emulator.Get(t)
 	h := &harness{
@@ -149,7 +149,7 @@ func (h *harness) sweeperOn(db store.DynamoDB, sesClient notice.SES) *Sweeper {
 
 // scheduledEvent is the event EventBridge Scheduler delivers, from the same file `sam local
 // invoke -e` uses.
-func scheduledEvent(t *testing.T) events.EventBridgeEvent {
+func scheduledEvent(t testing.TB) events.EventBridgeEvent {
 	t.Helper()
 	raw, err := os.ReadFile("../../events/sweep-scheduled.json")
 	if err != nil {

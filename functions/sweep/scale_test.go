@@ -75,7 +75,7 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			h := newHarness(t, "DK", "da")
 			now := localTime(t, "DK", 2026, 11, 23, 7, 0)
-			due := seedDue(t, h, now)
+			due := len(seedDue(t, h, now))
 			start := time.Now()
 			bulkSeed(t, h, now, n)
 			t.Logf("stored %d requests in %s", n, time.Since(start).Round(time.Millisecond))
@@ -131,8 +131,8 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 
 // seedDue stores the handful of due requests: one per level, an unconfirmed one for its
 // reminder, one for expiry, an open one with a failed receipt, a closed one with a failed
-// completion mail. It returns how many there are.
-func seedDue(t *testing.T, h *harness, now time.Time) int {
+// completion mail. It returns their references.
+func seedDue(t testing.TB, h *harness, now time.Time) []string {
 	t.Helper()
 	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Hour), Attempts: 1}
 	seeds := []seed{
@@ -145,16 +145,18 @@ func seedDue(t *testing.T, h *harness, now time.Time) int {
 		{received: now.AddDate(0, 0, -3), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed}},
 	}
-	for _, s := range seeds {
-		h.add(s)
+	refs := make([]string, len(seeds))
+	for i, s := range seeds {
+		r, _ := h.add(s)
+		refs[i] = r.Ref
 	}
-	return len(seeds)
+	return refs
 }
 
 // bulkSeed stores n requests that are not due: open ones due after the horizon, unconfirmed
 // ones not yet 48 hours old, closed ones off the index. They are copies of items the store
 // wrote itself, with their own reference and dates, written 25 at a time by parallel workers.
-func bulkSeed(t *testing.T, h *harness, now time.Time, n int) {
+func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	t.Helper()
 	ctx := context.Background()
 	protoOpen, _ := h.add(seed{received: now.AddDate(0, 0, -1), verified: true})
@@ -220,7 +222,7 @@ func bulkSeed(t *testing.T, h *harness, now time.Time, n int) {
 }
 
 // countPartition counts what the index holds on a partition, bypassing the sweep.
-func countPartition(t *testing.T, h *harness, partition string) int {
+func countPartition(t testing.TB, h *harness, partition string) int {
 	t.Helper()
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(h.table),
