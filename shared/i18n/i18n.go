@@ -8,7 +8,6 @@ package i18n
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
@@ -79,7 +78,7 @@ var files embed.FS
 
 var catalog = mustLoad()
 
-func mustLoad() map[string]map[Lang]string {
+func mustLoad() map[string]texts {
 	c, err := load()
 	if err != nil {
 		panic(err) // the catalog is compiled in; a broken one must fail every test
@@ -87,8 +86,8 @@ func mustLoad() map[string]map[Lang]string {
 	return c
 }
 
-func load() (map[string]map[Lang]string, error) {
-	out := map[string]map[Lang]string{}
+func load() (map[string]texts, error) {
+	out := make(map[string]texts, 512) // about the size of the catalog: it is not regrown
 	entries, err := files.ReadDir("messages")
 	if err != nil {
 		return nil, err
@@ -98,20 +97,20 @@ func load() (map[string]map[Lang]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		var m map[string]map[Lang]string
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", e.Name(), err)
-		}
-		for k, v := range m {
+		err = parseCatalog(string(raw), func(k string, t texts) error {
 			if _, dup := out[k]; dup {
-				return nil, fmt.Errorf("i18n: %s: key %q defined twice", e.Name(), k)
+				return fmt.Errorf("key %q defined twice", k)
 			}
-			for _, l := range Langs {
-				if strings.TrimSpace(v[l]) == "" {
-					return nil, fmt.Errorf("i18n: %s: key %q has no %s text", e.Name(), k, l)
+			for i, l := range Langs {
+				if strings.TrimSpace(t[i]) == "" {
+					return fmt.Errorf("key %q has no %s text", k, l)
 				}
 			}
-			out[k] = v
+			out[k] = t
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", e.Name(), err)
 		}
 	}
 	return out, nil
@@ -126,14 +125,11 @@ func Has(key string) bool {
 // T translates key into lang, formatting args into it with fmt.Sprintf verbs. A missing key is
 // shown as [key] so it is visible on the page and caught by the tests that render every page.
 func T(lang Lang, key string, args ...any) string {
-	m, ok := catalog[key]
+	t, ok := catalog[key]
 	if !ok {
 		return "[" + key + "]"
 	}
-	s, ok := m[lang]
-	if !ok {
-		s = m[EN]
-	}
+	s := t.in(lang)
 	if len(args) > 0 {
 		return fmt.Sprintf(s, args...)
 	}

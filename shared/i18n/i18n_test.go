@@ -13,12 +13,12 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	for key, texts := range c {
 		for _, l := range Langs {
-			if strings.Contains(texts[l], "[") && strings.Contains(texts[l], "]") && strings.Contains(texts[l], "["+key) {
+			if strings.Contains(texts.in(l), "[") && strings.Contains(texts.in(l), "]") && strings.Contains(texts.in(l), "["+key) {
 				t.Errorf("%s/%s refers to itself", key, l)
 			}
 			// A translation must take the same arguments as the others, in the same order.
-			if verbs(texts[l]) != verbs(texts[EN]) {
-				t.Errorf("%s: %s has verbs %q, en has %q", key, l, verbs(texts[l]), verbs(texts[EN]))
+			if verbs(texts.in(l)) != verbs(texts.in(EN)) {
+				t.Errorf("%s: %s has verbs %q, en has %q", key, l, verbs(texts.in(l)), verbs(texts.in(EN)))
 			}
 		}
 	}
