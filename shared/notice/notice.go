@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -45,20 +46,32 @@ var templateFiles embed.FS
 // Notices renders mails.
 type Notices struct {
 	s    Settings
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	base string
+	// mails are the templates by name, each parsed when first rendered: a function sends a
+	// few kinds of mail, and parsing all of them was a good part of every cold start.
+	mails map[string]*mail
 }
 
-// New parses the mail templates once per cold start.
+// mail is one template file and, once parsed, its text and HTML templates.
+type mail struct {
+	src  string
+	once sync.Once
+	text *texttemplate.Template
+	html *htmltemplate.Template
+	err  error
+}
+
+// New reads the mail templates once per cold start. Each is parsed the first time it is
+// rendered; the tests render every one.
 func New(s Settings) (*Notices, error) {
 	if s.Location == nil || len(s.DPOAddresses) == 0 {
 		return nil, fmt.Errorf("notice: settings need a location and a DPO address")
 	}
-	n := &Notices{s: s, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	base, err := fs.ReadFile(templateFiles, "templates/_base.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("notice: %w", err)
 	}
+	n := &Notices{s: s, base: string(base), mails: map[string]*mail{}}
 	names, err := fs.Glob(templateFiles, "templates/*.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("notice: %w", err)
@@ -72,17 +85,27 @@ func New(s Settings) (*Notices, error) {
 		if err != nil {
 			return nil, fmt.Errorf("notice: %w", err)
 		}
-		tt, err := texttemplate.New(name).Funcs(funcs()).Parse(string(base) + string(src))
-		if err != nil {
-			return nil, fmt.Errorf("notice: %s: %w", name, err)
-		}
-		ht, err := htmltemplate.New(name).Funcs(funcs()).Parse(string(base) + string(src))
-		if err != nil {
-			return nil, fmt.Errorf("notice: %s: %w", name, err)
-		}
-		n.text[name], n.html[name] = tt, ht
+		n.mails[name] = &mail{src: string(src)}
 	}
 	return n, nil
+}
+
+// parsed returns template name's text and HTML templates, parsing them on first use.
+func (n *Notices) parsed(name string) (*mail, error) {
+	m, ok := n.mails[name]
+	if !ok {
+		return nil, fmt.Errorf("notice: no template %q", name)
+	}
+	m.once.Do(func() {
+		if m.text, m.err = texttemplate.New(name).Funcs(funcs()).Parse(n.base + m.src); m.err != nil {
+			m.err = fmt.Errorf("notice: %s: %w", name, m.err)
+			return
+		}
+		if m.html, m.err = htmltemplate.New(name).Funcs(funcs()).Parse(n.base + m.src); m.err != nil {
+			m.err = fmt.Errorf("notice: %s: %w", name, m.err)
+		}
+	})
+	return m, m.err
 }
 
 func funcs() map[string]any {
@@ -99,10 +122,11 @@ func funcs() map[string]any {
 // Render renders template name with data: the subject and text parts with text/template, the
 // HTML part (wrapped in the shared mail layout) with html/template.
 func (n *Notices) Render(name string, data any) (subject, text, html string, err error) {
-	tt, ok := n.text[name]
-	if !ok {
-		return "", "", "", fmt.Errorf("notice: no template %q", name)
+	m, err := n.parsed(name)
+	if err != nil {
+		return "", "", "", err
 	}
+	tt := m.text
 	var s, t, h bytes.Buffer
 	if err := tt.ExecuteTemplate(&s, "subject", data); err != nil {
 		return "", "", "", fmt.Errorf("notice: %s subject: %w", name, err)
@@ -110,7 +134,7 @@ func (n *Notices) Render(name string, data any) (subject, text, html string, err
 	if err := tt.ExecuteTemplate(&t, "text", data); err != nil {
 		return "", "", "", fmt.Errorf("notice: %s text: %w", name, err)
 	}
-	if err := n.html[name].ExecuteTemplate(&h, "htmlmail", data); err != nil {
+	if err := m.html.ExecuteTemplate(&h, "htmlmail", data); err != nil {
 		return "", "", "", fmt.Errorf("notice: %s html: %w", name, err)
 	}
 	// A subject is one header line whatever the data held.
