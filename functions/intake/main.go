@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 func main() {
@@ -28,7 +30,7 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
-	h, err := build(cfg, dynamodb.NewFromConfig(awsCfg), ses.NewFromConfig(awsCfg), time.Now, log)
+	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), time.Now, log)
 	if err != nil {
 		fail(err)
 	}

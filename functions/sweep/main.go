@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 func main() {
@@ -30,7 +32,7 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
-	s, err := build(cfg, dynamodb.NewFromConfig(aws), ses.NewFromConfig(aws), time.Now, log, os.Stdout, lambdacontext.FunctionName)
+	s, err := build(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), time.Now, log, os.Stdout, lambdacontext.FunctionName)
 	if err != nil {
 		fail(err)
 	}

@@ -1,9 +1,13 @@
 package notice
 
 import (
+	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 
@@ -29,5 +33,20 @@ func TestEveryTemplateParses(t *testing.T) {
 	}
 	if _, _, _, err := n.Render("no_such_mail", nil); err == nil {
 		t.Error("rendered a template that does not exist")
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
+
+// A mail sent through notice.Client reaches SES.
+func TestClientAdapter(t *testing.T) {
+	env := emulator.Get(t)
+	to := "client-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.dk"
+	m := NewMailer(Client(env.SES()), "privacy@example.dk")
+	if err := m.Send(context.Background(), Message{To: []string{to}, Subject: "Emne", Text: "Tekst", HTML: "<p>Tekst</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Mails(t, to); len(got) != 1 || got[0].Subject != "Emne" {
+		t.Fatalf("mails %+v", got)
 	}
 }
