@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Lang is a supported language tag.
@@ -97,7 +98,9 @@ func load() (map[string]texts, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = parseCatalog(string(raw), func(k string, t texts) error {
+		// raw is this call's own copy and never written to, so the texts may point into it
+		// rather than into a second copy of every file.
+		err = parseCatalog(unsafe.String(unsafe.SliceData(raw), len(raw)), func(k string, t texts) error {
 			if _, dup := out[k]; dup {
 				return fmt.Errorf("key %q defined twice", k)
 			}
