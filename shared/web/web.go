@@ -12,7 +12,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -110,22 +109,17 @@ func Switch(current i18n.Lang, path string) []LangLink {
 
 // ParsePages parses every page matching pattern in fsys together with the layout. A page file
 // defines {{define "main"}}; the result is keyed by the file's base name without extension.
+// NewPages does the same one page at a time, when each is first needed.
 func ParsePages(fsys fs.FS, pattern string, funcs template.FuncMap) (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
-	if err != nil {
-		return nil, err
-	}
-	names, err := fs.Glob(fsys, pattern)
+	p, err := NewPages(fsys, pattern, funcs)
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, n := range names {
-		t, err := template.Must(base.Clone()).ParseFS(fsys, n)
-		if err != nil {
+	for _, n := range p.Names() {
+		if pages[n], err = p.Page(n); err != nil {
 			return nil, err
 		}
-		pages[strings.TrimSuffix(path.Base(n), path.Ext(n))] = t
 	}
 	return pages, nil
 }

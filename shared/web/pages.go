@@ -1,0 +1,78 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Pages are a function's pages, each parsed with the layout (and the files every page shares,
+// such as partials) the first time it is rendered. An invocation renders one page, and parsing
+// all of them was a noticeable part of every cold start; the tests parse every page.
+type Pages struct {
+	layout *template.Template
+	fsys   fs.FS
+	shared []string
+	pages  map[string]*page
+}
+
+type page struct {
+	file string
+	once sync.Once
+	t    *template.Template
+	err  error
+}
+
+// NewPages finds the pages matching pattern in fsys, each defining {{define "main"}} and named
+// by its file's base name without extension, and parses the layout with funcs. shared are more
+// patterns in fsys whose files are parsed into every page.
+func NewPages(fsys fs.FS, pattern string, funcs template.FuncMap, shared ...string) (*Pages, error) {
+	layout, err := template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{layout: layout, fsys: fsys, shared: shared, pages: map[string]*page{}}
+	for _, f := range files {
+		p.pages[strings.TrimSuffix(path.Base(f), path.Ext(f))] = &page{file: f}
+	}
+	return p, nil
+}
+
+// Page returns page name, parsing it on first use. An unknown page, or one that does not
+// parse, is an error.
+func (p *Pages) Page(name string) (*template.Template, error) {
+	pg, ok := p.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	pg.once.Do(func() {
+		t, err := p.layout.Clone()
+		if err == nil {
+			t, err = t.ParseFS(p.fsys, append([]string{pg.file}, p.shared...)...)
+		}
+		if err != nil {
+			pg.err = fmt.Errorf("web: page %s: %w", name, err)
+			return
+		}
+		pg.t = t
+	})
+	return pg.t, pg.err
+}
+
+// Names lists the pages, sorted.
+func (p *Pages) Names() []string {
+	names := make([]string, 0, len(p.pages))
+	for n := range p.pages {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
