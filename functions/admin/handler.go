@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"runtime/debug"
@@ -65,7 +64,7 @@ type handler struct {
 	cal     *deadline.Calendar
 	now     func() time.Time
 	log     *slog.Logger
-	pages   map[string]*template.Template
+	pages   *web.Pages
 	// signinFloor is the least time a sign-in request takes, whether or not a mail goes out,
 	// so the answer's timing does not tell which addresses may sign in.
 	signinFloor time.Duration
@@ -103,22 +102,10 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, now func() 
 	}, nil
 }
 
-// parsePages parses every page with the shared layout and the workspace's partials.
-func parsePages() (map[string]*template.Template, error) {
-	pages, err := web.ParsePages(pageFiles, "pages/*.html", template.FuncMap{})
-	if err != nil {
-		return nil, err
-	}
-	partials, err := fs.Sub(pageFiles, "pages/partials")
-	if err != nil {
-		return nil, err
-	}
-	for name, t := range pages {
-		if _, err := t.ParseFS(partials, "*.html"); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return pages, nil
+// parsePages finds every page, to be parsed with the shared layout and the workspace's
+// partials when first rendered.
+func parsePages() (*web.Pages, error) {
+	return web.NewPages(pageFiles, "pages/*.html", template.FuncMap{}, "pages/partials/*.html")
 }
 
 // call is one HTTP request as the handlers see it.

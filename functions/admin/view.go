@@ -35,10 +35,11 @@ type messageView struct {
 
 // render executes page name with the workspace's navigation and language switch.
 func (h *handler) render(c *call, status int, name, titleKey string, main any) web.Response {
-	t, ok := h.pages[name]
-	if !ok {
-		h.log.Error("no such page", "page", name)
-		t, status, main = h.pages["message"], http.StatusInternalServerError, messageView{
+	t, err := h.pages.Page(name)
+	if err != nil {
+		h.log.Error("no such page", "page", name, errlog.Attr(err))
+		t, _ = h.pages.Page("message")
+		status, main = http.StatusInternalServerError, messageView{
 			Heading: i18n.T(c.lang, "admin.error.500.title"), Body: i18n.T(c.lang, "admin.error.500.body"),
 		}
 	}

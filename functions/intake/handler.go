@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -44,7 +44,7 @@ type Handler struct {
 	calendar *deadline.Calendar
 	now      func() time.Time
 	log      *slog.Logger
-	pages    map[string]*template.Template
+	pages    *web.Pages
 	defLang  i18n.Lang
 	// basePath is BASE_URL's path ("" at the root of a domain): page links are built from it
 	// so the browser stays on the origin it used, which is what CSP form-action 'self' wants.
@@ -60,7 +60,7 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, now func() ti
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
-	pages, err := web.ParsePages(pageFiles, "pages/*.html", nil)
+	pages, err := web.NewPages(pageFiles, "pages/*.html", nil)
 	if err != nil {
 		return nil, fmt.Errorf("intake: pages: %w", err)
 	}
@@ -183,7 +183,13 @@ func (h *Handler) home(lang i18n.Lang) string { return h.basePath + "/?lang=" + 
 
 // render executes a page with the layout and the security headers.
 func (h *Handler) render(name string, status int, lang i18n.Lang, title string, sw []web.LangLink, main any) web.Response {
-	return web.Render(h.pages[name], status, web.Page{
+	t, err := h.pages.Page(name)
+	if err != nil {
+		// A page that does not parse is a bug the tests catch; show nothing of it to the user.
+		h.log.Error("page", "page", name, errlog.Attr(err))
+		return web.Response{StatusCode: http.StatusInternalServerError, Headers: web.HTMLHeaders(), Body: "Internal error"}
+	}
+	return web.Render(t, status, web.Page{
 		Lang:       lang,
 		Title:      title,
 		Controller: h.cfg.ControllerName,
