@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +16,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // TestInABrowser walks a DPO through the workspace in headless Chromium, as the product is
@@ -52,7 +49,7 @@ func TestInABrowser(t *testing.T) {
 			visits = append(visits, r.Header.Get("Sec-Fetch-Site")+map[bool]string{true: " with", false: " without"}[err == nil])
 		}
 		mu.Unlock()
-		serveAsHTTPAPI(e.h, w, r)
+		browsertest.HTTPAPI(e.h.Handle, "ANY /admin/{proxy+}").ServeHTTP(w, r)
 	}))
 	srv.Listener = ln
 	srv.Start()
@@ -135,45 +132,4 @@ func TestInABrowser(t *testing.T) {
 			t.Errorf("a post from our own page came with Origin %q, Sec-Fetch-Site %q", o, s)
 		}
 	}
-}
-
-// serveAsHTTPAPI hands a net/http request to the handler as API Gateway's HTTP API would:
-// lower-case headers, cookies in their own list, form bodies base64-encoded.
-func serveAsHTTPAPI(h *handler, w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	req := web.Request{
-		Version:        "2.0",
-		RouteKey:       "ANY /admin/{proxy+}",
-		RawPath:        r.URL.EscapedPath(),
-		RawQueryString: r.URL.RawQuery,
-		Headers:        map[string]string{},
-	}
-	for k, v := range r.Header {
-		if strings.EqualFold(k, "Cookie") {
-			for _, c := range v {
-				for _, part := range strings.Split(c, ";") {
-					req.Cookies = append(req.Cookies, strings.TrimSpace(part))
-				}
-			}
-			continue
-		}
-		req.Headers[strings.ToLower(k)] = strings.Join(v, ",")
-	}
-	req.RequestContext.Stage = "$default"
-	req.RequestContext.HTTP.Method = r.Method
-	req.RequestContext.HTTP.Path = r.URL.Path
-	req.RequestContext.HTTP.SourceIP = "127.0.0.1"
-	if len(body) > 0 {
-		req.Body = base64.StdEncoding.EncodeToString(body)
-		req.IsBase64Encoded = true
-	}
-	resp, _ := h.Handle(r.Context(), req)
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	for _, c := range resp.Cookies {
-		w.Header().Add("Set-Cookie", c)
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.WriteString(w, resp.Body)
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/browsertest"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // TestInABrowser files and confirms a request in headless Chromium on a 320-pixel-wide
@@ -41,7 +38,7 @@ func TestInABrowser(t *testing.T) {
 			posts = append(posts, r.Header.Clone())
 			mu.Unlock()
 		}
-		serveAsHTTPAPI(hs.h, w, r)
+		browsertest.HTTPAPI(hs.h.Handle, "$default").ServeHTTP(w, r)
 	}))
 	srv.Listener = ln
 	srv.Start()
@@ -127,35 +124,4 @@ func TestInABrowser(t *testing.T) {
 			t.Errorf("browser post with Origin %q Sec-Fetch-Site %q: the origin check would refuse our own form", o, site)
 		}
 	}
-}
-
-// serveAsHTTPAPI turns a net/http request into the payload 2.0 event API Gateway would send.
-func serveAsHTTPAPI(h *Handler, w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	req := web.Request{
-		Version:        "2.0",
-		RouteKey:       "$default",
-		RawPath:        r.URL.EscapedPath(),
-		RawQueryString: r.URL.RawQuery,
-		Headers:        map[string]string{},
-	}
-	for k, v := range r.Header {
-		req.Headers[strings.ToLower(k)] = strings.Join(v, ",")
-	}
-	req.RequestContext.Stage = "$default"
-	req.RequestContext.HTTP.Method = r.Method
-	req.RequestContext.HTTP.Path = r.URL.Path
-	req.RequestContext.HTTP.SourceIP = "127.0.0.1"
-	req.RequestContext.TimeEpoch = time.Now().UnixMilli()
-	if len(body) > 0 {
-		// HTTP API base64-encodes bodies that are not text (form posts included).
-		req.Body = base64.StdEncoding.EncodeToString(body)
-		req.IsBase64Encoded = true
-	}
-	resp, _ := h.Handle(r.Context(), req)
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.WriteString(w, resp.Body)
 }

@@ -8,14 +8,20 @@ package browsertest
 
 import (
 	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // EnvRequire set to 1 makes a missing browser fail the test instead of skipping it.
@@ -136,4 +142,51 @@ func (b *Browser) Screenshot(dir, name string) {
 		return
 	}
 	b.t.Logf("screenshot: %s", path)
+}
+
+// HTTPAPI serves a Lambda handler to the browser the way API Gateway's HTTP API would:
+// payload 2.0 events with lower-cased headers, cookies in their own list, bodies base64-encoded,
+// and the response's cookies as Set-Cookie headers. It lets a browser test run a handler
+// without the local runner.
+func HTTPAPI(handle func(context.Context, web.Request) (web.Response, error), routeKey string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		req := web.Request{
+			Version:        "2.0",
+			RouteKey:       routeKey,
+			RawPath:        r.URL.EscapedPath(),
+			RawQueryString: r.URL.RawQuery,
+			Headers:        map[string]string{},
+		}
+		for k, v := range r.Header {
+			if strings.EqualFold(k, "Cookie") {
+				for _, c := range v {
+					for _, part := range strings.Split(c, ";") {
+						req.Cookies = append(req.Cookies, strings.TrimSpace(part))
+					}
+				}
+				continue
+			}
+			req.Headers[strings.ToLower(k)] = strings.Join(v, ",")
+		}
+		req.RequestContext.Stage = "$default"
+		req.RequestContext.HTTP.Method = r.Method
+		req.RequestContext.HTTP.Path = r.URL.Path
+		req.RequestContext.HTTP.SourceIP = "127.0.0.1"
+		req.RequestContext.TimeEpoch = time.Now().UnixMilli()
+		if len(body) > 0 {
+			// HTTP API base64-encodes bodies that are not text (form posts included).
+			req.Body = base64.StdEncoding.EncodeToString(body)
+			req.IsBase64Encoded = true
+		}
+		resp, _ := handle(r.Context(), req)
+		for k, v := range resp.Headers {
+			w.Header().Set(k, v)
+		}
+		for _, c := range resp.Cookies {
+			w.Header().Add("Set-Cookie", c)
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.WriteString(w, resp.Body)
+	})
 }
