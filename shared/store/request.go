@@ -22,16 +22,26 @@ func requestKey(ref string) map[string]ddbtypes.AttributeValue {
 
 // CreateRequest stores a new request. A request with the same reference already stored is
 // ErrConflict: the caller draws a new reference.
+//
+// The write may be retried by the SDK after DynamoDB made it but its answer was lost; the
+// retry then finds this very request, with this request's token hash (256 random bits no
+// other request has), and writes it again unchanged instead of failing, so the caller does
+// not store the request a second time under another reference.
 func (s *Store) CreateRequest(ctx context.Context, r *dsr.Request) error {
 	av, err := attributevalue.MarshalMap(s.toItem(r))
 	if err != nil {
 		return fmt.Errorf("store: marshal request: %w", err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	in := &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
+	}
+	if r.TokenHash != "" {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk) OR token_hash = :own")
+		in.ExpressionAttributeValues = map[string]ddbtypes.AttributeValue{":own": str(r.TokenHash)}
+	}
+	_, err = s.db.PutItem(ctx, in)
 	switch {
 	case isConditionFailed(err):
 		return fmt.Errorf("store: create %s: %w", r.Ref, ErrConflict)

@@ -59,7 +59,9 @@ func TestCreateAndGet(t *testing.T) {
 		got.TokenHash != "tokhash" || got.Version != 1 || len(got.Audit) != 1 || got.Mails[dsr.MailVerification].State != dsr.MailQueued {
 		t.Fatalf("round trip lost data:\n got %+v\nwant %+v", got, r)
 	}
-	if err := s.CreateRequest(ctx, sample("AAAA-2222")); !errors.Is(err, store.ErrConflict) {
+	dup := sample("AAAA-2222")
+	dup.TokenHash = "another request's" // the same reference drawn for another request
+	if err := s.CreateRequest(ctx, dup); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate reference: err = %v, want ErrConflict", err)
 	}
 	if _, err := s.GetRequest(ctx, "ZZZZ-9999"); !errors.Is(err, store.ErrNotFound) {
