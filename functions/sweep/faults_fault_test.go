@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
+)
+
+// A run hit by a fault injected between the sweep and the emulators (shared/awsfault), then a
+// run with the services recovered: between them every level of every request is reported once,
+// none skipped and none twice, and every requester mail that was due goes out once.
+//
+// Covered elsewhere: SES unreachable for a whole run (TestDigestNotSentIsReportedNextRun), SES
+// hanging until the invocation's deadline (TestTimeoutMidRunIsCompletedNextRun), a run killed
+// holding its claims (TestDeadRunClaimLapses), the table unreachable
+// (TestStoreUnavailableFailsTheRun).
+func TestFaultThenRecovery(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		db, ml []awsfault.Rule
+		// deadline and reserve cut the first run short, as the invocation's timeout would.
+		deadline, reserve time.Duration
+	}{
+		// The digest is the run's first mail.
+		{name: "SES throttles after the digest", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.Throttle, Skip: 1}}},
+		{name: "SES fails at the digest", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.ServerError, Times: 3}}},
+		{name: "SES drops the connection mid-run", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.Drop, Skip: 2}}},
+		{name: "DynamoDB throttles the claims", db: []awsfault.Rule{{Op: "UpdateItem", Fault: awsfault.Throttle}}},
+		{name: "DynamoDB throttles the index", db: []awsfault.Rule{{Op: "Query", Fault: awsfault.Throttle, Skip: 1}}},
+		// Claims take 150 ms, four at a time: the deadline falls in the second four, whose
+		// writes reach the table after the run gave up on them (held until their lease lapses),
+		// and the digest cannot go out in the time left.
+		{name: "killed mid-run by its deadline, DynamoDB slow",
+			db:       []awsfault.Rule{{Op: "UpdateItem", Latency: 150 * time.Millisecond}},
+			deadline: 250 * time.Millisecond, reserve: 50 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, "DK", "da")
+			now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+			levels, reminderTo, receiptTo := dueSet(t, h, now)
+			dbp, mlp := awsfault.Start(t, h.env.DynamoDBEndpoint), awsfault.Start(t, h.env.SESEndpoint)
+			for _, r := range tc.db {
+				dbp.Inject(r)
+			}
+			for _, r := range tc.ml {
+				mlp.Inject(r)
+			}
+			var ses notice.SES = mlp.SES(h.env.AWSConfig())
+			s := h.sweeperOn(dbp.DynamoDB(h.env.AWSConfig()), ses)
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				s.reserve = tc.reserve
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			h.clock.set(now)
+			err := s.Handle(ctx, scheduledEvent(t))
+			got := reported(t, h)
+			t.Logf("first run: %d of %d lines reported, err %v", len(got), len(levels), err)
+			if _, faulted := dbp.Requests(""); tc.db != nil && faulted == 0 && tc.deadline == 0 {
+				t.Fatal("no DynamoDB fault was injected: the scenario did not happen")
+			}
+			if _, faulted := mlp.Requests(""); tc.ml != nil && faulted == 0 {
+				t.Fatal("no SES fault was injected: the scenario did not happen")
+			}
+			if tc.deadline > 0 && (err == nil || len(got) == len(levels)) {
+				t.Fatalf("the run was not cut short: %d lines reported, err %v", len(got), err)
+			}
+
+			// Recovered, once any claim the first run left has lapsed.
+			h.run(now.Add(maxLease + time.Minute))
+			for ref, level := range reported(t, h) {
+				if prev, dup := got[ref]; dup {
+					t.Errorf("%s reported twice (%s, then %s)", ref, prev, level)
+				}
+				got[ref] = level
+			}
+			if !maps.Equal(got, levels) {
+				t.Errorf("reported %v over both runs, want %v", got, levels)
+			}
+			checkMarked(t, h, levels)
+			if n := len(h.newMails(reminderTo)); n != 1 {
+				t.Errorf("%d reminders, want 1", n)
+			}
+			if n := len(h.newMails(receiptTo)); n != 1 {
+				t.Errorf("%d receipts, want 1", n)
+			}
+			h.run(now.Add(maxLease + 2*time.Minute))
+			if got := reported(t, h); len(got) != 0 {
+				t.Errorf("a third run reported %v", got)
+			}
+			if pk, _ := h.sweepKey(refOf(t, h, receiptTo)); pk != store.SweepOpen {
+				t.Errorf("the receipt's request is on %q afterwards", pk)
+			}
+		})
+	}
+}
