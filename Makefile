@@ -14,7 +14,7 @@ LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.no
 NODE_MODULES := infra/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help deps test build dev bench fmt clean \
+.PHONY: help deps test build dev bench load fmt clean \
 	build-IntakeFunction build-SweepFunction build-AdminFunction
 
 help: ## list the targets
@@ -53,8 +53,11 @@ build-AdminFunction: ## (sam build) admin into $ARTIFACTS_DIR/bootstrap
 dev: deps ## run the whole desk locally without Docker (infra/local)
 	$(GO) run ./infra/local
 
-bench: deps ## run the benchmarks
-	$(GO) test -run '^$$' -bench . ./...
+bench: deps ## measure against the performance targets and print one table (infra/bench, ~5 min)
+	GO=$(GO) $(GO) run ./infra/bench
+
+load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, ~5 min)
+	DSR_LOAD=1 $(GO) test -count=1 -v -timeout 20m -run '^TestLoad$$' ./infra/load
 
 fmt: ## gofmt every Go file
 	$(GO) fmt ./...
