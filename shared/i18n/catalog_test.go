@@ -2,20 +2,30 @@ package i18n
 
 import (
 	"encoding/json"
-	"path"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
-// The catalog reader sees every messages file exactly as encoding/json does.
+// Every file in messages/ is in the catalog, and the catalog reader sees each exactly as
+// encoding/json does.
 func TestCatalogReadsAsJSON(t *testing.T) {
-	entries, err := files.ReadDir("messages")
+	entries, err := os.ReadDir("messages")
 	if err != nil {
 		t.Fatal(err)
 	}
+	listed := map[string]string{}
+	for _, f := range messageFiles {
+		listed[f.name] = f.data
+	}
 	for _, e := range entries {
-		raw, err := files.ReadFile(path.Join("messages", e.Name()))
+		raw, err := os.ReadFile(filepath.Join("messages", e.Name()))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if listed[e.Name()] != string(raw) {
+			t.Errorf("messages/%s is not embedded in messageFiles (i18n.go)", e.Name())
+			continue
 		}
 		var want map[string]map[Lang]string
 		if err := json.Unmarshal(raw, &want); err != nil {
@@ -35,6 +45,9 @@ func TestCatalogReadsAsJSON(t *testing.T) {
 				}
 			}
 		}
+	}
+	if len(entries) != len(messageFiles) {
+		t.Errorf("%d files in messages/, %d embedded", len(entries), len(messageFiles))
 	}
 }
 
