@@ -137,7 +137,7 @@ func coldStartRows(ctx context.Context, t *table, goTool, root, tmp string, quic
 	if err != nil {
 		return err
 	}
-	runs := 41
+	runs := 61
 	if quick {
 		runs = 11
 	}
