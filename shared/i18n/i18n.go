@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -73,8 +74,8 @@ func Negotiate(explicit, acceptLanguage string, def Lang) Lang {
 }
 
 // The message files, one per area, embedded as strings so that the catalog's texts are slices
-// of the binary's own data: an embed.FS copies a file on every read, on every cold start. A
-// test checks that every file in messages/ is listed.
+// of the binary's own data: an embed.FS copies a file on every read. A test checks that every
+// file in messages/ is listed.
 
 //go:embed messages/admin.json
 var adminMessages string
@@ -95,21 +96,48 @@ var messageFiles = []struct{ name, data string }{
 	{"sweep.json", sweepMessages},
 }
 
-var catalog = mustLoad()
-
-func mustLoad() map[string]texts {
-	c, err := load()
-	if err != nil {
-		panic(err) // the catalog is compiled in; a broken one must fail every test
-	}
-	return c
+// The catalog is read one area at a time. The keys of an area ("intake.…", "admin.…",
+// "sweep.…") are in that area's file, every other key is in common.json, and a file is read
+// when one of its keys is first looked up: a function reads the texts it uses (the intake
+// never the workspace's two hundred), and a cold start reads none. TestCatalogComplete reads
+// every file, so a broken one fails the tests, not a request.
+type area struct {
+	data  string
+	once  sync.Once
+	texts map[string]texts
+	err   error
 }
 
-func load() (map[string]texts, error) {
-	out := make(map[string]texts, 512) // about the size of the catalog: it is not regrown
+// areas by name; common.json is "".
+var areas = func() map[string]*area {
+	m := map[string]*area{}
 	for _, f := range messageFiles {
-		err := parseCatalog(f.data, func(k string, t texts) error {
-			if _, dup := out[k]; dup {
+		m[areaName(f.name)] = &area{data: f.data}
+	}
+	return m
+}()
+
+func areaName(file string) string {
+	name := strings.TrimSuffix(file, ".json")
+	if name == "common" {
+		return ""
+	}
+	return name
+}
+
+// areaOf is the area a key belongs to: its first segment if that names an area, else common.
+func areaOf(key string) string {
+	if prefix, _, ok := strings.Cut(key, "."); ok && prefix != "" && areas[prefix] != nil {
+		return prefix
+	}
+	return ""
+}
+
+func (a *area) read() (map[string]texts, error) {
+	a.once.Do(func() {
+		m := map[string]texts{}
+		a.err = parseCatalog(a.data, func(k string, t texts) error {
+			if _, dup := m[k]; dup {
 				return fmt.Errorf("key %q defined twice", k)
 			}
 			for i, l := range Langs {
@@ -117,26 +145,60 @@ func load() (map[string]texts, error) {
 					return fmt.Errorf("key %q has no %s text", k, l)
 				}
 			}
-			out[k] = t
+			m[k] = t
 			return nil
 		})
+		a.texts = m
+	})
+	return a.texts, a.err
+}
+
+func lookup(key string) (texts, bool) {
+	m, err := areas[areaOf(key)].read()
+	if err != nil {
+		// The catalog is compiled in and TestCatalogComplete reads all of it.
+		panic(fmt.Sprintf("i18n: %v", err))
+	}
+	t, ok := m[key]
+	return t, ok
+}
+
+// load reads the whole catalog, and refuses a key that is not in its area's file.
+func load() (map[string]texts, error) {
+	out := map[string]texts{}
+	for _, f := range messageFiles {
+		name := areaName(f.name)
+		m, err := areas[name].read()
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", f.name, err)
+		}
+		for k, t := range m {
+			if areaOf(k) != name {
+				return nil, fmt.Errorf("i18n: %s: key %q belongs in %s", f.name, k, fileOf(areaOf(k)))
+			}
+			out[k] = t
 		}
 	}
 	return out, nil
 }
 
+func fileOf(area string) string {
+	if area == "" {
+		return "common.json"
+	}
+	return area + ".json"
+}
+
 // Has reports whether key is in the catalog.
 func Has(key string) bool {
-	_, ok := catalog[key]
+	_, ok := lookup(key)
 	return ok
 }
 
 // T translates key into lang, formatting args into it with fmt.Sprintf verbs. A missing key is
 // shown as [key] so it is visible on the page and caught by the tests that render every page.
 func T(lang Lang, key string, args ...any) string {
-	t, ok := catalog[key]
+	t, ok := lookup(key)
 	if !ok {
 		return "[" + key + "]"
 	}
