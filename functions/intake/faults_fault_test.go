@@ -10,6 +10,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // Faults injected between the handler and the emulators (shared/awsfault), with the SDK's own
@@ -155,5 +156,36 @@ func TestThrottledConfirmation(t *testing.T) {
 	r := hs.request(refOf(tok))
 	if r.Status != dsr.Open || len(r.Audit) != 2 || r.Mails[dsr.MailReceipt].State != dsr.MailSent {
 		t.Errorf("confirmed: %s, %d audit entries, receipt %+v", r.Status, len(r.Audit), r.Mails[dsr.MailReceipt])
+	}
+}
+
+// The verification mail went out but recording that failed (DynamoDB throttled after the
+// send): the person still gets the usual answer, and the mail stays queued, so the sweep
+// sends a new link once the lease has passed (TestMailRetries/verification_queued_past_the_lease):
+// a second mail at worst, never none.
+func TestRecordAfterSendThrottled(t *testing.T) {
+	t.Parallel()
+	env := emulator.Get(t)
+	p := awsfault.Start(t, env.DynamoDBEndpoint)
+	hs := newHarness(t, withFaults(env, p, nil))
+	email := address("record-throttled")
+	// The two rate-limit counters are the first UpdateItems; the record of the send is next.
+	p.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.Throttle, Skip: 2})
+	if resp := hs.postForm(hs.form(email, i18n.DA)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form post: %s, want 303", fmtStatus(resp))
+	}
+	if n := len(env.Mails(t, email)); n != 1 {
+		t.Fatalf("%d verification mails, want 1", n)
+	}
+	refs := scanRequests(t, hs)
+	if len(refs) != 1 {
+		t.Fatalf("%d requests stored, want 1", len(refs))
+	}
+	r := hs.request(refs[0])
+	if m := r.Mails[dsr.MailVerification]; m.State != dsr.MailQueued {
+		t.Errorf("verification mail %+v, want still queued", m)
+	}
+	if pk, at := store.SweepKey(r); pk != store.SweepUnverified || at != store.TimeKey(hs.clock.Now().Add(store.MailLease)) {
+		t.Errorf("sweep key %s %s, want UNVERIFIED when the lease lapses", pk, at)
 	}
 }
