@@ -34,11 +34,14 @@ func TestFaultThenRecovery(t *testing.T) {
 		{name: "DynamoDB throttles the claims", db: []awsfault.Rule{{Op: "UpdateItem", Fault: awsfault.Throttle}}},
 		{name: "DynamoDB throttles the index", db: []awsfault.Rule{{Op: "Query", Fault: awsfault.Throttle, Skip: 1}}},
 		// Claims take 150 ms, four at a time: the deadline falls in the second four, whose
-		// writes reach the table after the run gave up on them (held until their lease lapses),
-		// and the digest cannot go out in the time left.
+		// writes reach the table after the run gave up on them (held until their lease lapses).
+		// No time is kept back, so the run is past its deadline when the digest is due and it
+		// is never sent. A reserve that leaves the send in flight at the deadline would make
+		// its outcome unknown: the mail may have gone out, and its lines repeat next run by
+		// design (a duplicate, never a gap), which this test would count as a failure.
 		{name: "killed mid-run by its deadline, DynamoDB slow",
 			db:       []awsfault.Rule{{Op: "UpdateItem", Latency: 150 * time.Millisecond}},
-			deadline: 250 * time.Millisecond, reserve: 50 * time.Millisecond},
+			deadline: 250 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,8 +75,8 @@ func TestFaultThenRecovery(t *testing.T) {
 			if _, faulted := mlp.Requests(""); tc.ml != nil && faulted == 0 {
 				t.Fatal("no SES fault was injected: the scenario did not happen")
 			}
-			if tc.deadline > 0 && (err == nil || len(got) == len(levels)) {
-				t.Fatalf("the run was not cut short: %d lines reported, err %v", len(got), err)
+			if tc.deadline > 0 && (err == nil || len(got) != 0) {
+				t.Fatalf("the run was not cut short before its digest: %d lines reported, err %v", len(got), err)
 			}
 
 			// Recovered, once any claim the first run left has lapsed.
