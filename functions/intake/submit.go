@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -133,7 +133,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errlog.Attr(err))
 		return h.problem(lang, asJSON, err, "intake.unavailable")
 	}
-	link := h.cfg.BaseURL + "/verify?token=" + url.QueryEscape(tok)
+	link := notice.VerifyLink(h.cfg.BaseURL, tok)
 	mail := "sent"
 	if err := h.outbox.Deliver(ctx, r, []dsr.MailKind{dsr.MailVerification}, link); err != nil {
 		// The request is stored and its mail recorded as failed: the sweep sends a new link.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
@@ -37,7 +37,7 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 		if !s.commit(ctx, log, run, r, ch, err, "remind") {
 			return
 		}
-		if s.deliver(ctx, log, run, r, ch.Mails, s.verifyLink(tok)) {
+		if s.deliver(ctx, log, run, r, ch.Mails, notice.VerifyLink(s.cfg.BaseURL, tok)) {
 			run.remind()
 		}
 
@@ -48,7 +48,7 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 		if !s.commit(ctx, log, run, r, ch, err, "reissue") {
 			return
 		}
-		if s.deliver(ctx, log, run, r, ch.Mails, s.verifyLink(tok)) {
+		if s.deliver(ctx, log, run, r, ch.Mails, notice.VerifyLink(s.cfg.BaseURL, tok)) {
 			run.retry(len(ch.Mails))
 		}
 	}
@@ -122,9 +122,4 @@ func (s *Sweeper) deliver(ctx context.Context, log *slog.Logger, run *tally, r *
 	}
 	log.DebugContext(ctx, "mail sent", "ref", r.Ref, "kinds", kinds)
 	return true
-}
-
-// verifyLink is the confirmation link, built exactly as the intake builds it.
-func (s *Sweeper) verifyLink(tok string) string {
-	return s.cfg.BaseURL + "/verify?token=" + url.QueryEscape(tok)
 }
