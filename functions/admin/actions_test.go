@@ -180,7 +180,7 @@ func TestExtendRefused(t *testing.T) {
 
 	late := "B" + ref0[1:]
 	e.seed(late, submission("en", "late."+uniq()+"@example.dk"), received0, verify)
-	e.clock.set(e.request(late).Due.Add(1))
+	e.clock.Set(e.request(late).Due.Add(1))
 	d = e.session(d.email)
 	body = page(t, d.act(late, "extend", reason), http.StatusConflict)
 	if !strings.Contains(body, i18n.T(i18n.DA, "admin.refused.deadline_passed")) {

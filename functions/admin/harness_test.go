@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/fakeclock"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -44,11 +44,6 @@ var now0 = time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)
 var received0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // clock is a settable time source shared by the handler, its store and the test.
-type clock struct{ t atomic.Int64 }
-
-func (c *clock) set(t time.Time) { c.t.Store(t.UnixNano()) }
-func (c *clock) now() time.Time  { return time.Unix(0, c.t.Load()).UTC() }
-
 // tenv is one test's world: its own table, its own DPO addresses, a handler over the emulators.
 type tenv struct {
 	t     testing.TB
@@ -56,7 +51,7 @@ type tenv struct {
 	st    *store.Store
 	db    *dynamodb.Client
 	table string
-	clock *clock
+	clock *fakeclock.Clock
 	env   *emulator.Env
 	cfg   config.Admin
 }
@@ -90,18 +85,18 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	c := &clock{}
-	c.set(now0)
+	c := &fakeclock.Clock{}
+	c.Set(now0)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	h, err := newHandler(cfg, db, env.SES(), c.now, log)
+	h, err := newHandler(cfg, db, env.SES(), c.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.signinFloor = 0
-	st := store.New(db, table, store.WithClock(c.now), store.WithRetention(cfg.Retention))
+	st := store.New(db, table, store.WithClock(c.Now), store.WithRetention(cfg.Retention))
 	return &tenv{t: t, h: h, st: st, db: db, table: table, clock: c, env: env, cfg: cfg}
 }
 
@@ -187,7 +182,7 @@ type dpo struct {
 func (e *tenv) session(email string) *dpo {
 	e.t.Helper()
 	d := &dpo{e: e, email: email, sid: token.New(), csrf: token.New()}
-	now := e.clock.now()
+	now := e.clock.Now()
 	if err := e.st.CreateSession(context.Background(), d.sid, store.Session{Email: email, CSRF: d.csrf, Created: now, Expires: now.Add(e.cfg.SessionTTL)}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -245,9 +240,9 @@ func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...f
 		e.t.Fatal(err)
 	}
 	// The history happens at its own time: the store checks expiry against its clock.
-	saved := e.clock.now()
-	defer e.clock.set(saved)
-	e.clock.set(received)
+	saved := e.clock.Now()
+	defer e.clock.Set(saved)
+	e.clock.Set(received)
 	r := dsr.New(ref, s, received, due, "hash")
 	if err := e.st.CreateRequest(ctx, r); err != nil {
 		e.t.Fatal(err)
@@ -255,7 +250,7 @@ func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...f
 	at := received
 	for _, step := range steps {
 		at = at.Add(time.Hour)
-		e.clock.set(at)
+		e.clock.Set(at)
 		ch, err := step(r, at)
 		if err != nil {
 			e.t.Fatalf("seed %s: %v", ref, err)
@@ -275,7 +270,7 @@ func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...f
 			e.t.Fatal(err)
 		}
 	}
-	e.clock.set(saved)
+	e.clock.Set(saved)
 	return e.request(ref)
 }
 

@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/dsrdesk/dsrdesk/shared/logsink"
 )
-
-// syncBuffer is a log sink the handler's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A whole working session leaves references, outcomes and hashes in the logs, and none of
 // the addresses, names, texts, tokens or session ids it handled.
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	e := setup(t)
-	var logs syncBuffer
+	var logs logsink.Buffer
 	e.h.log = slog.New(slog.NewJSONHandler(&logs, nil))
 	requester := "karen." + uniq() + "@example.dk"
 	s := submission("da", requester)

@@ -29,7 +29,7 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 	mail := ses.NewFromConfig(e.env.AWSConfig(), func(o *ses.Options) {
 		o.BaseEndpoint = aws.String(e.env.SESEndpoint)
 	}, rec.SES)
-	h, err := newHandler(e.cfg, db, mail, e.clock.now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := newHandler(e.cfg, db, mail, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

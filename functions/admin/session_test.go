@@ -76,8 +76,8 @@ func TestEveryRouteNeedsASession(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
-			e.clock.set(tc.at)
-			defer e.clock.set(now0)
+			e.clock.Set(tc.at)
+			defer e.clock.Set(now0)
 			var cookies []string
 			if tc.cookie != "" {
 				cookies = []string{tc.cookie}

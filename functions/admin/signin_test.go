@@ -108,17 +108,17 @@ func TestSigninLinkExpiresAfter15Minutes(t *testing.T) {
 	addr := e.cfg.DPOAddresses[0]
 	page(t, e.requestLink(addr, ""), http.StatusOK)
 	tok, _ := e.linkFrom(addr)
-	e.clock.set(now0.Add(store.LoginTTL))
+	e.clock.Set(now0.Add(store.LoginTTL))
 	page(t, e.confirm(tok), http.StatusNotFound)
 	if _, _, ok := cookieValue(e.confirm(tok), sessionCookieName); ok {
 		t.Fatal("an expired link started a session")
 	}
 
 	// A fresh link a minute before expiry still works, and an unsafe next goes to /admin.
-	e.clock.set(now0)
+	e.clock.Set(now0)
 	page(t, e.requestLink(addr, "https://evil.example/admin"), http.StatusOK)
 	tok, _ = e.linkFrom(addr)
-	e.clock.set(now0.Add(store.LoginTTL - time.Minute))
+	e.clock.Set(now0.Add(store.LoginTTL - time.Minute))
 	if loc := redirect(t, e.confirm(tok)); loc != "/admin" {
 		t.Fatalf("redirect to %q", loc)
 	}

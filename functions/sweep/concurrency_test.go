@@ -40,7 +40,7 @@ func TestOverlappingSweeps(t *testing.T) {
 		t.Fatalf("scenario: only %d requests to escalate", len(want))
 	}
 
-	h.clock.set(now)
+	h.clock.Set(now)
 	const runs = 3
 	var wg sync.WaitGroup
 	for range runs {

@@ -84,7 +84,7 @@ func TestDigestNotSentIsReportedNextRun(t *testing.T) {
 	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
 	levels, reminderTo, receiptTo := dueSet(t, h, now)
 
-	h.clock.set(now)
+	h.clock.Set(now)
 	err := h.sweeper(deadSES(t)).Handle(context.Background(), scheduledEvent(t))
 	if err == nil || !strings.Contains(err.Error(), "digest") {
 		t.Fatalf("run with SES down: err = %v, want the digest's failure", err)
@@ -163,7 +163,7 @@ func TestTimeoutMidRunIsCompletedNextRun(t *testing.T) {
 	})
 	s := h.sweeper(hanging)
 	s.reserve = 300 * time.Millisecond
-	h.clock.set(now)
+	h.clock.Set(now)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := s.Handle(ctx, scheduledEvent(t)); err == nil {
@@ -209,7 +209,7 @@ func TestNoTimeLeftStartsNothing(t *testing.T) {
 	levels, _, _ := dueSet(t, h, now)
 	s := h.sweeper(nil)
 	s.reserve = time.Hour
-	h.clock.set(now)
+	h.clock.Set(now)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.Handle(ctx, scheduledEvent(t)); !errors.Is(err, errOutOfTime) {
@@ -255,7 +255,7 @@ func TestLeaseFollowsTheInvocation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "DK", "da")
 	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
-	h.clock.set(now)
+	h.clock.Set(now)
 	if got := h.sweeper(nil).lease(context.Background()); !got.Equal(now.Add(maxLease)) {
 		t.Errorf("no deadline: lease %s, want %s", got, now.Add(maxLease))
 	}
@@ -300,7 +300,7 @@ func TestStoreUnavailableFailsTheRun(t *testing.T) {
 		o.BaseEndpoint = aws.String("http://127.0.0.1:1")
 		o.RetryMaxAttempts = 1
 	})
-	h.clock.set(localTime(t, "DK", 2026, 11, 23, 7, 0))
+	h.clock.Set(localTime(t, "DK", 2026, 11, 23, 7, 0))
 	err := h.sweeperOn(dead, nil).Handle(context.Background(), scheduledEvent(t))
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)

@@ -65,7 +65,7 @@ func TestFaultThenRecovery(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
 				defer cancel()
 			}
-			h.clock.set(now)
+			h.clock.Set(now)
 			err := s.Handle(ctx, scheduledEvent(t))
 			got := reported(t, h)
 			t.Logf("first run: %d of %d lines reported, err %v", len(got), len(levels), err)

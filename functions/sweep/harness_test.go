@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +22,9 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/fakeclock"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -32,55 +32,19 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
 
-// clock is the injected time, shared by the sweep, its store and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t.UTC()
-}
-
-// syncBuffer collects what several goroutines write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is one test's deployment: its own table, DPO address, clock, logs and metrics.
 type harness struct {
 	t       testing.TB
 	env     *emulator.Env
-	clock   *clock
+	clock   *fakeclock.Clock
 	db      *dynamodb.Client
 	table   string
 	store   *store.Store
 	cal     *deadline.Calendar
 	cfg     config.Sweep
 	dpo     string
-	logs    *syncBuffer
-	metrics *syncBuffer
+	logs    *logsink.Buffer
+	metrics *logsink.Buffer
 	// seen counts the mails already looked at per address, so each check sees only new ones.
 	seen map[string]int
 	// people holds what each seeded request's requester typed, to prove the logs never hold it.
@@ -93,10 +57,10 @@ func newHarness(t testing.TB, country, lang string) *harness {
 	h := &harness{
 		t:       t,
 		env:     env,
-		clock:   &clock{},
+		clock:   &fakeclock.Clock{},
 		db:      env.DynamoDB(),
-		logs:    &syncBuffer{},
-		metrics: &syncBuffer{},
+		logs:    &logsink.Buffer{},
+		metrics: &logsink.Buffer{},
 		seen:    map[string]int{},
 		dpo:     "dpo-" + unique() + "@example.dk",
 	}
@@ -118,7 +82,7 @@ func newHarness(t testing.TB, country, lang string) *harness {
 	if h.cal, err = deadline.ForCountry(country); err != nil {
 		t.Fatal(err)
 	}
-	h.store = store.New(h.db, h.table, store.WithClock(h.clock.now))
+	h.store = store.New(h.db, h.table, store.WithClock(h.clock.Now))
 	return h
 }
 
@@ -140,7 +104,7 @@ func (h *harness) sweeperOn(db store.DynamoDB, sesClient notice.SES) *Sweeper {
 		sesClient = h.env.SES()
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := build(h.cfg, db, sesClient, h.clock.now, log, h.metrics, "dsrdesk-sweep-test")
+	s, err := build(h.cfg, db, sesClient, h.clock.Now, log, h.metrics, "dsrdesk-sweep-test")
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -165,7 +129,7 @@ func scheduledEvent(t testing.TB) events.EventBridgeEvent {
 // run runs one sweep at the given local time and fails the test if it reports an error.
 func (h *harness) run(at time.Time) {
 	h.t.Helper()
-	h.clock.set(at)
+	h.clock.Set(at)
 	if err := h.sweeper(nil).Handle(context.Background(), scheduledEvent(h.t)); err != nil {
 		h.t.Fatalf("sweep at %s: %v", at, err)
 	}

@@ -87,7 +87,7 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 				rec := &awscount.Recorder{}
 				s := h.sweeperOn(countingClients(h, rec))
 				s.pageSize = page
-				h.clock.set(now)
+				h.clock.Set(now)
 				start = time.Now()
 				if err := s.Handle(context.Background(), scheduledEvent(t)); err != nil {
 					t.Fatal(err)

@@ -66,7 +66,7 @@ func BenchmarkSweepScaling(b *testing.B) {
 		due := seedDue(b, h, now)
 		rec := &awscount.Recorder{}
 		s := h.sweeperOn(countingClients(h, rec))
-		h.clock.set(now)
+		h.clock.Set(now)
 		start := time.Now()
 		if err := s.Handle(ctx, scheduledEvent(b)); err != nil {
 			b.Fatal(err)
