@@ -51,6 +51,7 @@ type Handler struct {
 	basePath string
 	// origins may post to us: our own and the configured company sites.
 	origins []string
+	pace    *pacer
 }
 
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
@@ -83,6 +84,7 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, now func() ti
 		defLang:  lang,
 		basePath: strings.TrimSuffix(base.Path, "/"),
 		origins:  append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
+		pace:     newPacer(),
 	}, nil
 }
 

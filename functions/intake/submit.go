@@ -82,6 +82,7 @@ func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
 // file validates a decoded submission, applies the bot traps and rate limits, and stores and
 // announces the request.
 func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, in input, asJSON bool) web.Response {
+	start := time.Now() // the pace is real time; h.now is the request's clock, fixed in tests
 	now := h.now()
 	lang := h.lang(req, in.Sub.Lang)
 	sub := in.Sub.Normalize()
@@ -103,11 +104,13 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 
 	if in.Website != "" {
 		log.InfoContext(ctx, "submission", "outcome", "honeypot")
+		h.pace.hold(ctx, start)
 		return h.received(lang, asJSON)
 	}
 	// A company's own site posting JSON renders no form of ours, so it has no render time.
 	if !asJSON && !h.filledByPerson(in.TS, now) {
 		log.InfoContext(ctx, "submission", "outcome", "too_fast")
+		h.pace.hold(ctx, start)
 		return h.received(lang, asJSON)
 	}
 
@@ -125,6 +128,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 			scopes = append(scopes, scopeIP)
 		}
 		log.WarnContext(ctx, "submission", "outcome", "limited", "scopes", scopes)
+		h.pace.hold(ctx, start)
 		return h.received(lang, asJSON)
 	}
 
@@ -141,6 +145,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", []dsr.MailKind{dsr.MailVerification}, "outcome", "failed", errlog.Attr(err))
 	}
 	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang, "mail", mail)
+	h.pace.stored(time.Since(start))
 	return h.received(lang, asJSON)
 }
 
