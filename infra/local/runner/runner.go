@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,9 +186,9 @@ func Start(ctx context.Context, opts Options) (r *Runner, err error) {
 		_ = ln.Close()
 		return r, err
 	}
-	if len(r.stack.Unset) > 0 {
-		r.log.Warn("parameters without a Default or -param resolve to \"\"; set the variables built from them in the -env-file",
-			"parameters", strings.Join(r.stack.Unset, ","))
+	if empty := r.emptyVariables(envVars); len(r.stack.Unset) > 0 && len(empty) > 0 {
+		r.log.Warn("variables are empty: parameters without a Default or -param resolve to \"\"; set the variables in the -env-file or pass -param",
+			"parameters", strings.Join(r.stack.Unset, ","), "variables", strings.Join(empty, ","))
 	}
 
 	// Cheap checks before the slow steps, so that a busy port fails at once.
@@ -250,6 +251,23 @@ func Start(ctx context.Context, opts Options) (r *Runner, err error) {
 		r.startSchedules()
 	}
 	return r, nil
+}
+
+// emptyVariables lists, as Function.VARIABLE, the variables the template declares that are
+// still empty once the env file is applied, leaving out the endpoints the runner sets itself.
+// Only these matter when a parameter has no value: one whose variables the env file sets
+// (infra/env.json sets them all) deserves no warning.
+func (r *Runner) emptyVariables(ev envOverrides) []string {
+	var out []string
+	for _, id := range r.order {
+		for k, v := range ev.Apply(id, r.functions[id].def.Environment) {
+			if v == "" && !strings.HasPrefix(k, "AWS_ENDPOINT_URL_") {
+				out = append(out, id+"."+k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // plan reads the functions and routes from the stack and checks the schedules parse.

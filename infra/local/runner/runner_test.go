@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
 
 // These tests start the real thing: the emulators from infra/node_modules and the
@@ -481,4 +483,34 @@ func TestStopLeavesNoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2.Stop()
+}
+
+// TestEmptyVariables: a parameter without a value is worth a warning only through the
+// variables it leaves empty once the env file is applied.
+func TestEmptyVariables(t *testing.T) {
+	r := &Runner{
+		order: []string{"Intake", "Sweep"},
+		functions: map[string]*function{
+			"Intake": {def: &samtemplate.Function{Environment: map[string]string{
+				"BASE_URL": "", "COUNTRY": "DK", "AWS_ENDPOINT_URL_SES": "",
+			}}},
+			"Sweep": {def: &samtemplate.Function{Environment: map[string]string{"BASE_URL": "", "DPO_ADDRESSES": ""}}},
+		},
+	}
+	for _, tc := range []struct {
+		name string
+		ev   samtemplate.EnvVars
+		want []string
+	}{
+		{name: "no env file", want: []string{"Intake.BASE_URL", "Sweep.BASE_URL", "Sweep.DPO_ADDRESSES"}},
+		{name: "env file sets them for all", ev: samtemplate.EnvVars{All: map[string]string{"BASE_URL": "http://x", "DPO_ADDRESSES": "d@x"}}},
+		{name: "env file sets one function's", ev: samtemplate.EnvVars{Functions: map[string]map[string]string{"Sweep": {"BASE_URL": "http://x", "DPO_ADDRESSES": "d@x"}}},
+			want: []string{"Intake.BASE_URL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.emptyVariables(tc.ev); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
