@@ -44,7 +44,7 @@ func TestInABrowser(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	ctx := browsertest.New(t, 60*time.Second, chromedp.WindowSize(320, 640), chromedp.Flag("lang", "da-DK")).Context()
+	ctx := browsertest.New(t, 60*time.Second, chromedp.WindowSize(320, 640), chromedp.Flag("accept-lang", "da-DK,da")).Context()
 
 	email := address("browser")
 	scrollsSideways := func() bool {

@@ -60,7 +60,8 @@ type Browser struct {
 }
 
 // New starts a headless Chromium (no sandbox: CI and containers run as root) with the given
-// extra options, e.g. chromedp.WindowSize or chromedp.Flag("lang", "da-DK"). Every action
+// extra options, e.g. chromedp.WindowSize or chromedp.Flag("accept-lang", "da-DK,da")
+// (headless Chromium takes Accept-Language from --accept-lang, not --lang). Every action
 // must finish within timeout from now.
 func New(t testing.TB, timeout time.Duration, opts ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
