@@ -35,6 +35,11 @@ func TestInABrowser(t *testing.T) {
 	e := setup(t, func(c *config.Admin) { c.BaseURL = base })
 	requester := "browser." + uniq() + "@example.dk"
 	e.seed(ref0, submission("da", requester), received0, verify)
+	// The worklist in every colour it has: overdue, due in two days, just in, and unconfirmed.
+	e.seed(dsr.NewReference(), submission("da", "late."+uniq()+"@example.dk"), time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC), verify)
+	e.seed(dsr.NewReference(), submission("nb", "soon."+uniq()+"@example.dk"), time.Date(2026, 2, 12, 9, 0, 0, 0, time.UTC), verify)
+	e.seed(dsr.NewReference(), submission("en", "new."+uniq()+"@example.dk"), now0.Add(-time.Hour), verify)
+	e.seed(dsr.NewReference(), submission("en", "pending."+uniq()+"@example.dk"), now0.Add(-time.Hour))
 
 	var mu sync.Mutex
 	var posts []http.Header
@@ -90,15 +95,25 @@ func TestInABrowser(t *testing.T) {
 	if h := heading(); h != i18n.T(i18n.DA, "admin.detail.heading", ref0) {
 		t.Fatalf("after sign-in on %q, want the request", h)
 	}
+	browsertest.CheckReadable(t, ctx, "request page")
 
 	// Answer it.
 	do(chromedp.SendKeys(chromedp.CSS(`[id="complete.message"]`), "Vi har sendt dig dine oplysninger."),
 		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	browsertest.CheckReadable(t, ctx, "answered request")
 	if r := e.request(ref0); r.Status != dsr.Completed || r.Audit[len(r.Audit)-1].Actor != dpoAddr {
 		t.Fatalf("after the answer: %s by %s", r.Status, r.Audit[len(r.Audit)-1].Actor)
 	}
 	if n := len(e.env.Mails(t, requester)); n != 1 {
 		t.Fatalf("%d mails to the requester", n)
+	}
+
+	for _, page := range []string{"/admin", "/admin/report"} {
+		do(chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		browsertest.CheckReadable(t, ctx, page)
+		if got := text(chromedp.Text(chromedp.CSS("main"))); page == "/admin" && !strings.Contains(got, "Overskredet med") {
+			t.Errorf("the worklist shows no overdue request:\n%s", got)
+		}
 	}
 
 	// From webmail, signed in: the Strict cookie is withheld on the cross-site click, the page

@@ -74,6 +74,7 @@ func TestInABrowser(t *testing.T) {
 	if scrollsSideways() {
 		t.Error("the form scrolls sideways at 320 px")
 	}
+	browsertest.CheckReadable(t, ctx, "form")
 	// Sent empty: the form comes back with the summary first.
 	do(chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	if title := text(chromedp.Title()); !strings.HasPrefix(title, "Fejl: ") {
@@ -82,6 +83,7 @@ func TestInABrowser(t *testing.T) {
 	if focused := text(chromedp.Evaluate[string](`document.activeElement.className`)); focused != "error-summary" {
 		t.Logf("focus after errors is on %q, not the summary (autofocus on a non-form element is browser-dependent)", focused)
 	}
+	browsertest.CheckReadable(t, ctx, "form with errors")
 
 	// A person takes their time.
 	hs.clock.Add(time.Minute)
@@ -108,6 +110,7 @@ func TestInABrowser(t *testing.T) {
 	do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("form button[type=submit]")),
 		// Wait for what only the next page has: the verify page has a dl.facts too.
 		chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	browsertest.CheckReadable(t, ctx, "confirmed page")
 	if done := text(chromedp.Text(chromedp.CSS("main"))); !strings.Contains(done, "tirsdag 7. april 2026") || scrollsSideways() {
 		t.Errorf("confirmed page:\n%s", done)
 	}

@@ -42,7 +42,10 @@ func fileInBrowser(t *testing.T, d *stack, shots string, f filing) string {
 	// The browser's languages pick the form's: no ?lang= in the address. (Headless Chromium
 	// takes Accept-Language from --accept-lang, not from --lang.)
 	b := browsertest.New(t, 60*time.Second, chromedp.WindowSize(1024, 900), chromedp.Flag("accept-lang", f.acceptLanguage))
-	shot := func(name string) { b.Screenshot(shots, "browser-"+string(f.lang)+"-"+name) }
+	shot := func(name string) {
+		b.Screenshot(shots, "browser-"+string(f.lang)+"-"+name)
+		browsertest.CheckReadable(t, b.Context(), string(f.lang)+" "+name)
+	}
 	heading := func() string { return browsertest.Get(b, chromedp.Text(chromedp.CSS("h1"))) }
 	mainText := func() string { return browsertest.Get(b, chromedp.Text(chromedp.CSS("main"))) }
 	email := address("browser-" + string(f.lang))
@@ -102,7 +105,10 @@ func fileInBrowser(t *testing.T, d *stack, shots string, f filing) string {
 
 func startInBrowser(t *testing.T, d *stack, shots, ref string) {
 	b := browsertest.New(t, 60*time.Second, chromedp.WindowSize(1024, 900))
-	shot := func(name string) { b.Screenshot(shots, "browser-dpo-"+name) }
+	shot := func(name string) {
+		b.Screenshot(shots, "browser-dpo-"+name)
+		browsertest.CheckReadable(t, b.Context(), "dpo "+name)
+	}
 	heading := func() string { return browsertest.Get(b, chromedp.Text(chromedp.CSS("h1"))) }
 
 	// The link in the notice, not signed in: the sign-in page, which returns to the request.
