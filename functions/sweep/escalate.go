@@ -24,37 +24,63 @@ type claimed struct {
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
 // need a retry) and claims the level each one is at. It returns the claims for the digest, and
 // the requests whose mails are due for a retry, which wait until the digest is out.
+//
+// When claims were tried and every one failed, the table is refusing the run's writes
+// (throttled, unavailable): the sweep could not do its work and says so with errNoClaims, so
+// that Lambda retries the run and the failure alarm fires. Some failed among others claimed
+// is a failure on those items, counted and left for the next run.
 func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now, lease time.Time) ([]claimed, []*dsr.Request, error) {
 	var mu sync.Mutex
 	var claims []claimed
 	var retries []*dsr.Request
+	failed := 0
 	err := s.each(ctx, log, run, store.SweepOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
-		c, ok := s.claim(ctx, log, run, it, now, lease)
+		c, outcome := s.claim(ctx, log, run, it, now, lease)
 		retry := len(store.MailsDue(it.Request, now)) > 0
 		mu.Lock()
 		defer mu.Unlock()
-		if ok {
+		switch outcome {
+		case claimOK:
 			claims = append(claims, c)
+		case claimFailed:
+			failed++
 		}
 		if retry {
 			retries = append(retries, it.Request)
 		}
 	})
+	if err == nil && failed > 0 && len(claims) == 0 {
+		err = fmt.Errorf("%w: %d tried", errNoClaims, failed)
+	}
 	return claims, retries, err
 }
+
+// errNoClaims is a run whose every escalation claim failed.
+var errNoClaims = errors.New("sweep: no escalation could be claimed")
+
+// claimOutcome is what came of trying to claim a request's level.
+type claimOutcome int
+
+const (
+	// claimNone: nothing to claim, or another run holds or has reported it.
+	claimNone claimOutcome = iota
+	claimOK
+	// claimFailed: the write failed; the level is left for the next run.
+	claimFailed
+)
 
 // claim claims the level the request is at until lease, unless its mark says that level was
 // already reported (or is being reported) for the same period. The conditional write decides; the mark
 // read from the index only saves a write.
-func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, bool) {
+func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
 	r := it.Request
 	esc, ok := s.ladder.at(r, now)
 	if !ok {
-		return claimed{}, false
+		return claimed{}, claimNone
 	}
 	if m, ok := it.Esc[esc.Level.Name]; ok && m.Period == esc.Period {
 		if m.State == store.EscDone || (m.State == store.EscClaimed && m.Lease != nil && m.Lease.After(now)) {
-			return claimed{}, false
+			return claimed{}, claimNone
 		}
 	}
 	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, lease)
@@ -62,11 +88,11 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 	case errors.Is(err, store.ErrConflict):
 		run.skip()
 		log.DebugContext(ctx, "escalation already claimed", "ref", r.Ref, "level", esc.Level.Name)
-		return claimed{}, false
+		return claimed{}, claimNone
 	case err != nil:
 		run.fail()
 		log.WarnContext(ctx, "escalation claim failed", "ref", r.Ref, "level", esc.Level.Name, errlog.Attr(err, outOfTime))
-		return claimed{}, false
+		return claimed{}, claimFailed
 	}
 	// The index lags the table: the claim returned the request as it is now. If the DPO closed
 	// or extended it in between, what we claimed is no longer true.
@@ -75,9 +101,9 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 		run.skip()
 		log.DebugContext(ctx, "escalation changed under the claim", "ref", r.Ref, "level", esc.Level.Name)
 		s.release(ctx, log, run, []claimed{{claim: c}})
-		return claimed{}, false
+		return claimed{}, claimNone
 	}
-	return claimed{claim: c, esc: cur, req: fresh}, true
+	return claimed{claim: c, esc: cur, req: fresh}, claimOK
 }
 
 // report sends the one digest of everything claimed, then marks each line reported; if the

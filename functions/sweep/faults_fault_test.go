@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"testing"
 	"time"
@@ -26,12 +27,14 @@ func TestFaultThenRecovery(t *testing.T) {
 		db, ml []awsfault.Rule
 		// deadline and reserve cut the first run short, as the invocation's timeout would.
 		deadline, reserve time.Duration
+		// noClaims: the first run could claim nothing, and must fail for Lambda to retry it.
+		noClaims bool
 	}{
 		// The digest is the run's first mail.
 		{name: "SES throttles after the digest", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.Throttle, Skip: 1}}},
 		{name: "SES fails at the digest", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.ServerError, Times: 3}}},
 		{name: "SES drops the connection mid-run", ml: []awsfault.Rule{{Op: "SendEmail", Fault: awsfault.Drop, Skip: 2}}},
-		{name: "DynamoDB throttles the claims", db: []awsfault.Rule{{Op: "UpdateItem", Fault: awsfault.Throttle}}},
+		{name: "DynamoDB throttles the claims", db: []awsfault.Rule{{Op: "UpdateItem", Fault: awsfault.Throttle}}, noClaims: true},
 		{name: "DynamoDB throttles the index", db: []awsfault.Rule{{Op: "Query", Fault: awsfault.Throttle, Skip: 1}}},
 		// Claims take 150 ms, four at a time: the deadline falls in the second four, whose
 		// writes reach the table after the run gave up on them (held until their lease lapses).
@@ -74,6 +77,9 @@ func TestFaultThenRecovery(t *testing.T) {
 			}
 			if _, faulted := mlp.Requests(""); tc.ml != nil && faulted == 0 {
 				t.Fatal("no SES fault was injected: the scenario did not happen")
+			}
+			if tc.noClaims && !errors.Is(err, errNoClaims) {
+				t.Errorf("a run that could claim nothing returned %v, want errNoClaims", err)
 			}
 			if tc.deadline > 0 && (err == nil || len(got) != 0) {
 				t.Fatalf("the run was not cut short before its digest: %d lines reported, err %v", len(got), err)

@@ -88,8 +88,8 @@ type Sweeper struct {
 // "{}" works the same); only its id is used, to tie the log lines of one run together.
 //
 // It returns an error, so that Lambda retries the run and raises the failure alarm, when the
-// sweep could not do its job: a partition could not be read, the digest could not be sent, or
-// time ran out. Every step is idempotent, so a retry never reports or sends anything twice.
+// sweep could not do its job: a partition could not be read, no escalation could be claimed,
+// the digest could not be sent, or time ran out. Every step is idempotent, so a retry never reports or sends anything twice.
 // A failure on one request is counted and logged, and does not fail the run.
 func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	start := time.Now()
