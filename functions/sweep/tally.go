@@ -97,7 +97,7 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 		"duration_ms", took.Milliseconds(),
 	}
 	if err != nil {
-		attrs = append(attrs, errlog.Attr(err, outOfTime))
+		attrs = append(attrs, errlog.Attr(err, outOfTime, noClaims))
 		log.Error("sweep", attrs...)
 		return
 	}
