@@ -104,14 +104,12 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 
 	if in.Website != "" {
 		log.InfoContext(ctx, "submission", "outcome", "honeypot")
-		h.pace.hold(ctx, start)
-		return h.received(lang, asJSON)
+		return h.unstored(ctx, start, lang, asJSON)
 	}
 	// A company's own site posting JSON renders no form of ours, so it has no render time.
 	if !asJSON && !h.filledByPerson(in.TS, now) {
 		log.InfoContext(ctx, "submission", "outcome", "too_fast")
-		h.pace.hold(ctx, start)
-		return h.received(lang, asJSON)
+		return h.unstored(ctx, start, lang, asJSON)
 	}
 
 	byEmail, byIP := h.allow(ctx, sub.Email, req.RequestContext.HTTP.SourceIP)
@@ -128,8 +126,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 			scopes = append(scopes, scopeIP)
 		}
 		log.WarnContext(ctx, "submission", "outcome", "limited", "scopes", scopes)
-		h.pace.hold(ctx, start)
-		return h.received(lang, asJSON)
+		return h.unstored(ctx, start, lang, asJSON)
 	}
 
 	r, tok, err := h.create(ctx, sub, now)
@@ -146,6 +143,13 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 	}
 	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang, "mail", mail)
 	h.pace.stored(time.Since(start))
+	return h.received(lang, asJSON)
+}
+
+// unstored is the answer to a submission that was not stored (rate-limited or a bot's): the
+// one every accepted submission gets, no sooner than a stored one's (pace.go).
+func (h *Handler) unstored(ctx context.Context, start time.Time, lang i18n.Lang, asJSON bool) web.Response {
+	h.pace.hold(ctx, start)
 	return h.received(lang, asJSON)
 }
 

@@ -261,7 +261,7 @@ const sizeFloor = "the floor alone is %.1f MB. html/template calls methods by na
 const coldFloor = "the floor alone starts %.2f× as slowly as hello on this machine, and the function is within %.2f× of it: " +
 	"the time goes to the init of the SDK's packages (the endpoint rule sets and serde schemas of DynamoDB, SES and " +
 	"the STS, SSO, SSO OIDC and sign-in clients LoadDefaultConfig links in), which the project's rules require. " +
-	"The ratio depends on the machine: on another the same binaries measured 1.85–1.94×."
+	"The ratio depends on the machine."
 
 // coldFloorMargin is how far above the floor a function may start before its miss is its own.
 const coldFloorMargin = 0.15

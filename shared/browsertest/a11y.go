@@ -19,8 +19,8 @@ import (
 func CheckReadable(t testing.TB, ctx context.Context, page string) {
 	t.Helper()
 	// A headless tab is not the focused window, and :focus styles apply only in one that is.
-	focused := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+	focused := chromedp.Func(func(ctx context.Context, tab *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tab, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
 		return err
 	})
 	if err := chromedp.Do(ctx, focused); err != nil {
