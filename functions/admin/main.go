@@ -3,17 +3,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/dsrdesk/dsrdesk/shared/awsenv"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -25,7 +24,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	aws, err := awsconfig.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "admin: aws config:", err)
 		os.Exit(1)

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,10 +12,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/dsrdesk/dsrdesk/shared/awsenv"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -28,7 +27,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	aws, err := awsconfig.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Load()
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}

@@ -267,7 +267,7 @@ const coldFloor = "the floor alone starts %.2f× as slowly as hello on this mach
 const coldFloorMargin = 0.15
 
 // floorWhat names the floor binary in the table (see infra/bench/floor).
-const floorWhat = "floor: LoadDefaultConfig, DynamoDB and SES clients, html/template, no code of ours"
+const floorWhat = "floor: AWS config from the environment (shared/awsenv), DynamoDB and SES clients, html/template, no code of ours"
 
 // Why two round-trip targets are not met, and will not be: the outbox.
 const (

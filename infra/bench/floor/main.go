@@ -1,7 +1,8 @@
-// Command floor is what every function carries before any code of its own: the AWS config
-// loaded with LoadDefaultConfig, a DynamoDB and an SES client making the calls the functions
-// make, and html/template, which the pages and mails need. infra/bench measures its cold
-// start and size next to the functions', so the table shows what is ours to cut.
+// Command floor is what every function carries before any code of its own: the AWS
+// configuration read from the environment (shared/awsenv), a DynamoDB and an SES client making
+// the calls the functions make, and html/template, which the pages and mails need.
+// infra/bench measures its cold start and size next to the functions', so the table shows
+// what is ours to cut.
 package main
 
 import (
@@ -12,13 +13,14 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/shared/awsenv"
 )
 
 func main() {
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	cfg, err := awsenv.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
