@@ -154,8 +154,8 @@ func hidden(t *testing.T, body, name string) string {
 }
 
 // mails waits until the SES emulator holds n mails to addr that match, and returns them.
-// The functions send before they answer, so the wait is short; it covers a sweep another
-// test started.
+// The functions send right after they answer, so the wait is short; it also covers a sweep
+// another test started.
 func mails(t *testing.T, d *stack, addr string, n int, match func(emulator.Mail) bool) []emulator.Mail {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -83,6 +83,7 @@ type invocation struct {
 	id        string
 	payload   []byte
 	abandoned atomic.Bool
+	deadline  time.Time // set when a worker takes it
 
 	once   sync.Once
 	done   chan struct{}

@@ -8,11 +8,16 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 )
 
 // The test binary doubles as a function process speaking the Runtime API by hand, so
@@ -26,6 +31,10 @@ func TestMain(m *testing.M) {
 }
 
 func fakeFunction(mode string) {
+	if mode == "after" {
+		afterFunction()
+		return
+	}
 	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/"
 	if mode == "init-error" {
 		_, _ = http.Post(base+"init/error", "application/json", strings.NewReader(`{"errorMessage":"TABLE_NAME is not set","errorType":"ConfigError"}`))
@@ -55,7 +64,30 @@ func fakeFunction(mode string) {
 	}
 }
 
-func start(t *testing.T, mode string) (*Function, error) {
+// afterFunction is a function built as the product's are, with aws-lambda-go and
+// shared/postresponse: it answers at once and then works for work_ms (ignoring its deadline,
+// so that the runner's timeout is what ends an overrun), writing AFTER_MARKER when done.
+func afterFunction() {
+	q, err := postresponse.Register(context.Background(), os.Getenv("AWS_LAMBDA_RUNTIME_API"), "fake", func(err error) {
+		fmt.Fprintln(os.Stderr, "fake:", err)
+		os.Exit(1)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake:", err)
+		os.Exit(1)
+	}
+	lambda.StartHandler(q.Wrap(lambda.NewHandler(func(ctx context.Context, in struct {
+		WorkMS int `json:"work_ms"`
+	}) (string, error) {
+		q.Later(ctx, func(context.Context) {
+			time.Sleep(time.Duration(in.WorkMS) * time.Millisecond)
+			_ = os.WriteFile(os.Getenv("AFTER_MARKER"), []byte(strconv.Itoa(in.WorkMS)), 0o600)
+		})
+		return "answered", nil
+	})))
+}
+
+func start(t *testing.T, mode string, env ...string) (*Function, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +95,7 @@ func start(t *testing.T, mode string) (*Function, error) {
 	var out bytes.Buffer
 	return Start(context.Background(), Config{
 		Name: "Fake", ARN: "arn:aws:lambda:us-east-1:123456789012:function:Fake", Bootstrap: exe,
-		Env: []string{"FAKE_FUNCTION=" + mode}, Timeout: 2 * time.Second, Workers: 1, Output: proc.NewOutput(&out),
+		Env: append([]string{"FAKE_FUNCTION=" + mode}, env...), Timeout: 2 * time.Second, Workers: 1, Output: proc.NewOutput(&out),
 	})
 }
 
@@ -123,5 +155,97 @@ func TestClosed(t *testing.T) {
 		if proc.GroupAlive(pid) {
 			t.Errorf("process %d survived Close", pid)
 		}
+	}
+}
+
+// TestWorkAfterResponse checks the Extensions API as Lambda runs it: the caller has the
+// response while the function still works, the process gets no other invocation until that
+// work is done, and work past the timeout costs the process.
+func TestWorkAfterResponse(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "done")
+	f, err := start(t, "after", "AFTER_MARKER="+marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+
+	began := time.Now()
+	out, err := f.Invoke(ctx, []byte(`{"work_ms":400}`))
+	if err != nil || string(out) != `"answered"` {
+		t.Fatalf("Invoke = %s, %v", out, err)
+	}
+	if took := time.Since(began); took >= 400*time.Millisecond {
+		t.Errorf("the response took %v: it waited for the work after it", took)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the work was done before the response")
+	}
+
+	if _, err := f.Invoke(ctx, []byte(`{"work_ms":0}`)); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "400" && string(b) != "0" {
+		t.Fatalf("marker after the second invocation: %q, %v", b, err)
+	}
+	if took := time.Since(began); took < 400*time.Millisecond {
+		t.Errorf("the second invocation ran %v after the first, before the first's work was done", took)
+	}
+
+	// The second invocation's work is instant; this one overruns the 2 s timeout.
+	if _, err := f.Invoke(ctx, []byte(`{"work_ms":10000}`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.Restarts() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("work past the timeout did not cost the process")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, err := f.Invoke(ctx, []byte(`{"work_ms":0}`)); err != nil || string(out) != `"answered"` {
+		t.Errorf("after the restart: %s, %v", out, err)
+	}
+}
+
+// TestRegisterRefusals checks what the Extensions API refuses, as Lambda does.
+func TestRegisterRefusals(t *testing.T) {
+	f, err := start(t, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	api := "http://" + f.workers[0].addr + "/2020-01-01/extension/"
+	tests := []struct {
+		name, events, extName string
+		want                  int
+	}{
+		{"after init", `{"events":["INVOKE"]}`, "late", http.StatusForbidden},
+		{"shutdown", `{"events":["SHUTDOWN"]}`, "internal", http.StatusForbidden},
+		{"no name", `{"events":["INVOKE"]}`, "", http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, api+"register", strings.NewReader(tc.events))
+			if tc.extName != "" {
+				req.Header.Set("Lambda-Extension-Name", tc.extName)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tc.want {
+				t.Errorf("register: %s, want %d", res.Status, tc.want)
+			}
+		})
+	}
+	res, err := http.Get(api + "event/next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("event/next without a registration: %s, want 403", res.Status)
 	}
 }

@@ -1,6 +1,7 @@
 package lambdart
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -39,6 +40,23 @@ type worker struct {
 	initErr  *FunctionError
 	stderr   *proc.LineWriter
 	restarts atomic.Int32
+	// ext is the internal extension the current process registered (shared/postresponse), if any.
+	ext *extension
+}
+
+// extension is a process's registration with the Extensions API. As in Lambda, an invocation
+// ends only when the runtime and the extension have both asked for their next event, so the
+// process gets no new invocation while the extension still works on the last one, even though
+// that one's caller already has its response.
+type extension struct {
+	id string
+	// idle holds a value while the extension waits in event/next, done with the invocation
+	// before: the runtime may be handed the next one.
+	idle chan struct{}
+	// events carries the invocation the runtime took to the extension's waiting event/next.
+	events chan *invocation
+	// busy is the invocation whose work the extension is doing.
+	busy atomic.Pointer[invocation]
 }
 
 func newWorker(f *Function, n int) (*worker, error) {
@@ -52,6 +70,8 @@ func newWorker(f *Function, n int) (*worker, error) {
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", w.response)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", w.invocationError)
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", w.initError)
+	mux.HandleFunc("POST /2020-01-01/extension/register", w.register)
+	mux.HandleFunc("GET /2020-01-01/extension/event/next", w.extensionNext)
 	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = w.srv.Serve(ln) }()
 	return w, nil
@@ -147,7 +167,7 @@ func (w *worker) spawn() (exited chan struct{}, err error) {
 		return nil, ErrClosed
 	default:
 	}
-	w.cmd, w.stderr, w.ready, w.initErr = cmd, stderr, make(chan struct{}), nil
+	w.cmd, w.stderr, w.ready, w.initErr, w.ext = cmd, stderr, make(chan struct{}), nil, nil
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", w.f.cfg.Bootstrap, err)
 	}
@@ -214,13 +234,23 @@ func (w *worker) stop() {
 // next hands the process its next invocation, blocking until there is one.
 func (w *worker) next(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
-	gen := w.gen
+	gen, ext := w.gen, w.ext
 	select {
 	case <-w.ready:
 	default:
 		close(w.ready)
 	}
 	w.mu.Unlock()
+	if ext != nil {
+		select {
+		case <-ext.idle:
+		case <-r.Context().Done():
+			return
+		case <-w.f.closing:
+			http.Error(rw, "shutting down", http.StatusGone)
+			return
+		}
+	}
 	for {
 		var inv *invocation
 		select {
@@ -247,13 +277,22 @@ func (w *worker) next(rw http.ResponseWriter, r *http.Request) {
 		timeout := w.f.cfg.Timeout
 		// The timer is not stopped on an answer: finish makes a late firing a no-op.
 		time.AfterFunc(timeout, func() {
-			if inv.finish(nil, fmt.Errorf("%w after %v", ErrTimeout, timeout)) {
+			switch {
+			case inv.finish(nil, fmt.Errorf("%w after %v", ErrTimeout, timeout)):
 				w.f.cfg.Logger.Warn("function timed out; killing its process", "function", w.label(), "timeout", timeout)
+				w.kill(gen)
+			case ext != nil && ext.busy.Load() == inv:
+				// The timeout bounds the whole invocation, the work after its response too.
+				w.f.cfg.Logger.Warn("function's work after its response ran past the timeout; killing its process", "function", w.label(), "timeout", timeout)
 				w.kill(gen)
 			}
 		})
 		w.mu.Unlock()
 		deadline := time.Now().Add(timeout)
+		inv.deadline = deadline
+		if ext != nil {
+			ext.events <- inv
+		}
 		h := rw.Header()
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
@@ -318,4 +357,83 @@ func (w *worker) initError(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Unlock()
 	w.f.cfg.Logger.Error("function init error", "function", w.label(), "type", fe.Type, "message", fe.Message)
 	rw.WriteHeader(http.StatusAccepted)
+}
+
+// Extensions API (2020-01-01), the part an internal extension uses.
+const extensionIDHeader = "Lambda-Extension-Identifier"
+
+// register takes the current process's registration as an internal extension. Like Lambda it
+// accepts one only during init (before the runtime's first poll), and only for INVOKE events:
+// an internal extension cannot register for SHUTDOWN.
+func (w *worker) register(rw http.ResponseWriter, r *http.Request) {
+	body, err := readLimited(r.Body)
+	var req struct {
+		Events []string `json:"events"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil || r.Header.Get("Lambda-Extension-Name") == "" {
+		extensionError(rw, http.StatusBadRequest, "InvalidRequest", "a JSON body and a Lambda-Extension-Name header are required")
+		return
+	}
+	for _, e := range req.Events {
+		if e != "INVOKE" {
+			extensionError(rw, http.StatusForbidden, "Extension.InvalidEventType", "an internal extension registers for INVOKE only, not "+e)
+			return
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case <-w.ready:
+		extensionError(rw, http.StatusForbidden, "Extension.RegistrationClosed", "extensions register during init, before the runtime's first poll")
+		return
+	default:
+	}
+	if w.ext != nil {
+		extensionError(rw, http.StatusForbidden, "Extension.AlreadyRegistered", "this process registered an extension already")
+		return
+	}
+	w.ext = &extension{id: newRequestID(), idle: make(chan struct{}, 1), events: make(chan *invocation, 1)}
+	rw.Header().Set(extensionIDHeader, w.ext.id)
+	rw.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(rw).Encode(map[string]string{"functionName": w.f.cfg.Name, "functionVersion": "$LATEST", "handler": "bootstrap"})
+}
+
+// extensionNext ends the extension's part of the invocation before (or of init) and waits
+// for the next invocation the runtime takes.
+func (w *worker) extensionNext(rw http.ResponseWriter, r *http.Request) {
+	w.mu.Lock()
+	ext := w.ext
+	w.mu.Unlock()
+	if ext == nil || r.Header.Get(extensionIDHeader) != ext.id {
+		extensionError(rw, http.StatusForbidden, "Extension.UnknownExtensionIdentifier", "unknown extension identifier")
+		return
+	}
+	ext.busy.Store(nil)
+	select {
+	case ext.idle <- struct{}{}:
+	default: // asked twice without an invocation between: still idle
+	}
+	select {
+	case inv := <-ext.events:
+		ext.busy.Store(inv)
+		rw.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(rw).Encode(map[string]any{
+			"eventType":          "INVOKE",
+			"deadlineMs":         inv.deadline.UnixMilli(),
+			"requestId":          inv.id,
+			"invokedFunctionArn": w.f.cfg.ARN,
+		})
+	case <-r.Context().Done():
+	case <-w.f.closing:
+		http.Error(rw, "shutting down", http.StatusGone)
+	}
+}
+
+func extensionError(rw http.ResponseWriter, status int, typ, msg string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(map[string]string{"errorType": typ, "errorMessage": msg})
 }
