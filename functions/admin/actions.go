@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -94,11 +95,14 @@ func (h *handler) act(c *call, ref, action string) web.Response {
 		r = fresh
 	}
 	if len(ch.Mails) > 0 {
-		// A mail that fails stays on the request as failed; the sweep sends it later and the
-		// page shows it. The action itself has happened either way.
-		if err := h.outbox.Deliver(c.ctx, r, ch.Mails, ""); err != nil {
-			h.log.Warn("requester mail", "ref", r.Ref, "action", action, errlog.Attr(err))
-		}
+		// The commit queued the mail; it goes out once the DPO has the answer. A mail that
+		// fails, or a run cut short, stays on the request for the sweep to send, and the page
+		// shows it. The action itself has happened either way.
+		h.after.Later(c.ctx, func(ctx context.Context) {
+			if err := h.outbox.Deliver(ctx, r, ch.Mails, ""); err != nil {
+				h.log.Warn("requester mail", "ref", r.Ref, "action", action, errlog.Attr(err))
+			}
+		})
 	}
 	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", action, "status", string(r.Status), "dpo", c.actorHash())
 	return web.Redirect(requestPath(r.Ref) + "?done=" + action)

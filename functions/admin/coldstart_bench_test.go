@@ -25,7 +25,7 @@ func BenchmarkBuild(b *testing.B) {
 	e := setup(b)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	for b.Loop() {
-		if _, err := newHandler(e.cfg, e.db, e.env.SES(), e.clock.Now, log); err != nil {
+		if _, err := newHandler(e.cfg, e.db, e.env.SES(), e.after, e.clock.Now, log); err != nil {
 			b.Fatal(err)
 		}
 	}

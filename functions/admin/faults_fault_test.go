@@ -20,7 +20,7 @@ func TestThrottledAction(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	p := awsfault.Start(t, e.env.DynamoDBEndpoint)
-	h, err := newHandler(e.cfg, p.DynamoDB(e.env.AWSConfig()), e.env.SES(), e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := newHandler(e.cfg, p.DynamoDB(e.env.AWSConfig()), e.env.SES(), e.after, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,11 @@ type deliverer interface {
 	Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
 }
 
+// afterResponse runs work once the response has gone (postresponse.Queue does).
+type afterResponse interface {
+	Later(ctx context.Context, fn func(context.Context))
+}
+
 // renderer renders a mail that is not about a request (the sign-in link).
 type renderer interface {
 	Render(name string, data any) (subject, text, html string, err error)
@@ -59,6 +64,7 @@ type handler struct {
 	reqs    requests
 	auth    sessions
 	outbox  deliverer
+	after   afterResponse
 	notices renderer
 	sender  notice.Sender
 	cal     *deadline.Calendar
@@ -70,9 +76,10 @@ type handler struct {
 	signinFloor time.Duration
 }
 
-// newHandler builds the handler over a DynamoDB and an SES client; main passes real ones,
-// tests the emulators' and a fixed clock.
-func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, now func() time.Time, log *slog.Logger) (*handler, error) {
+// newHandler builds the handler over a DynamoDB and an SES client and the queue of work after
+// the response; main passes real ones, tests the emulators', postresponse.Inline and a fixed
+// clock.
+func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*handler, error) {
 	cal, err := deadline.ForCountry(cfg.Country)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
@@ -92,6 +99,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, now func() 
 		reqs:        st,
 		auth:        st,
 		outbox:      &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
+		after:       after,
 		notices:     notices,
 		sender:      mailer,
 		cal:         cal,

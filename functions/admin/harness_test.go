@@ -27,6 +27,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -54,6 +55,8 @@ type tenv struct {
 	clock *fakeclock.Clock
 	env   *emulator.Env
 	cfg   config.Admin
+	// after is the handler's queue of work after the response: Inline unless a test holds it.
+	after *postresponse.Queue
 }
 
 // uniq returns a short random tag; tests share the SES emulator, so every address is unique.
@@ -91,13 +94,14 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	h, err := newHandler(cfg, db, env.SES(), c.Now, log)
+	after := postresponse.Inline()
+	h, err := newHandler(cfg, db, env.SES(), after, c.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.signinFloor = 0
 	st := store.New(db, table, store.WithClock(c.Now), store.WithRetention(cfg.Retention))
-	return &tenv{t: t, h: h, st: st, db: db, table: table, clock: c, env: env, cfg: cfg}
+	return &tenv{t: t, h: h, st: st, db: db, table: table, clock: c, env: env, cfg: cfg, after: after}
 }
 
 // fixture loads an event from events/, the same file `sam local invoke -e` takes.

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+
+	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 )
 
 // Pages are parsed when first rendered; every one of them must parse.
@@ -25,7 +27,7 @@ func BenchmarkBuild(b *testing.B) {
 	hs := newHarness(b)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	for b.Loop() {
-		if _, err := build(hs.cfg, hs.db, hs.env.SES(), hs.clock.Now, log); err != nil {
+		if _, err := build(hs.cfg, hs.db, hs.env.SES(), postresponse.Inline(), hs.clock.Now, log); err != nil {
 			b.Fatal(err)
 		}
 	}

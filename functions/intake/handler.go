@@ -33,6 +33,11 @@ type mailer interface {
 	Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
 }
 
+// afterResponse runs work once the response has gone (postresponse.Queue does).
+type afterResponse interface {
+	Later(ctx context.Context, fn func(context.Context))
+}
+
 //go:embed pages/*.html
 var pageFiles embed.FS
 
@@ -41,6 +46,7 @@ type Handler struct {
 	cfg      config.Intake
 	store    requestStore
 	outbox   mailer
+	after    afterResponse
 	calendar *deadline.Calendar
 	now      func() time.Time
 	log      *slog.Logger
@@ -56,7 +62,7 @@ type Handler struct {
 
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
 // the emulators with a fixed clock.
-func NewHandler(cfg config.Intake, st requestStore, outbox mailer, now func() time.Time, log *slog.Logger) (*Handler, error) {
+func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
 	cal, err := deadline.ForCountry(cfg.Country)
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
@@ -77,6 +83,7 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, now func() ti
 		cfg:      cfg,
 		store:    st,
 		outbox:   outbox,
+		after:    after,
 		calendar: cal,
 		now:      now,
 		log:      log,

@@ -31,6 +31,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -60,14 +61,17 @@ type harness struct {
 	db    *dynamodb.Client
 	dpo   string
 	logs  *logsink.Buffer
+	// after is the handler's queue of work after the response: Inline unless a test holds it.
+	after *postresponse.Queue
 }
 
 type harnessOpt func(env map[string]string, o *harnessClients)
 
 // harnessClients lets a test swap an emulator for an endpoint that is down.
 type harnessClients struct {
-	db  store.DynamoDB
-	ses notice.SES
+	db    store.DynamoDB
+	ses   notice.SES
+	after *postresponse.Queue
 }
 
 func withEnv(k, v string) harnessOpt {
@@ -113,7 +117,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		"ALLOWED_ORIGINS":  companySite,
 		"MIN_FILL_SECONDS": "3",
 	}
-	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES()}
+	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: postresponse.Inline()}
 	for _, o := range opts {
 		o(vars, clients)
 	}
@@ -126,12 +130,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	}
 	clk := fakeclock.At(t0)
 	logs := &logsink.Buffer{}
-	h, err := build(cfg, clients.db, clients.ses, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
+	h, err := build(cfg, clients.db, clients.ses, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := &harness{
-		t: t, env: env, cfg: cfg, clock: clk, h: h, dpo: dpo, logs: logs,
+		t: t, env: env, cfg: cfg, clock: clk, h: h, dpo: dpo, logs: logs, after: clients.after,
 		db: env.DynamoDB(),
 		st: store.New(env.DynamoDB(), cfg.Table, store.WithClock(clk.Now)),
 	}
@@ -276,6 +280,7 @@ func (hs *harness) file(email string, lang i18n.Lang) (tok string) {
 	if resp.StatusCode != 303 {
 		hs.t.Fatalf("file: status %d, want 303\n%s", resp.StatusCode, resp.Body)
 	}
+	hs.after.Run()
 	mails := hs.env.Mails(hs.t, email)
 	if len(mails) == 0 {
 		hs.t.Fatalf("file: no verification mail to %s", email)

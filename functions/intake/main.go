@@ -16,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/awsenv"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -29,11 +30,12 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
-	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), time.Now, log)
+	after := postresponse.ForLambda(log, "intake-mail")
+	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), after, time.Now, log)
 	if err != nil {
 		fail(err)
 	}
-	lambda.Start(h.Handle)
+	lambda.StartHandler(after.Wrap(lambda.NewHandler(h.Handle)))
 }
 
 // fail ends a cold start that cannot succeed; the message names what to fix.

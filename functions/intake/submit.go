@@ -134,14 +134,8 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errlog.Attr(err))
 		return h.problem(lang, asJSON, err, "intake.unavailable")
 	}
-	link := notice.VerifyLink(h.cfg.BaseURL, tok)
-	mail := "sent"
-	if err := h.outbox.Deliver(ctx, r, []dsr.MailKind{dsr.MailVerification}, link); err != nil {
-		// The request is stored and its mail recorded as failed: the sweep sends a new link.
-		mail = "failed"
-		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", []dsr.MailKind{dsr.MailVerification}, "outcome", "failed", errlog.Attr(err))
-	}
-	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang, "mail", mail)
+	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang)
+	h.deliver(ctx, log, r, []dsr.MailKind{dsr.MailVerification}, notice.VerifyLink(h.cfg.BaseURL, tok))
 	h.pace.stored(time.Since(start))
 	return h.received(lang, asJSON)
 }

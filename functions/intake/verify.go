@@ -173,7 +173,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 	for range confirmAttempts {
 		r, change, err := h.store.ConfirmRequest(ctx, ref, hash, h.now())
 		if err == nil {
-			h.deliver(ctx, log, r, change.Mails)
+			h.deliver(ctx, log, r, change.Mails, "")
 			log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
 			return h.confirmed(h.verifyLang(req, form.Get("lang"), r), tok, r)
 		}
@@ -198,12 +198,19 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 	return h.problem(lang, false, store.ErrConflict, "intake.unavailable_verify")
 }
 
-// deliver sends the mails a commit queued. A failure is recorded on the request for the sweep
-// to retry; the requester still sees their confirmation.
-func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request, kinds []dsr.MailKind) {
-	if err := h.outbox.Deliver(ctx, r, kinds, ""); err != nil {
-		log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "failed", errlog.Attr(err))
-	}
+// deliver sends the mails a write queued, once the answer has gone: the write recorded them
+// queued, so the person waits for nothing but that write, and a mail that fails (or a run cut
+// short) stays on the request for the sweep to send.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request, kinds []dsr.MailKind, link string) {
+	h.after.Later(ctx, func(ctx context.Context) {
+		outcome := "sent"
+		if err := h.outbox.Deliver(ctx, r, kinds, link); err != nil {
+			outcome = "failed"
+			log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", outcome, errlog.Attr(err))
+			return
+		}
+		log.InfoContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", outcome)
+	})
 }
 
 func (h *Handler) confirmed(lang i18n.Lang, tok string, r *dsr.Request) web.Response {

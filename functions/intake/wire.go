@@ -9,9 +9,10 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
-// build assembles the handler over a DynamoDB and an SES client. main passes the AWS clients,
-// tests the emulators' (or dead endpoints), so both run exactly this wiring.
-func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, now func() time.Time, log *slog.Logger) (*Handler, error) {
+// build assembles the handler over a DynamoDB and an SES client. main passes the AWS clients
+// and the queue of work after the response, tests the emulators' (or dead endpoints) and
+// postresponse.Inline, so both run exactly this wiring.
+func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, err
@@ -23,5 +24,5 @@ func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, now func() time
 		Recorder: st,
 		Now:      now,
 	}
-	return NewHandler(cfg, st, outbox, now, log)
+	return NewHandler(cfg, st, outbox, after, now, log)
 }

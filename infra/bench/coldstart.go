@@ -94,6 +94,16 @@ func startRuntimeAPI() (*runtimeAPI, error) {
 		api.polls <- time.Now()
 		<-r.Context().Done() // the process is killed while it waits
 	})
+	// The intake and the workspace register an internal extension (shared/postresponse) during
+	// init, as on Lambda; that registration is part of their cold start.
+	mux.HandleFunc("POST /2020-01-01/extension/register", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Lambda-Extension-Identifier", "bench")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"functionName":"bench","functionVersion":"$LATEST","handler":"bootstrap"}`))
+	})
+	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
 	api.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go api.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return api, nil
