@@ -20,18 +20,18 @@ import (
 )
 
 func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	after := postresponse.ForLambda(log, "admin-mail") // registers while the rest is built
 	cfg, err := config.LoadAdmin(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	aws, err := awsenv.Load()
+	aws, err := awsenv.Load(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "admin: aws config:", err)
 		os.Exit(1)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	after := postresponse.ForLambda(log, "admin-mail")
 	h, err := newHandler(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), after, time.Now, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -22,15 +22,15 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	after := postresponse.ForLambda(log, "intake-mail") // registers while the rest is built
 	cfg, err := config.LoadIntake(os.Getenv)
 	if err != nil {
 		fail(err)
 	}
-	awsCfg, err := awsenv.Load()
+	awsCfg, err := awsenv.Load(os.Getenv)
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
-	after := postresponse.ForLambda(log, "intake-mail")
 	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), after, time.Now, log)
 	if err != nil {
 		fail(err)

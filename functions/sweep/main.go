@@ -27,7 +27,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	aws, err := awsenv.Load()
+	aws, err := awsenv.Load(os.Getenv)
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}

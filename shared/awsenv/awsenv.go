@@ -2,58 +2,117 @@
 // Lambda gives it: the region, the execution role's credentials and, locally, the emulators'
 // endpoints (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SES).
 //
-// It reads them with config.NewEnvConfig, the same reader config.LoadDefaultConfig starts
-// with, and hands that to the clients as their configuration source, so endpoint overrides
-// resolve exactly as they do under LoadDefaultConfig. What it leaves out is the rest of
-// LoadDefaultConfig's credential chain (profiles and ~/.aws files, SSO, web identity,
-// assume-role, the container and instance metadata endpoints), none of which a Lambda function
-// uses: Lambda puts the role's credentials in the environment. That chain holds the STS, SSO,
-// SSO OIDC and sign-in clients, which html/template's reflection keeps whole in every binary;
-// leaving it out takes about 1.9 MB off each function (see the README's performance section).
+// It reads the variables config.LoadDefaultConfig reads first, the way it reads them (a test
+// holds the two to the same answers), and leaves the rest of that function's credential chain
+// out: profiles and ~/.aws files, SSO, web identity, assume-role and the container and
+// instance metadata endpoints, none of which a function uses, since Lambda puts the role's
+// credentials in the environment. That chain is most of what importing the config package
+// costs: the STS, SSO, SSO OIDC and sign-in clients, whose packages initialize their endpoint
+// tables and schemas at every cold start and which html/template's reflection keeps whole in
+// the binary, 1.9 MB of each function and about a third of its cold start (see the README's
+// performance section). Endpoint overrides still resolve in the SDK's own code: the clients
+// ask the configuration source given here, as they would ask config's.
 package awsenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
-// Load returns the configuration for the SDK clients, or an error naming what is missing.
-func Load() (aws.Config, error) {
-	env, err := config.NewEnvConfig()
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws environment: %w", err)
-	}
-	return fromEnv(env)
-}
-
-func fromEnv(env config.EnvConfig) (aws.Config, error) {
-	if env.Region == "" {
+// Load returns the configuration for the SDK clients from getenv (os.Getenv), or an error
+// naming what is missing or malformed.
+func Load(getenv func(string) string) (aws.Config, error) {
+	env := source{getenv: getenv}
+	region := first(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+	if region == "" {
 		return aws.Config{}, errors.New("aws environment: AWS_REGION is not set (Lambda sets it; set it for a local run)")
 	}
-	if !env.Credentials.HasKeys() {
+	creds := aws.Credentials{
+		AccessKeyID:     first(getenv, "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+		SecretAccessKey: first(getenv, "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
+		SessionToken:    getenv("AWS_SESSION_TOKEN"),
+		AccountID:       getenv("AWS_ACCOUNT_ID"),
+		Source:          "EnvConfigCredentials",
+	}
+	if !creds.HasKeys() {
 		return aws.Config{}, errors.New("aws environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set " +
 			"(Lambda sets them from the function's role; set them for a local run)")
 	}
 	cfg := aws.Config{
-		Region:      env.Region,
-		Credentials: aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: env.Credentials}),
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds}),
 		// One connection pool for both clients, as LoadDefaultConfig would give them.
-		HTTPClient:            awshttp.NewBuildableClient(),
-		RetryMaxAttempts:      env.RetryMaxAttempts,
-		RetryMode:             env.RetryMode,
-		AppID:                 env.AppID,
-		AccountIDEndpointMode: env.AccountIDEndpointMode,
-		// The clients look up AWS_ENDPOINT_URL_<SERVICE> (and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
-		// in their configuration sources.
+		HTTPClient: awshttp.NewBuildableClient(),
+		// The clients look up AWS_ENDPOINT_URL_<SERVICE> and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+		// here.
 		ConfigSources: []any{env},
 	}
-	if env.BaseEndpoint != "" && (env.IgnoreConfiguredEndpoints == nil || !*env.IgnoreConfiguredEndpoints) {
-		cfg.BaseEndpoint = aws.String(env.BaseEndpoint)
+	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return aws.Config{}, fmt.Errorf("aws environment: AWS_MAX_ATTEMPTS=%q is not a number of attempts", v)
+		}
+		cfg.RetryMaxAttempts = n
+	}
+	if v := getenv("AWS_RETRY_MODE"); v != "" {
+		mode, err := aws.ParseRetryMode(v)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("aws environment: AWS_RETRY_MODE: %w", err)
+		}
+		cfg.RetryMode = mode
+	}
+	ignore, err := env.ignoreEndpoints()
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if v := getenv("AWS_ENDPOINT_URL"); v != "" && !ignore {
+		cfg.BaseEndpoint = aws.String(v)
 	}
 	return cfg, nil
+}
+
+// source answers the clients' questions about configured endpoints from the environment.
+type source struct{ getenv func(string) string }
+
+// GetServiceBaseEndpoint is AWS_ENDPOINT_URL_<SERVICE>, the SDK id upper-cased with
+// underscores for spaces (DynamoDB → AWS_ENDPOINT_URL_DYNAMODB).
+func (s source) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := s.getenv("AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_"))
+	return v, v != "", nil
+}
+
+// GetIgnoreConfiguredEndpoints is AWS_IGNORE_CONFIGURED_ENDPOINT_URLS.
+func (s source) GetIgnoreConfiguredEndpoints(context.Context) (value, found bool, err error) {
+	if s.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == "" {
+		return false, false, nil
+	}
+	v, err := s.ignoreEndpoints()
+	return v, err == nil, err
+}
+
+func (s source) ignoreEndpoints() (bool, error) {
+	switch v := strings.ToLower(s.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("aws environment: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=%q is not true or false", v)
+	}
+}
+
+func first(getenv func(string) string, keys ...string) string {
+	for _, k := range keys {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	cfg, err := awsenv.Load()
+	cfg, err := awsenv.Load(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
