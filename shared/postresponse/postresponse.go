@@ -16,6 +16,7 @@
 package postresponse
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -44,6 +46,8 @@ type Queue struct {
 	// finished gets one value per invocation once its work is done; the extension's loop
 	// waits for it before it lets Lambda end the invocation.
 	finished chan struct{}
+	// registered is closed once ForLambda's registration has settled the queue's mode.
+	registered chan struct{}
 }
 
 // Inline returns a queue that runs work at once, before the handler returns.
@@ -87,8 +91,13 @@ func (q *Queue) Later(ctx context.Context, fn func(context.Context)) {
 }
 
 // Wrap returns h followed by the work each invocation leaves. Once h returns, the work
-// starts, and the extension loop holds the environment until it has finished.
+// starts, and the extension loop holds the environment until it has finished. For a queue
+// from ForLambda it first waits for the registration, so call it right before lambda.Start
+// and use the queue only in the handler.
 func (q *Queue) Wrap(h Handler) Handler {
+	if q.registered != nil {
+		<-q.registered
+	}
 	if q.inline || q.held {
 		return h
 	}
@@ -141,40 +150,50 @@ type event struct {
 // Lambda would wait for this extension until the function's timeout), and should end the
 // process.
 func Register(ctx context.Context, runtimeAPI, name string, fail func(error)) (*Queue, error) {
-	if runtimeAPI == "" {
-		return nil, errors.New("postresponse: AWS_LAMBDA_RUNTIME_API is not set")
+	q := &Queue{finished: make(chan struct{}, 1)}
+	if err := q.register(ctx, runtimeAPI, name, fail); err != nil {
+		return nil, err
 	}
-	client := &http.Client{} // no timeout: event/next blocks until the next invocation
-	base := "http://" + runtimeAPI
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+registerPath, bytes.NewReader([]byte(`{"events":["INVOKE"]}`)))
+	return q, nil
+}
+
+// register registers q with the Extensions API and starts its loop.
+func (q *Queue) register(ctx context.Context, runtimeAPI, name string, fail func(error)) error {
+	if runtimeAPI == "" {
+		return errors.New("postresponse: AWS_LAMBDA_RUNTIME_API is not set")
+	}
+	api, err := dialAPI(ctx, runtimeAPI)
 	if err != nil {
-		return nil, fmt.Errorf("postresponse: register: %w", err)
+		return fmt.Errorf("postresponse: register: %w", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+runtimeAPI+registerPath, bytes.NewReader([]byte(`{"events":["INVOKE"]}`)))
+	if err != nil {
+		return fmt.Errorf("postresponse: register: %w", err)
 	}
 	req.Header.Set(headerName, name)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := client.Do(req)
+	res, _, err := api.do(req)
 	if err != nil {
-		return nil, fmt.Errorf("postresponse: register: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	_ = res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("postresponse: register: %s", res.Status)
+		api.close()
+		return fmt.Errorf("postresponse: register: %w", err)
 	}
 	id := res.Header.Get(headerID)
 	if id == "" {
-		return nil, errors.New("postresponse: register: no " + headerID + " in the answer")
+		api.close()
+		return errors.New("postresponse: register: no " + headerID + " in the answer")
 	}
-	q := &Queue{finished: make(chan struct{}, 1)}
-	go func() { fail(q.loop(client, base+nextPath, id)) }()
-	return q, nil
+	go func() {
+		defer api.close()
+		fail(q.loop(api, "http://"+runtimeAPI+nextPath, id))
+	}()
+	return nil
 }
 
 // loop asks for each event: the first request ends this extension's init, every later one
 // ends the invocation before it, so each waits for that invocation's work.
-func (q *Queue) loop(client *http.Client, url, id string) error {
+func (q *Queue) loop(api *apiConn, url, id string) error {
 	for {
-		ev, err := next(client, url, id)
+		ev, err := next(api, url, id)
 		if err != nil {
 			return err
 		}
@@ -195,23 +214,15 @@ func (q *Queue) loop(client *http.Client, url, id string) error {
 	}
 }
 
-func next(client *http.Client, url, id string) (event, error) {
+func next(api *apiConn, url, id string) (event, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		return event{}, fmt.Errorf("postresponse: next event: %w", err)
 	}
 	req.Header.Set(headerID, id)
-	res, err := client.Do(req)
+	_, body, err := api.do(req)
 	if err != nil {
 		return event{}, fmt.Errorf("postresponse: next event: %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err != nil {
-		return event{}, fmt.Errorf("postresponse: next event: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return event{}, fmt.Errorf("postresponse: next event: %s", res.Status)
 	}
 	var ev event
 	if err := json.Unmarshal(body, &ev); err != nil {
@@ -220,19 +231,64 @@ func next(client *http.Client, url, id string) (event, error) {
 	return ev, nil
 }
 
+// apiConn is one kept-alive HTTP/1.1 connection to the Runtime API, used by one goroutine at a
+// time. The registration is on the cold start's path, and an http.Transport's connection
+// goroutines and hand-offs cost it about a tenth of a millisecond more than writing the
+// request and reading the answer here; event/next then reuses the connection.
+type apiConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dialAPI(ctx context.Context, addr string) (*apiConn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &apiConn{conn: conn, r: bufio.NewReader(conn)}, nil
+}
+
+// do sends req and returns the answer with its body read; anything but 200 is an error.
+func (c *apiConn) do(req *http.Request) (*http.Response, []byte, error) {
+	if err := req.Write(c.conn); err != nil {
+		return nil, nil, err
+	}
+	res, err := http.ReadResponse(c.r, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	_ = res.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, nil, errors.New(res.Status)
+	}
+	return res, body, nil
+}
+
+func (c *apiConn) close() { _ = c.conn.Close() }
+
 // ForLambda is what a function's main calls: the queue of an internal extension registered
 // under name, or, where the Runtime API has no Extensions API, an Inline queue (the work then
 // runs before each response, as it would without this package) with a warning in the log.
-// If the extension's loop fails later, it logs why and ends the process: Lambda starts a new
-// one, where an environment left waiting for the extension would time out every invocation.
+// The registration runs while main builds its clients and handler, since it is a round trip
+// to the Runtime API on the cold start's path; Wrap waits for it. If the extension's loop
+// fails later, it logs why and ends the process: Lambda starts a new one, where an
+// environment left waiting for the extension would time out every invocation.
 func ForLambda(log *slog.Logger, name string) *Queue {
-	q, err := Register(context.Background(), os.Getenv("AWS_LAMBDA_RUNTIME_API"), name, func(err error) {
-		log.Error("post-response extension stopped; ending the process", "error", err.Error())
-		os.Exit(1)
-	})
-	if err != nil {
-		log.Warn("no Extensions API: mails go out before each response", "error", err.Error())
-		return Inline()
-	}
+	q := &Queue{finished: make(chan struct{}, 1), registered: make(chan struct{})}
+	go func() {
+		defer close(q.registered)
+		err := q.register(context.Background(), os.Getenv("AWS_LAMBDA_RUNTIME_API"), name, func(err error) {
+			log.Error("post-response extension stopped; ending the process", "error", err.Error())
+			os.Exit(1)
+		})
+		if err != nil {
+			log.Warn("no Extensions API: mails go out before each response", "error", err.Error())
+			q.inline = true
+		}
+	}()
 	return q
 }
