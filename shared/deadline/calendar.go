@@ -3,6 +3,7 @@ package deadline
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	// Lambda's provided.al2023 image has no zoneinfo; without the embedded
@@ -86,20 +87,22 @@ func ForCountry(country string) (*Calendar, error) {
 // Location returns the time zone whose dates count for a controller in country:
 // Europe/Copenhagen for "DK", Europe/Oslo for "NO".
 func Location(country string) (*time.Location, error) {
-	var name string
-	switch country {
-	case "DK":
-		name = "Europe/Copenhagen"
-	case "NO":
-		name = "Europe/Oslo"
-	default:
+	zone, ok := zones[country]
+	if !ok {
 		return nil, fmt.Errorf("deadline: country %q: %w", country, ErrUnknownCountry)
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := zone()
 	if err != nil {
 		return nil, fmt.Errorf("deadline: time zone for %s: %w", country, err)
 	}
 	return loc, nil
+}
+
+// zones load each country's time zone once: every function asks for it twice at cold start
+// (the calendar, the mails), and reading it from the embedded database is not free.
+var zones = map[string]func() (*time.Location, error){
+	"DK": sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/Copenhagen") }),
+	"NO": sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/Oslo") }),
 }
 
 // Country returns the country code the calendar was built for.

@@ -12,9 +12,10 @@ import (
 
 // Pages are a function's pages, each parsed with the layout (and the files every page shares,
 // such as partials) the first time it is rendered. An invocation renders one page, and parsing
-// all of them was a noticeable part of every cold start; the tests parse every page.
+// all of them, or even the layout, was a noticeable part of every cold start; the tests parse
+// every page.
 type Pages struct {
-	layout *template.Template
+	layout func() (*template.Template, error)
 	fsys   fs.FS
 	shared []string
 	pages  map[string]*page
@@ -31,10 +32,9 @@ type page struct {
 // by its file's base name without extension, and parses the layout with funcs. shared are more
 // patterns in fsys whose files are parsed into every page.
 func NewPages(fsys fs.FS, pattern string, funcs template.FuncMap, shared ...string) (*Pages, error) {
-	layout, err := template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
-	if err != nil {
-		return nil, err
-	}
+	layout := sync.OnceValues(func() (*template.Template, error) {
+		return template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
+	})
 	files, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,10 @@ func (p *Pages) Page(name string) (*template.Template, error) {
 		return nil, fmt.Errorf("web: no page %q", name)
 	}
 	pg.once.Do(func() {
-		t, err := p.layout.Clone()
+		t, err := p.layout()
+		if err == nil {
+			t, err = t.Clone()
+		}
 		if err == nil {
 			t, err = t.ParseFS(p.fsys, append([]string{pg.file}, p.shared...)...)
 		}
