@@ -89,14 +89,7 @@ func TestActionRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
 			before, after := countActionTrips(e, d, rec, i)
-			got := awscount.Sequential(before)
-			t.Logf("%d round trips: %s, then %s", got, awscount.Describe(before), awscount.Describe(after))
-			if got != tc.trips || awscount.Describe(before) != tc.want {
-				t.Errorf("%d round trips (%s), want %d (%s)", got, awscount.Describe(before), tc.trips, tc.want)
-			}
-			if awscount.Describe(after) != tc.after {
-				t.Errorf("after the answer: %q, want %q", awscount.Describe(after), tc.after)
-			}
+			awscount.CheckAnswer(t, before, after, tc.trips, tc.want, tc.after)
 		})
 	}
 }

@@ -110,14 +110,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hs.t = t
 			before, after := countTrips(hs, rec, tc)
-			got := awscount.Sequential(before)
-			t.Logf("%d round trips: %s, then %s", got, awscount.Describe(before), awscount.Describe(after))
-			if got != tc.trips || awscount.Describe(before) != tc.want {
-				t.Errorf("%d round trips (%s), want %d (%s)", got, awscount.Describe(before), tc.trips, tc.want)
-			}
-			if awscount.Describe(after) != tc.after {
-				t.Errorf("after the answer: %q, want %q", awscount.Describe(after), tc.after)
-			}
+			awscount.CheckAnswer(t, before, after, tc.trips, tc.want, tc.after)
 		})
 	}
 }

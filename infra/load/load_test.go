@@ -87,7 +87,7 @@ func TestLoad(t *testing.T) {
 	var emails []string
 	accepted.Range(func(k, _ any) bool { emails = append(emails, k.(string)); return true })
 	slices.Sort(emails)
-	items := d.requests(t)
+	items := d.settled(t, "verification")
 	mails := d.mails(t)
 	tokens := map[string]string{}
 	missing := 0
@@ -137,7 +137,7 @@ func TestLoad(t *testing.T) {
 	fmt.Fprintln(report, confirm.row(http.StatusOK))
 
 	// Every confirmation has its receipt and opened its request.
-	items = d.requests(t)
+	items = d.settled(t, "receipt")
 	mails = d.mails(t)
 	missing = 0
 	for email := range tokens {
@@ -404,6 +404,28 @@ func (d *desk) requests(t *testing.T) map[string][]request {
 			return out
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// settled reads the requests once no mail of kind is still queued on any of them, for at
+// most 15 s: the functions send a mail right after the answer, so the last answers of a
+// phase may still have theirs on the way.
+func (d *desk) settled(t *testing.T, kind string) map[string][]request {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		items, queued := d.requests(t), 0
+		for _, its := range items {
+			for _, r := range its {
+				if r.Mails[kind].State == "queued" {
+					queued++
+				}
+			}
+		}
+		if queued == 0 || time.Now().After(deadline) {
+			return items
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

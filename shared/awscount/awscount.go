@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -179,4 +180,19 @@ func Describe(calls []Call) string {
 		}
 	}
 	return b.String()
+}
+
+// CheckAnswer fails t unless the calls made before an answer took trips sequential round
+// trips, in the sequence want (as Describe writes it), and the calls made after the answer,
+// which no one waits for, were wantAfter.
+func CheckAnswer(t testing.TB, before, after []Call, trips int, want, wantAfter string) {
+	t.Helper()
+	got := Sequential(before)
+	t.Logf("%d round trips: %s, then %s", got, Describe(before), Describe(after))
+	if got != trips || Describe(before) != want {
+		t.Errorf("%d round trips (%s), want %d (%s)", got, Describe(before), trips, want)
+	}
+	if Describe(after) != wantAfter {
+		t.Errorf("after the answer: %q, want %q", Describe(after), wantAfter)
+	}
 }
