@@ -147,7 +147,11 @@ func TestLoad(t *testing.T) {
 		if !ok {
 			missing++
 			if missing <= 5 {
-				t.Errorf("%s: %d stored, %d mails after confirming", email, len(its), len(ms))
+				state := ""
+				if len(its) == 1 {
+					state = its[0].Status + ", receipt " + its[0].Mails["receipt"].State
+				}
+				t.Errorf("%s: %d stored (%s), %d mails after confirming", email, len(its), state, len(ms))
 			}
 		}
 	}
@@ -464,11 +468,18 @@ func (d *desk) mails(t *testing.T) map[string][]mail {
 			t.Fatal(err)
 		}
 		for _, m := range store.Emails {
-			if seen[m.MessageID] || m.At >= float64(since+mailWindow) || len(m.Destination.To) == 0 {
+			if m.At >= float64(since+mailWindow) || len(m.Destination.To) == 0 {
 				continue
 			}
-			seen[m.MessageID] = true
+			// The windows overlap by a second, so a mail can be read twice. Its id alone does
+			// not tell it: aws-ses-v2-local draws ids from 900 million at random, and among the
+			// 50,000 mails of a run two share one in most runs.
 			to := strings.ToLower(m.Destination.To[0])
+			key := fmt.Sprintf("%s|%s|%s|%.0f", m.MessageID, to, m.Subject, m.At)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 			out[to] = append(out[to], m)
 		}
 	}
