@@ -7,15 +7,15 @@ import (
 )
 
 // A submission that is not stored (over a rate limit, or caught as a bot) needs one round trip
-// or none; a stored one needs four. Answered at once, the difference would tell whoever posts
+// or none; a stored one needs two (its mail goes out after the answer). Answered at once, the difference would tell whoever posts
 // an address whether it is over its limit, that is whether someone has been filing requests
 // for it (security.md: similar timing). The pacer holds those answers until about as long as a
 // stored submission has lately taken in this container.
 const (
 	// initialPace stands in until this container has stored a submission: the usual time of
-	// four round trips to DynamoDB and SES in one region.
-	initialPace = 120 * time.Millisecond
-	// maxPace bounds the hold, so a slow spell in SES cannot make every limited answer slow.
+	// two round trips to DynamoDB in one region, the first on a new connection.
+	initialPace = 60 * time.Millisecond
+	// maxPace bounds the hold, so a slow spell in DynamoDB cannot make every limited answer slow.
 	maxPace = 2 * time.Second
 	// paceWeight is the share of the newest stored submission in the running average.
 	paceWeight = 0.2
