@@ -151,10 +151,11 @@ func (e *Env) SES() *ses.Client {
 	})
 }
 
-// Environ returns the variables that make a subprocess using config.LoadDefaultConfig (a
+// Environ returns the variables that make a subprocess reading the AWS environment (a
 // function binary, the local runner) talk to these emulators. Append them to os.Environ():
 // exec.Cmd uses the last value of a repeated key. The shared-config and profile variables are
-// blanked because a developer's profile that does not exist here would fail the load.
+// blanked because a developer's profile that does not exist here would fail a subprocess that
+// loads it with config.LoadDefaultConfig.
 func (e *Env) Environ() []string {
 	return []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=" + e.DynamoDBEndpoint,
