@@ -203,13 +203,11 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 // short) stays on the request for the sweep to send.
 func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request, kinds []dsr.MailKind, link string) {
 	h.after.Later(ctx, func(ctx context.Context) {
-		outcome := "sent"
 		if err := h.outbox.Deliver(ctx, r, kinds, link); err != nil {
-			outcome = "failed"
-			log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", outcome, errlog.Attr(err))
+			log.ErrorContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "failed", errlog.Attr(err))
 			return
 		}
-		log.InfoContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", outcome)
+		log.InfoContext(ctx, "mail", "ref", r.Ref, "kinds", kinds, "outcome", "sent")
 	})
 }
 

@@ -162,11 +162,11 @@ func (q *Queue) register(ctx context.Context, runtimeAPI, name string, fail func
 	if runtimeAPI == "" {
 		return errors.New("postresponse: AWS_LAMBDA_RUNTIME_API is not set")
 	}
-	api, err := dialAPI(ctx, runtimeAPI)
+	req, err := http.NewRequest(http.MethodPost, "http://"+runtimeAPI+registerPath, bytes.NewReader([]byte(`{"events":["INVOKE"]}`)))
 	if err != nil {
 		return fmt.Errorf("postresponse: register: %w", err)
 	}
-	req, err := http.NewRequest(http.MethodPost, "http://"+runtimeAPI+registerPath, bytes.NewReader([]byte(`{"events":["INVOKE"]}`)))
+	api, err := dialAPI(ctx, runtimeAPI)
 	if err != nil {
 		return fmt.Errorf("postresponse: register: %w", err)
 	}
