@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/logsink"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
 )
 
 // A whole working session leaves references, outcomes and hashes in the logs, and none of

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )

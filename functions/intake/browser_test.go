@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dsrdesk/dsrdesk/shared/browsertest"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 

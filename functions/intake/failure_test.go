@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )

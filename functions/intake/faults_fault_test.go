@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
-// Faults injected between the handler and the emulators (shared/awsfault), with the SDK's own
+// Faults injected between the handler and the emulators (shared/testkit/awsfault), with the SDK's own
 // retryer. The outages failure_test.go covers (nothing listening at all) are not repeated.
 
 // withFaults sends the handler's DynamoDB and SES calls through proxies the test controls.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 

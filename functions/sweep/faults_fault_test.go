@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
-// A run hit by a fault injected between the sweep and the emulators (shared/awsfault), then a
+// A run hit by a fault injected between the sweep and the emulators (shared/testkit/awsfault), then a
 // run with the services recovered: between them every level of every request is reported once,
 // none skipped and none twice, and every requester mail that was due goes out once.
 //

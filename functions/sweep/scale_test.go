@@ -15,7 +15,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/dsrdesk/dsrdesk/shared/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dsrdesk/dsrdesk/shared/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 )
 
 // scalingSizes are the table sizes the sweep is timed over: the small one is the baseline.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 

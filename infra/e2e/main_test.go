@@ -15,7 +15,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )

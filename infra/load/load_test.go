@@ -28,7 +28,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 func setting(t *testing.T, name string, def int) int {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/awsfault"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // TestMain starts dynalite once for every test in the package (and stops it after).

@@ -40,7 +40,7 @@ type Options struct {
 // Install runs npm ci in dir (the folder with package.json and its lock) when the
 // emulator binaries are missing from nodeModules. Test binaries and the runner may
 // start at once on a fresh clone: they take turns on the same lock file as the
-// emulator test helper (shared/emulator), and look again once they hold it.
+// emulator test helper (shared/testkit/emulator), and look again once they hold it.
 func Install(ctx context.Context, nodeModules, dir string, logger *slog.Logger) error {
 	if installed(nodeModules) {
 		return nil

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dsrdesk/dsrdesk/shared/awscount"
-	"github.com/dsrdesk/dsrdesk/shared/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
