@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 )
 
 // DynamoDB throttling a DPO's action: after the SDK's retries the DPO is told to try again

@@ -12,8 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
 )
 
 // TestInABrowser files and confirms a request in headless Chromium on a 320-pixel-wide

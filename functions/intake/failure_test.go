@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // TestDynamoDBDown: with the database unreachable the person is told to try again (503, in

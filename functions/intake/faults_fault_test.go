@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // Faults injected between the handler and the emulators (shared/testkit/awsfault), with the SDK's own

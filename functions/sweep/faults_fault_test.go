@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 )
 
 // A run hit by a fault injected between the sweep and the emulators (shared/testkit/awsfault), then a

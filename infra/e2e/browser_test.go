@@ -8,9 +8,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
 )
 
 // TestInABrowser walks the desk in headless Chromium against the runner: a person files and

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // visitor is a person's browser reduced to what the desk relies on: the headers a browser

@@ -15,9 +15,9 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // The deployment the tests run: infra/env.json with these on top. Country and language are

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
 // Templates are parsed when first rendered; every one of them must parse.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // DynamoDB wrote the request but its answer was lost: the SDK's retry finds the request there

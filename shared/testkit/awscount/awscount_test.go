@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }

@@ -14,9 +14,9 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
