@@ -301,13 +301,14 @@ func TestRoutesAndSchedules(t *testing.T) {
 	}
 }
 
-// Least privilege: no wildcard action or resource for DynamoDB, Scan only where the DPO
-// export needs it, and SES only from the sender identity.
+// Least privilege: no wildcard action or resource, Scan only where the DPO export needs
+// it, SES only from the sender identity, and SQS only to hand a failed sweep to its queue.
+// (TestTranslatedTemplate checks the roles SAM makes of these, where python3 is at hand.)
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	tpl, st := load(t)
 	allowed := map[string][]string{
 		"IntakeFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-		"SweepFunction":  {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+		"SweepFunction":  {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:SendMessage"},
 		"AdminFunction":  {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query"},
 	}
 	for id := range functions {
@@ -337,7 +338,7 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			want := slices.Clone(allowed[id])
 			sort.Strings(want)
 			if !slices.Equal(slices.Compact(actions), want) {
-				t.Errorf("DynamoDB actions %v, want %v", actions, want)
+				t.Errorf("actions %v, want %v", actions, want)
 			}
 		})
 	}
@@ -357,14 +358,17 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 func checkStatement(t *testing.T, s map[string]any) []string {
 	var actions []string
 	for _, a := range list(s["Action"]) {
-		if a == "*" || strings.HasSuffix(a, ":*") || !strings.HasPrefix(a, "dynamodb:") {
-			t.Errorf("action %q is a wildcard or not DynamoDB", a)
+		if a == "*" || strings.HasSuffix(a, ":*") || !strings.HasPrefix(a, "dynamodb:") && a != "sqs:SendMessage" {
+			t.Errorf("action %q is a wildcard or neither DynamoDB nor sqs:SendMessage", a)
 		}
 		actions = append(actions, a)
 	}
 	for _, r := range list(s["Resource"]) {
 		if strings.Contains(r, "*") {
 			t.Errorf("resource %q has a wildcard", r)
+		}
+		if strings.HasSuffix(r, ":SweepFailureQueue") != slices.Contains(actions, "sqs:SendMessage") {
+			t.Errorf("resource %q: sqs:SendMessage goes to the sweep's failure queue and nothing else does", r)
 		}
 		if strings.Contains(r, "/index/") && !strings.HasSuffix(r, "/index/"+store.SweepIndex) {
 			t.Errorf("resource %q is not the sweep index", r)
