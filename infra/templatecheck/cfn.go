@@ -52,6 +52,10 @@ func Translate(ctx context.Context, python, script, template string, params map[
 // Values a deploy only knows once resources exist are symbols: a Ref to a resource is
 // "{Id}", a GetAtt is "{Id.Attribute}", and a Sub keeps them in place, so
 // "${RequestsTable.Arn}/index/sweep" becomes "{RequestsTable.Arn}/index/sweep".
+//
+// It is not infra/samtemplate's Stack, which stands in for a deploy on a laptop and is
+// lenient by design (a condition it cannot evaluate is false, a GetAtt a made-up ARN): this
+// one must refuse what CloudFormation refuses, and reads the translator's JSON, not YAML.
 type Stack struct {
 	Template map[string]any
 	// Parameters holds every parameter's value as CloudFormation passes it: the given one,
