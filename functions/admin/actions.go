@@ -9,8 +9,8 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -41,7 +41,7 @@ var fieldLabels = map[string]string{
 	"note.note":        "admin.note.label",
 }
 
-var errUnknownRef = fmt.Errorf("admin: not a reference: %w", store.ErrNotFound)
+var errUnknownRef = fmt.Errorf("admin: not a reference: %w", fault.NotFound)
 
 // noteAttempts bounds the retries of a note that lost a race: a note does not depend on the
 // request's state, so it is simply added to the fresh one.
@@ -81,7 +81,7 @@ func (h *handler) act(c *call, ref, action string) web.Response {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, fault.Conflict) {
 			return h.fail(c, err)
 		}
 		fresh, lerr := h.load(c, ref)
@@ -123,7 +123,7 @@ func (h *handler) apply(c *call, r *dsr.Request, action string, form url.Values)
 	case "note":
 		return r.AddNote(actor, formText(form, "note"), now)
 	}
-	return dsr.Change{}, fmt.Errorf("admin: action %q: %w", action, store.ErrNotFound)
+	return dsr.Change{}, fmt.Errorf("admin: action %q: %w", action, fault.NotFound)
 }
 
 // keep copies what the DPO typed into the page, so an error or a conflict loses none of it.
@@ -172,5 +172,5 @@ func (h *handler) conflict(c *call, fresh *dsr.Request, action string, form url.
 	v := h.detailView(c, fresh)
 	keep(v, action, form)
 	v.Banner = &banner{Class: "warn", Heading: i18n.T(c.lang, "admin.conflict.heading"), Text: i18n.T(c.lang, "admin.conflict.body")}
-	return h.render(c, web.Status(store.ErrConflict), "detail", "admin.detail.title", v)
+	return h.render(c, web.Status(fault.Conflict), "detail", "admin.detail.title", v)
 }

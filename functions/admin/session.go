@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -40,21 +40,21 @@ func langCookie(l i18n.Lang) string {
 }
 
 // authenticate loads the session named by the cookie. A missing, unknown, signed-out or
-// expired session, or one of an address no longer on the DPO list, is web.ErrUnauthorized.
+// expired session, or one of an address no longer on the DPO list, is fault.Unauthorized.
 func (h *handler) authenticate(c *call) error {
 	id := web.Cookie(c.req, sessionCookieName)
 	if !wellFormed(id) {
-		return fmt.Errorf("admin: no session cookie: %w", web.ErrUnauthorized)
+		return fmt.Errorf("admin: no session cookie: %w", fault.Unauthorized)
 	}
 	s, err := h.auth.GetSession(c.ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("admin: %w: %w", web.ErrUnauthorized, err)
+	case errors.Is(err, fault.NotFound):
+		return fmt.Errorf("admin: %w: %w", fault.Unauthorized, err)
 	case err != nil:
 		return err
 	}
 	if _, ok := h.dpo(s.Email); !ok {
-		return fmt.Errorf("admin: session of an address no longer allowed: %w", web.ErrUnauthorized)
+		return fmt.Errorf("admin: session of an address no longer allowed: %w", fault.Unauthorized)
 	}
 	c.sess, c.sid = &s, id
 	return nil
@@ -88,7 +88,7 @@ func (h *handler) dpo(email string) (string, bool) {
 // refuse answers a request that failed authentication: pages go to sign-in and come back
 // afterwards, data clients get 401. Anything else (the table unreachable) is an error page.
 func (h *handler) refuse(c *call, err error) web.Response {
-	if !errors.Is(err, web.ErrUnauthorized) {
+	if !errors.Is(err, fault.Unauthorized) {
 		return h.fail(c, err)
 	}
 	if web.Cookie(c.req, sessionCookieName) != "" {
@@ -171,10 +171,10 @@ func safeNext(p string) string {
 // DPO it also checks the CSRF token, in constant time, before anything else happens.
 func (h *handler) form(c *call) (url.Values, error) {
 	if !web.SameOrigin(c.req, h.cfg.BaseURL) {
-		return nil, fmt.Errorf("admin: cross-site post: %w", web.ErrForbidden)
+		return nil, fmt.Errorf("admin: cross-site post: %w", fault.Forbidden)
 	}
 	if mt := web.MediaType(c.req); mt != mediaForm {
-		return nil, fmt.Errorf("admin: post of %q: %w", mt, web.ErrUnsupportedMedia)
+		return nil, fmt.Errorf("admin: post of %q: %w", mt, fault.Unsupported)
 	}
 	body, err := web.Body(c.req, maxForm)
 	if err != nil {
@@ -183,13 +183,13 @@ func (h *handler) form(c *call) (url.Values, error) {
 	v, err := url.ParseQuery(string(body))
 	if err != nil {
 		// The parser's message quotes the body, which may hold personal data: it is not kept.
-		return nil, fmt.Errorf("admin: parse form: %w", web.ErrBadRequest)
+		return nil, fmt.Errorf("admin: parse form: %w", fault.BadRequest)
 	}
 	if c.sess != nil {
 		// Hashing first makes both sides the same length, so the comparison time says
 		// nothing about the token either.
 		if !token.Equal(token.Hash(v.Get("csrf")), token.Hash(c.sess.CSRF)) {
-			return nil, fmt.Errorf("admin: csrf token: %w", web.ErrForbidden)
+			return nil, fmt.Errorf("admin: csrf token: %w", fault.Forbidden)
 		}
 	}
 	return v, nil

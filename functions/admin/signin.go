@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -74,7 +75,7 @@ func (h *handler) signinRequest(c *call) web.Response {
 	outcome := "sent"
 	addr, allowed := h.dpo(email)
 	if err := h.limit(c, email); err != nil {
-		if !errors.Is(err, store.ErrLimited) {
+		if !errors.Is(err, fault.Limited) {
 			return h.fail(c, err)
 		}
 		outcome = "limited"
@@ -152,14 +153,14 @@ func (h *handler) confirm(c *call) web.Response {
 	if wellFormed(tok) {
 		login, err = h.auth.ConsumeLogin(c.ctx, tok)
 	} else {
-		err = fmt.Errorf("admin: malformed sign-in token: %w", store.ErrNotFound)
+		err = fmt.Errorf("admin: malformed sign-in token: %w", fault.NotFound)
 	}
 	if err == nil {
 		if _, ok := h.dpo(login.Email); !ok {
-			err = fmt.Errorf("admin: sign-in for an address no longer allowed: %w", store.ErrNotFound)
+			err = fmt.Errorf("admin: sign-in for an address no longer allowed: %w", fault.NotFound)
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, fault.NotFound) {
 		// A second click on a link that already signed this browser in is no failure.
 		if web.Cookie(c.req, sessionCookieName) != "" && h.authenticate(c) == nil {
 			return web.Redirect("/admin")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -131,7 +132,7 @@ func (h *handler) fail(c *call, err error) web.Response {
 	if c.sess == nil {
 		href, action = "/admin/signin", "admin.link.again"
 	}
-	if errors.Is(err, web.ErrForbidden) && strings.HasPrefix(c.path, "/admin/requests/") {
+	if errors.Is(err, fault.Forbidden) && strings.HasPrefix(c.path, "/admin/requests/") {
 		href, action = nextFor(c), "admin.back.request"
 	}
 	return h.message(c, status, key+".title", key+".body", href, action)

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/web"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // maxBody caps a submission before anything parses it. The longest legitimate form (5,000
@@ -43,7 +43,7 @@ type input struct {
 func decodeForm(body []byte) (input, error) {
 	v, err := url.ParseQuery(string(body))
 	if err != nil {
-		return input{}, fmt.Errorf("decode form: %w: %w", web.ErrBadRequest, err)
+		return input{}, fmt.Errorf("decode form: %w: %w", fault.BadRequest, err)
 	}
 	return input{
 		Sub: dsr.Submission{
@@ -69,13 +69,13 @@ func decodeJSON(body []byte) (input, error) {
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&raw); err != nil {
-		return input{}, fmt.Errorf("decode json: %w: %w", web.ErrBadRequest, err)
+		return input{}, fmt.Errorf("decode json: %w: %w", fault.BadRequest, err)
 	}
 	if raw == nil {
-		return input{}, fmt.Errorf("decode json: %w: %w", web.ErrBadRequest, errNotObject)
+		return input{}, fmt.Errorf("decode json: %w: %w", fault.BadRequest, errNotObject)
 	}
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		return input{}, fmt.Errorf("decode json: %w: data after the object", web.ErrBadRequest)
+		return input{}, fmt.Errorf("decode json: %w: data after the object", fault.BadRequest)
 	}
 	in := input{Errs: dsr.FieldErrors{}}
 	text := func(field string) string {
@@ -120,7 +120,7 @@ func decodeJSON(body []byte) (input, error) {
 	return in, nil
 }
 
-// decode reads a body of the given media type; other types are ErrUnsupportedMedia.
+// decode reads a body of the given media type; other types are fault.Unsupported.
 func decode(mediaType string, body []byte) (input, error) {
 	switch mediaType {
 	case mediaForm:
@@ -128,5 +128,5 @@ func decode(mediaType string, body []byte) (input, error) {
 	case mediaJSON:
 		return decodeJSON(body)
 	}
-	return input{}, fmt.Errorf("decode %q: %w", mediaType, web.ErrUnsupportedMedia)
+	return input{}, fmt.Errorf("decode %q: %w", mediaType, fault.Unsupported)
 }

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/web"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // The fuzz targets' seed corpora live in testdata/fuzz/<target>/ and run with every
@@ -22,7 +22,7 @@ func FuzzDecodeForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := decodeForm(body)
 		if err != nil {
-			if !errors.Is(err, web.ErrBadRequest) {
+			if !errors.Is(err, fault.BadRequest) {
 				t.Fatalf("error %v is not a bad request", err)
 			}
 			return
@@ -41,7 +41,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := decodeJSON(body)
 		if err != nil {
-			if !errors.Is(err, web.ErrBadRequest) {
+			if !errors.Is(err, fault.BadRequest) {
 				t.Fatalf("error %v is not a bad request", err)
 			}
 			return
@@ -108,7 +108,7 @@ func TestDecodeForm(t *testing.T) {
 	if in.Sub.Type != "access" || in.Sub.Name != "\u200bJ" || in.Sub.Email != "j@e.dk" || in.TS != "12" || in.Website != "" {
 		t.Errorf("%+v", in)
 	}
-	if _, err := decodeForm([]byte("name=%zz")); !errors.Is(err, web.ErrBadRequest) {
+	if _, err := decodeForm([]byte("name=%zz")); !errors.Is(err, fault.BadRequest) {
 		t.Errorf("broken escape: %v", err)
 	}
 }

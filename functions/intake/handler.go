@@ -15,8 +15,8 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -129,7 +129,7 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 }
 
 // notFound is the error behind the 404 page; web.Status maps it.
-var notFound = fmt.Errorf("intake: no such page: %w", store.ErrNotFound)
+var notFound = fmt.Errorf("intake: no such page: %w", fault.NotFound)
 
 // route returns the method and the path relative to BASE_URL. API Gateway puts a named stage
 // and a custom domain's mapping in rawPath; neither is part of our routes.

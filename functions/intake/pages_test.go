@@ -8,9 +8,9 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -39,7 +39,7 @@ func TestEveryPageEveryLanguage(t *testing.T) {
 		for _, key := range []string{"intake.notfound", "intake.forbidden", "intake.toolarge", "intake.unsupported",
 			"intake.badrequest", "intake.badjson", "intake.unavailable", "intake.unavailable_verify"} {
 			pages[key] = h.problem(l, false, errors.New("x"), key)
-			js := h.problem(l, true, store.ErrUnavailable, key)
+			js := h.problem(l, true, fault.Unavailable, key)
 			checkNoMissingKeys(t, key+" JSON", js.Body)
 		}
 		for name, p := range pages {

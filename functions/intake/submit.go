@@ -15,6 +15,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -54,11 +55,11 @@ func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
 
 	if !web.SameOrigin(req, h.origins...) {
 		log.WarnContext(ctx, "submission", "outcome", "cross_site")
-		return h.problem(lang, asJSON, web.ErrForbidden, "intake.forbidden")
+		return h.problem(lang, asJSON, fault.Forbidden, "intake.forbidden")
 	}
 	if media != mediaForm && media != mediaJSON {
 		log.InfoContext(ctx, "submission", "outcome", "unsupported_media")
-		return h.problem(lang, asJSON, web.ErrUnsupportedMedia, "intake.unsupported")
+		return h.problem(lang, asJSON, fault.Unsupported, "intake.unsupported")
 	}
 	body, err := web.Body(req, maxBody)
 	if err == nil {
@@ -70,7 +71,7 @@ func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
 	}
 	key := "intake.badrequest"
 	switch {
-	case errors.Is(err, web.ErrTooLarge):
+	case errors.Is(err, fault.TooLarge):
 		key = "intake.toolarge"
 	case asJSON:
 		key = "intake.badjson"
@@ -114,7 +115,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 
 	byEmail, byIP := h.allow(ctx, sub.Email, req.RequestContext.HTTP.SourceIP)
 	switch {
-	case errors.Is(byEmail, store.ErrUnavailable), errors.Is(byIP, store.ErrUnavailable):
+	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable):
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(errors.Join(byEmail, byIP)))
 		return h.problem(lang, asJSON, errors.Join(byEmail, byIP), "intake.unavailable")
 	case byEmail != nil || byIP != nil:
@@ -194,7 +195,7 @@ func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time)
 		if err = h.store.CreateRequest(ctx, r); err == nil {
 			return r, tok, nil
 		}
-		if !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, fault.Conflict) {
 			return nil, "", err
 		}
 	}
@@ -240,7 +241,7 @@ func (h *Handler) corsOrigin(req web.Request) (string, bool) {
 func (h *Handler) preflight(req web.Request) web.Response {
 	o, ok := h.corsOrigin(req)
 	if !ok {
-		resp := h.problem(h.lang(req, ""), true, web.ErrForbidden, "intake.forbidden")
+		resp := h.problem(h.lang(req, ""), true, fault.Forbidden, "intake.forbidden")
 		resp.Headers["Vary"] = "Origin"
 		return resp
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -53,7 +54,7 @@ func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkSta
 	}
 	r, err := h.store.GetRequest(ctx, ref)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, fault.NotFound):
 		return nil, linkInvalid, nil
 	case err != nil:
 		return nil, linkInvalid, err
@@ -131,7 +132,7 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 	}
 	h.log.InfoContext(ctx, "verification", "step", step, "outcome", "invalid")
 	title := i18n.T(lang, "intake.invalid.title")
-	return h.render("invalid", web.Status(store.ErrNotFound), lang, title, web.Switch(lang, h.basePath+"/"),
+	return h.render("invalid", web.Status(fault.NotFound), lang, title, web.Switch(lang, h.basePath+"/"),
 		errorView{Heading: title, Text: i18n.T(lang, "intake.invalid.text"), Home: h.home(lang)})
 }
 
@@ -146,18 +147,18 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 	log := h.log.With("step", "confirm")
 	if !web.SameOrigin(req, h.origins...) {
 		log.WarnContext(ctx, "verification", "outcome", "cross_site")
-		return h.problem(lang, false, web.ErrForbidden, "intake.forbidden")
+		return h.problem(lang, false, fault.Forbidden, "intake.forbidden")
 	}
 	if web.MediaType(req) != mediaForm {
 		log.InfoContext(ctx, "verification", "outcome", "unsupported_media")
-		return h.problem(lang, false, web.ErrUnsupportedMedia, "intake.unsupported")
+		return h.problem(lang, false, fault.Unsupported, "intake.unsupported")
 	}
 	body, err := web.Body(req, maxBody)
 	var form url.Values
 	if err == nil {
 		form, err = url.ParseQuery(string(body))
 		if err != nil {
-			err = errors.Join(web.ErrBadRequest, err)
+			err = errors.Join(fault.BadRequest, err)
 		}
 	}
 	if err != nil {
@@ -177,7 +178,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 			log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
 			return h.confirmed(h.verifyLang(req, form.Get("lang"), r), tok, r)
 		}
-		if !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, fault.Conflict) {
 			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errlog.Attr(err))
 			return h.problem(h.verifyLang(req, form.Get("lang"), nil), false, err, "intake.unavailable_verify")
 		}
@@ -195,7 +196,7 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		// between. Try the write again.
 	}
 	log.ErrorContext(ctx, "verification", "outcome", "conflict")
-	return h.problem(lang, false, store.ErrConflict, "intake.unavailable_verify")
+	return h.problem(lang, false, fault.Conflict, "intake.unavailable_verify")
 }
 
 // deliver sends the mails a write queued, once the answer has gone: the write recorded them

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 	}
 	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, lease)
 	switch {
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, fault.Conflict):
 		run.skip()
 		log.DebugContext(ctx, "escalation already claimed", "ref", r.Ref, "level", esc.Level.Name)
 		return claimed{}, claimNone

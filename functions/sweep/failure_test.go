@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
@@ -302,8 +303,8 @@ func TestStoreUnavailableFailsTheRun(t *testing.T) {
 	})
 	h.clock.Set(localTime(t, "DK", 2026, 11, 23, 7, 0))
 	err := h.sweeperOn(dead, nil).Handle(context.Background(), scheduledEvent(t))
-	if !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
+	if !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("err = %v, want fault.Unavailable", err)
 	}
 	if !strings.Contains(h.logs.String(), `"kind":"store_unavailable"`) {
 		t.Errorf("summary does not say why:\n%s", h.logs.String())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -79,7 +80,7 @@ func (s *Sweeper) retryMails(ctx context.Context, log *slog.Logger, run *tally, 
 	}
 	err := s.store.ClaimMailRetry(ctx, r, kinds, now)
 	switch {
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, fault.Conflict):
 		run.skip()
 		log.DebugContext(ctx, "mail retry taken by another run", "ref", r.Ref)
 		return
@@ -100,7 +101,7 @@ func (s *Sweeper) commit(ctx context.Context, log *slog.Logger, run *tally, r *d
 		err = s.store.Commit(ctx, r, ch)
 	}
 	switch {
-	case errors.Is(err, store.ErrConflict), errors.Is(err, dsr.ErrTransition):
+	case errors.Is(err, fault.Conflict), errors.Is(err, fault.Refused):
 		run.skip()
 		log.DebugContext(ctx, "changed meanwhile, skipped", "ref", r.Ref, "action", action)
 		return false

@@ -15,6 +15,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -138,7 +139,7 @@ func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, partit
 	w := newWorkers()
 	defer w.wait()
 	for it, err := range s.store.SweepDue(ctx, partition, until, s.pageSize) {
-		if errors.Is(err, store.ErrUnavailable) {
+		if errors.Is(err, fault.Unavailable) {
 			return err
 		}
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 var (
@@ -188,7 +190,7 @@ func TestRefusals(t *testing.T) {
 			_, err := tt.op(r)
 			if tt.reason != "" {
 				var te *TransitionError
-				if !errors.As(err, &te) || te.Reason != tt.reason || !errors.Is(err, ErrTransition) {
+				if !errors.As(err, &te) || te.Reason != tt.reason || !errors.Is(err, fault.Refused) {
 					t.Fatalf("err = %v, want reason %s", err, tt.reason)
 				}
 			} else {

@@ -1,8 +1,9 @@
 package dsr
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // Status is where a request is in its lifecycle. Values are stored: never rename one.
@@ -48,9 +49,6 @@ var transitions = map[Status]map[Status]Action{
 	InProgress:          {Completed: ActionCompleted, Rejected: ActionRejected},
 }
 
-// ErrTransition is matched (errors.Is) by every refused transition or action.
-var ErrTransition = errors.New("transition refused")
-
 // TransitionError says which change was refused and why. Reason is a stable code that pages
 // translate ("not_allowed", "already_extended", "deadline_passed", "closed").
 type TransitionError struct {
@@ -63,8 +61,8 @@ func (e *TransitionError) Error() string {
 	return fmt.Sprintf("dsr: %s → %s refused: %s", e.From, e.To, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrTransition) true for every TransitionError.
-func (e *TransitionError) Is(target error) bool { return target == ErrTransition }
+// Unwrap makes every TransitionError a fault.Refused.
+func (e *TransitionError) Unwrap() error { return fault.Refused }
 
 // Transition returns the audit action for moving from → to, or a *TransitionError.
 func Transition(from, to Status) (Action, error) {

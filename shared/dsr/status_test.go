@@ -3,6 +3,8 @@ package dsr
 import (
 	"errors"
 	"testing"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 func TestTransitionTable(t *testing.T) {
@@ -28,7 +30,7 @@ func TestTransitionTable(t *testing.T) {
 					return
 				}
 				var te *TransitionError
-				if !errors.As(err, &te) || !errors.Is(err, ErrTransition) {
+				if !errors.As(err, &te) || !errors.Is(err, fault.Refused) {
 					t.Fatalf("Transition = %q, %v; want a *TransitionError", action, err)
 				}
 				if te.From != from || te.To != to || te.Reason != "not_allowed" {

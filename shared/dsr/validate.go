@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // Length caps, in characters. They bound what a requester can make us store and mail.
@@ -27,8 +29,12 @@ const (
 	CodeInvalidChoice = "invalid_choice"
 )
 
-// FieldErrors maps a field name to an error code. A nil or empty map means valid.
+// FieldErrors maps a field name to an error code. A nil or empty map means valid. It is a
+// fault.Invalid.
 type FieldErrors map[string]string
+
+// Unwrap makes every FieldErrors a fault.Invalid.
+func (f FieldErrors) Unwrap() error { return fault.Invalid }
 
 func (f FieldErrors) Error() string {
 	keys := make([]string, 0, len(f))

@@ -11,9 +11,8 @@ import (
 
 	"github.com/aws/smithy-go"
 
-	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // Kind names a caller's own sentinel error, checked before the common ones.
@@ -47,24 +46,11 @@ func Attr(err error, own ...Kind) slog.Attr {
 }
 
 func commonKind(err error) string {
-	var fe dsr.FieldErrors
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "timeout"
-	case errors.Is(err, store.ErrUnavailable):
-		return "store_unavailable"
-	case errors.Is(err, store.ErrConflict):
-		return "conflict"
-	case errors.Is(err, store.ErrNotFound):
-		return "not_found"
-	case errors.Is(err, store.ErrLimited):
-		return "limited"
-	case errors.Is(err, dsr.ErrTransition):
-		return "transition_refused"
-	case errors.As(err, &fe):
-		return "invalid_input"
 	case errors.Is(err, notice.ErrSend):
 		return "send"
 	}
-	return "other"
+	return fault.Of(err).String()
 }

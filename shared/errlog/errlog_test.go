@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 var errMine = errors.New("mine")
@@ -25,7 +25,7 @@ func TestAttrKeepsPersonalDataOut(t *testing.T) {
 		want string
 	}{
 		{fmt.Errorf("%w: %w", notice.ErrSend, sesErr), `"error":{"kind":"send","op":"SES.SendEmail","code":"MessageRejected"}`},
-		{fmt.Errorf("get: %w", store.ErrUnavailable), `"error":{"kind":"store_unavailable"}`},
+		{fmt.Errorf("get: %w", fault.Unavailable), `"error":{"kind":"store_unavailable"}`},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), `"error":{"kind":"timeout"}`},
 		{fmt.Errorf("x: %w", errMine), `"error":{"kind":"out_of_time"}`},
 		{errors.New("boom jens@example.dk"), `"error":{"kind":"other"}`},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
@@ -50,7 +51,7 @@ func TestClientAdapter(t *testing.T) {
 	if err := s.DeleteSession(ctx, "session-id"); err != nil { // DeleteItem
 		t.Fatal(err)
 	}
-	if _, err := s.GetSession(ctx, "session-id"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.GetSession(ctx, "session-id"); !errors.Is(err, fault.NotFound) {
 		t.Errorf("session after delete: %v", err)
 	}
 }

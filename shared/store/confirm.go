@@ -9,6 +9,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // ConfirmRequest opens request ref for the holder of the verification token whose secret
@@ -20,7 +21,7 @@ import (
 // (ReturnValues ALL_NEW) with the change, for the caller to send what was queued.
 //
 // Whatever else the request is (unknown, already confirmed, expired, its link replaced by a
-// reminder) the condition fails, nothing is written and the error is ErrConflict; the caller
+// reminder) the condition fails, nothing is written and the error is fault.Conflict; the caller
 // reads the request to tell which. Of two concurrent confirmations exactly one succeeds.
 func (s *Store) ConfirmRequest(ctx context.Context, ref, tokenHash string, now time.Time) (*dsr.Request, dsr.Change, error) {
 	ev, mails := dsr.Verification(now)
@@ -67,7 +68,7 @@ func (s *Store) ConfirmRequest(ctx context.Context, ref, tokenHash string, now t
 	out, err := s.db.UpdateItem(ctx, in)
 	switch {
 	case isConditionFailed(err):
-		return nil, dsr.Change{}, fmt.Errorf("store: confirm %s: %w", ref, ErrConflict)
+		return nil, dsr.Change{}, fmt.Errorf("store: confirm %s: %w", ref, fault.Conflict)
 	case err != nil:
 		return nil, dsr.Change{}, unavailable("store: confirm", err)
 	}

@@ -13,6 +13,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -93,7 +94,7 @@ func TestConfirmRequestIsVerifyAndCommit(t *testing.T) {
 	}
 }
 
-// Every link that does not confirm writes nothing and is ErrConflict: the caller reads to say
+// Every link that does not confirm writes nothing and is fault.Conflict: the caller reads to say
 // why. Two clicks at once confirm once.
 func TestConfirmRequestRefuses(t *testing.T) {
 	c := newClock(received)
@@ -114,8 +115,8 @@ func TestConfirmRequestRefuses(t *testing.T) {
 			return err
 		},
 	} {
-		if err := try(); !errors.Is(err, store.ErrConflict) {
-			t.Errorf("%s: err = %v, want ErrConflict", name, err)
+		if err := try(); !errors.Is(err, fault.Conflict) {
+			t.Errorf("%s: err = %v, want fault.Conflict", name, err)
 		}
 	}
 	if after := rawItem(t, db, table, r.Ref); !reflect.DeepEqual(before, after) {
@@ -136,7 +137,7 @@ func TestConfirmRequestRefuses(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, store.ErrConflict):
+		case !errors.Is(err, fault.Conflict):
 			t.Errorf("concurrent confirm: %v", err)
 		}
 	}

@@ -9,10 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // Allow counts one event for key in the current fixed window of the given length and returns
-// ErrLimited once limit events have been counted in it. The window start is part of the item
+// fault.Limited once limit events have been counted in it. The window start is part of the item
 // key, so a new window starts from zero without any reset; TTL only cleans up old counters.
 // key should already be a hash: counters must not hold addresses in clear.
 func (s *Store) Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error {
@@ -36,7 +38,7 @@ func (s *Store) Allow(ctx context.Context, scope, key string, limit int, window 
 	})
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: %s: %w", scope, ErrLimited)
+		return fmt.Errorf("store: %s: %w", scope, fault.Limited)
 	case err != nil:
 		return unavailable("store: rate limit", err)
 	}

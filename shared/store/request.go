@@ -11,6 +11,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 func requestKey(ref string) map[string]ddbtypes.AttributeValue {
@@ -21,7 +22,7 @@ func requestKey(ref string) map[string]ddbtypes.AttributeValue {
 }
 
 // CreateRequest stores a new request. A request with the same reference already stored is
-// ErrConflict: the caller draws a new reference.
+// fault.Conflict: the caller draws a new reference.
 //
 // The write may be retried by the SDK after DynamoDB made it but its answer was lost; the
 // retry then finds this very request, with this request's token hash (256 random bits no
@@ -44,7 +45,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *dsr.Request) error {
 	_, err = s.db.PutItem(ctx, in)
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: create %s: %w", r.Ref, ErrConflict)
+		return fmt.Errorf("store: create %s: %w", r.Ref, fault.Conflict)
 	case err != nil:
 		return unavailable("store: create request", err)
 	}
@@ -63,7 +64,7 @@ func (s *Store) GetRequest(ctx context.Context, ref string) (*dsr.Request, error
 		return nil, unavailable("store: get request", err)
 	}
 	if out.Item == nil {
-		return nil, fmt.Errorf("store: request %s: %w", ref, ErrNotFound)
+		return nil, fmt.Errorf("store: request %s: %w", ref, fault.NotFound)
 	}
 	return s.decodeRequest(out.Item)
 }
@@ -74,7 +75,7 @@ func (s *Store) decodeRequest(av map[string]ddbtypes.AttributeValue) (*dsr.Reque
 		return nil, fmt.Errorf("store: decode request: %w", err)
 	}
 	if s.expired(it.ExpiresAt) {
-		return nil, fmt.Errorf("store: request %s expired: %w", it.Ref, ErrNotFound)
+		return nil, fmt.Errorf("store: request %s expired: %w", it.Ref, fault.NotFound)
 	}
 	return it.toRequest(), nil
 }
@@ -94,7 +95,7 @@ var mutable = []string{
 
 // Commit writes a change that a dsr method made to r, as ONE conditional UpdateItem: it
 // succeeds only if the stored request is still at the change's starting version and status,
-// and it appends the change's audit event in the same write. A lost race is ErrConflict; the
+// and it appends the change's audit event in the same write. A lost race is fault.Conflict; the
 // caller reloads and decides again.
 func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error {
 	av, err := attributevalue.MarshalMap(s.toItem(r))
@@ -129,7 +130,7 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: commit %s (%s): %w", r.Ref, c.Event.Action, ErrConflict)
+		return fmt.Errorf("store: commit %s (%s): %w", r.Ref, c.Event.Action, fault.Conflict)
 	case err != nil:
 		return unavailable("store: commit", err)
 	}
@@ -168,7 +169,7 @@ func (s *Store) RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.
 			return unavailable("store: record mail", err)
 		}
 		if attempt == 2 {
-			return fmt.Errorf("store: record mail %s: %w", r.Ref, ErrConflict)
+			return fmt.Errorf("store: record mail %s: %w", r.Ref, fault.Conflict)
 		}
 		fresh, gerr := s.GetRequest(ctx, r.Ref)
 		if gerr != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // LoginTTL is how long a DPO sign-in link works: long enough to switch to the mailbox, short
@@ -77,7 +79,7 @@ func (s *Store) CreateLogin(ctx context.Context, tok, email, next string) (time.
 	})
 	switch {
 	case isConditionFailed(err):
-		return time.Time{}, fmt.Errorf("store: create login: %w", ErrConflict)
+		return time.Time{}, fmt.Errorf("store: create login: %w", fault.Conflict)
 	case err != nil:
 		return time.Time{}, unavailable("store: create login", err)
 	}
@@ -86,7 +88,7 @@ func (s *Store) CreateLogin(ctx context.Context, tok, email, next string) (time.
 
 // ConsumeLogin spends a sign-in link: ONE conditional delete that succeeds only while the link
 // exists and has not expired, so of two clicks (or a click and a replay) exactly one gets the
-// login. An unknown, used or expired link is ErrNotFound; the caller need not tell them apart.
+// login. An unknown, used or expired link is fault.NotFound; the caller need not tell them apart.
 func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
 	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                aws.String(s.table),
@@ -100,7 +102,7 @@ func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
 	})
 	switch {
 	case isConditionFailed(err):
-		return Login{}, fmt.Errorf("store: sign-in link: %w", ErrNotFound)
+		return Login{}, fmt.Errorf("store: sign-in link: %w", fault.NotFound)
 	case err != nil:
 		return Login{}, unavailable("store: consume login", err)
 	}
@@ -131,7 +133,7 @@ func (s *Store) CreateSession(ctx context.Context, id string, sess Session) erro
 	})
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: create session: %w", ErrConflict)
+		return fmt.Errorf("store: create session: %w", fault.Conflict)
 	case err != nil:
 		return unavailable("store: create session", err)
 	}
@@ -139,7 +141,7 @@ func (s *Store) CreateSession(ctx context.Context, id string, sess Session) erro
 }
 
 // GetSession returns the session for id. A missing, signed-out or expired session is
-// ErrNotFound.
+// fault.NotFound.
 func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
@@ -150,7 +152,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 		return Session{}, unavailable("store: get session", err)
 	}
 	if out.Item == nil {
-		return Session{}, fmt.Errorf("store: session: %w", ErrNotFound)
+		return Session{}, fmt.Errorf("store: session: %w", fault.NotFound)
 	}
 	var it sessionItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
@@ -158,7 +160,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 	}
 	// An item without an expiry would live for ever; treat it as broken rather than valid.
 	if it.ExpiresAt == 0 || s.expired(it.ExpiresAt) {
-		return Session{}, fmt.Errorf("store: session expired: %w", ErrNotFound)
+		return Session{}, fmt.Errorf("store: session expired: %w", fault.NotFound)
 	}
 	created, _ := time.Parse(timeKey, it.CreatedAt)
 	return Session{Email: it.Email, CSRF: it.CSRF, Created: created, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil

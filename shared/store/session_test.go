@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
@@ -45,8 +46,8 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 			c.set(start.Add(tc.after))
 			l, err := s.ConsumeLogin(ctx, tok)
 			if !tc.ok {
-				if !errors.Is(err, store.ErrNotFound) {
-					t.Fatalf("err = %v, want ErrNotFound", err)
+				if !errors.Is(err, fault.NotFound) {
+					t.Fatalf("err = %v, want fault.NotFound", err)
 				}
 				return
 			}
@@ -56,8 +57,8 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 			if l.Email != "dpo@firma.dk" || l.Next != "/admin/requests/ABCD-EFGH" {
 				t.Fatalf("login = %+v", l)
 			}
-			if _, err := s.ConsumeLogin(ctx, tok); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("second use: err = %v, want ErrNotFound", err)
+			if _, err := s.ConsumeLogin(ctx, tok); !errors.Is(err, fault.NotFound) {
+				t.Fatalf("second use: err = %v, want fault.NotFound", err)
 			}
 		})
 	}
@@ -65,8 +66,8 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 
 func TestLoginUnknownToken(t *testing.T) {
 	s, _, _ := newStore(t, newClock(received))
-	if _, err := s.ConsumeLogin(context.Background(), token.New()); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
+	if _, err := s.ConsumeLogin(context.Background(), token.New()); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("err = %v, want fault.NotFound", err)
 	}
 }
 
@@ -86,7 +87,7 @@ func TestLoginConcurrentConsumeExactlyOne(t *testing.T) {
 			switch _, err := s.ConsumeLogin(ctx, tok); {
 			case err == nil:
 				wins.Add(1)
-			case !errors.Is(err, store.ErrNotFound):
+			case !errors.Is(err, fault.NotFound):
 				t.Error(err)
 			}
 		})
@@ -147,7 +148,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if got.Email != want.Email || got.CSRF != want.CSRF || !got.Created.Equal(want.Created) || !got.Expires.Equal(want.Expires) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	if _, err := s.GetSession(ctx, token.New()); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.GetSession(ctx, token.New()); !errors.Is(err, fault.NotFound) {
 		t.Fatalf("unknown id: err = %v", err)
 	}
 	c.set(want.Expires.Add(-time.Second))
@@ -156,15 +157,15 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	// TTL has not run (dynalite never runs it); the code refuses the session anyway.
 	c.set(want.Expires)
-	if _, err := s.GetSession(ctx, id); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("expired: err = %v, want ErrNotFound", err)
+	if _, err := s.GetSession(ctx, id); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("expired: err = %v, want fault.NotFound", err)
 	}
 	c.set(received)
 	if err := s.DeleteSession(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetSession(ctx, id); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("signed out: err = %v, want ErrNotFound", err)
+	if _, err := s.GetSession(ctx, id); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("signed out: err = %v, want fault.NotFound", err)
 	}
 	if err := s.DeleteSession(ctx, id); err != nil {
 		t.Fatalf("signing out twice: %v", err)

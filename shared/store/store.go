@@ -1,5 +1,10 @@
 // Package store keeps requests, rate-limit counters and DPO sessions in one DynamoDB table.
 //
+// Its errors wrap the kinds of package fault: fault.NotFound (absent or past its expiry),
+// fault.Conflict (a condition did not hold: changed concurrently, already taken),
+// fault.Limited (over a rate limit) and fault.Unavailable (the table could not be reached),
+// with the SDK's error beside it for the logs.
+//
 // Every state change of a request is one conditional UpdateItem that checks the version the
 // change started from and appends the audit event, so a transition and its audit entry can
 // never diverge. Nothing here relies on transactions (dynalite, the emulator used in tests and
@@ -15,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // DynamoDB is the part of *dynamodb.Client the store uses.
@@ -27,16 +32,6 @@ type DynamoDB interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
-
-// Errors the store returns, wrapped with context; match them with errors.Is.
-var (
-	ErrNotFound    = errors.New("store: not found")
-	ErrConflict    = errors.New("store: changed concurrently")
-	ErrLimited     = errors.New("store: rate limit exceeded")
-	ErrUnavailable = errors.New("store: database unavailable")
-	// ErrTransition is dsr.ErrTransition, so callers need not import dsr to match it.
-	ErrTransition = dsr.ErrTransition
-)
 
 // Defaults.
 const (
@@ -85,7 +80,7 @@ func (s *Store) Now() time.Time { return s.now() }
 
 // unavailable marks an SDK error as the database being unavailable, keeping the cause.
 func unavailable(op string, err error) error {
-	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", op, fault.Unavailable, err)
 }
 
 func isConditionFailed(err error) bool {

@@ -13,6 +13,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
@@ -61,11 +62,11 @@ func TestCreateAndGet(t *testing.T) {
 	}
 	dup := sample("AAAA-2222")
 	dup.TokenHash = "another request's" // the same reference drawn for another request
-	if err := s.CreateRequest(ctx, dup); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("duplicate reference: err = %v, want ErrConflict", err)
+	if err := s.CreateRequest(ctx, dup); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("duplicate reference: err = %v, want fault.Conflict", err)
 	}
-	if _, err := s.GetRequest(ctx, "ZZZZ-9999"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unknown reference: err = %v, want ErrNotFound", err)
+	if _, err := s.GetRequest(ctx, "ZZZZ-9999"); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("unknown reference: err = %v, want fault.NotFound", err)
 	}
 }
 
@@ -80,15 +81,15 @@ func TestExpiredItemIsNotTrusted(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.set(received.Add(60 * 24 * time.Hour))
-	if _, err := s.GetRequest(ctx, r.Ref); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("GetRequest of an expired item: err = %v, want ErrNotFound", err)
+	if _, err := s.GetRequest(ctx, r.Ref); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("GetRequest of an expired item: err = %v, want fault.NotFound", err)
 	}
 	ch, err := r.Verify(c.now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, r, ch); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("Commit on an expired item: err = %v, want ErrConflict", err)
+	if err := s.Commit(ctx, r, ch); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("Commit on an expired item: err = %v, want fault.Conflict", err)
 	}
 }
 
@@ -235,8 +236,8 @@ func TestCommitRefusesStaleVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch2, _ := stale.Complete("b@x.dk", "done", c.now())
-	if err := s.Commit(ctx, stale, ch2); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("stale commit: err = %v, want ErrConflict", err)
+	if err := s.Commit(ctx, stale, ch2); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("stale commit: err = %v, want fault.Conflict", err)
 	}
 	got, _ := s.GetRequest(ctx, r.Ref)
 	if got.Status != dsr.InProgress || len(got.Audit) != 3 || got.Outcome != nil {
@@ -287,7 +288,7 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 			switch err := s.Commit(ctx, mine, ch); {
 			case err == nil:
 				wins.Add(1)
-			case errors.Is(err, store.ErrConflict):
+			case errors.Is(err, fault.Conflict):
 				conflicts.Add(1)
 			default:
 				t.Error(err)
@@ -400,8 +401,8 @@ func TestAllowCountsPerWindow(t *testing.T) {
 			t.Fatalf("event %d: %v", i+1, err)
 		}
 	}
-	if err := allow(); !errors.Is(err, store.ErrLimited) {
-		t.Fatalf("over the limit: err = %v, want ErrLimited", err)
+	if err := allow(); !errors.Is(err, fault.Limited) {
+		t.Fatalf("over the limit: err = %v, want fault.Limited", err)
 	}
 	// Another key and another scope have their own counters.
 	if err := s.Allow(ctx, "email", store.HashEmail("b@x.dk"), limit, time.Hour); err != nil {
@@ -412,7 +413,7 @@ func TestAllowCountsPerWindow(t *testing.T) {
 	}
 	// Still in the same window at 10:59:59, a new one at 11:00.
 	c.set(start.Add(time.Hour - time.Second))
-	if err := allow(); !errors.Is(err, store.ErrLimited) {
+	if err := allow(); !errors.Is(err, fault.Limited) {
 		t.Fatalf("same window: err = %v", err)
 	}
 	c.set(start.Add(time.Hour))
@@ -445,7 +446,7 @@ func TestHashEmailIgnoresCaseAndSpace(t *testing.T) {
 	}
 }
 
-// The database being unreachable is ErrUnavailable, which pages turn into 503.
+// The database being unreachable is fault.Unavailable, which pages turn into 503.
 func TestUnavailable(t *testing.T) {
 	env := emulator.Get(t)
 	db := dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) {
@@ -453,10 +454,10 @@ func TestUnavailable(t *testing.T) {
 		o.RetryMaxAttempts = 1
 	})
 	s := store.New(db, "nope")
-	if _, err := s.GetRequest(context.Background(), "AAAA-2222"); !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
+	if _, err := s.GetRequest(context.Background(), "AAAA-2222"); !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("err = %v, want fault.Unavailable", err)
 	}
-	if err := s.CreateRequest(context.Background(), sample("AAAA-2222")); !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
+	if err := s.CreateRequest(context.Background(), sample("AAAA-2222")); !errors.Is(err, fault.Unavailable) {
+		t.Fatalf("err = %v, want fault.Unavailable", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // States of an escalation mark.
@@ -40,7 +41,7 @@ type SweepItem struct {
 // pageSize <= 0) when the caller has consumed the previous one, so a caller that stops early
 // reads no further. It is a Query on the sparse index: nothing that is not due is read.
 //
-// A failed Query yields an error wrapping ErrUnavailable and ends the iteration. An item that
+// A failed Query yields an error wrapping fault.Unavailable and ends the iteration. An item that
 // cannot be decoded yields an error and the iteration goes on: one bad item must not hide the
 // others. Items past their expiry are skipped, as everywhere in the store. The index is
 // eventually consistent; writes condition on what they expect, so a stale item costs a retry,
@@ -73,7 +74,7 @@ func (s *Store) SweepDue(ctx context.Context, partition string, until time.Time,
 			for _, av := range out.Items {
 				it, err := s.decodeSweepItem(av)
 				switch {
-				case errors.Is(err, ErrNotFound):
+				case errors.Is(err, fault.NotFound):
 					continue
 				case err != nil:
 					if !yield(SweepItem{}, err) {
@@ -99,7 +100,7 @@ func (s *Store) decodeSweepItem(av map[string]ddbtypes.AttributeValue) (SweepIte
 		return SweepItem{}, err
 	}
 	if s.expired(it.ExpiresAt) {
-		return SweepItem{}, fmt.Errorf("store: request %s expired: %w", it.Ref, ErrNotFound)
+		return SweepItem{}, fmt.Errorf("store: request %s expired: %w", it.Ref, fault.NotFound)
 	}
 	return SweepItem{Request: it.toRequest(), Esc: it.Esc}, nil
 }
@@ -122,7 +123,7 @@ type EscClaim struct {
 // change of the request and must not make a DPO's concurrent edit fail.
 //
 // It returns the request as it stands after the claim, read from the table rather than the
-// eventually consistent index, so the caller reports what is true now. ErrConflict means the
+// eventually consistent index, so the caller reports what is true now. fault.Conflict means the
 // level is already claimed or reported for the period (by this or a concurrent run), or the
 // request is closed or gone.
 func (s *Store) ClaimEscalation(ctx context.Context, ref, level, period string, lease time.Time) (*dsr.Request, EscClaim, error) {
@@ -138,7 +139,7 @@ func (s *Store) ClaimEscalation(ctx context.Context, ref, level, period string, 
 	out, err := s.db.UpdateItem(ctx, in)
 	switch {
 	case isConditionFailed(err):
-		return nil, c, fmt.Errorf("store: claim %s %s %s: %w", ref, level, period, ErrConflict)
+		return nil, c, fmt.Errorf("store: claim %s %s %s: %w", ref, level, period, fault.Conflict)
 	case err != nil:
 		return nil, c, unavailable("store: claim escalation", err)
 	}
@@ -161,7 +162,7 @@ func (s *Store) MarkEscalated(ctx context.Context, c EscClaim) error {
 	_, err := s.db.UpdateItem(ctx, u.input(s.table, requestKey(c.Ref), cond))
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: mark %s %s %s: %w", c.Ref, c.Level, c.Period, ErrConflict)
+		return fmt.Errorf("store: mark %s %s %s: %w", c.Ref, c.Level, c.Period, fault.Conflict)
 	case err != nil:
 		return unavailable("store: mark escalation", err)
 	}
@@ -179,7 +180,7 @@ func (s *Store) ReleaseEscalation(ctx context.Context, c EscClaim) error {
 	_, err := s.db.UpdateItem(ctx, u.input(s.table, requestKey(c.Ref), cond))
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: release %s %s %s: %w", c.Ref, c.Level, c.Period, ErrConflict)
+		return fmt.Errorf("store: release %s %s %s: %w", c.Ref, c.Level, c.Period, fault.Conflict)
 	case err != nil:
 		return unavailable("store: release escalation", err)
 	}
@@ -218,7 +219,7 @@ func MailsDue(r *dsr.Request, now time.Time) []dsr.MailKind {
 
 // ClaimMailRetry takes the given mails of r for this sender before it retries them: one write
 // records them queued again at now, on condition that each is still in the state r holds. A
-// concurrent sweep that took them first makes it ErrConflict, so a retry is sent once. If the
+// concurrent sweep that took them first makes it fault.Conflict, so a retry is sent once. If the
 // sender dies, the mails are stale again after MailLease. r is updated to match.
 func (s *Store) ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error {
 	if len(kinds) == 0 {
@@ -251,7 +252,7 @@ func (s *Store) ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.
 	_, err := s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: claim mail retry %s: %w", r.Ref, ErrConflict)
+		return fmt.Errorf("store: claim mail retry %s: %w", r.Ref, fault.Conflict)
 	case err != nil:
 		return unavailable("store: claim mail retry", err)
 	}

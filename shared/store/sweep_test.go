@@ -14,6 +14,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -99,13 +100,13 @@ func TestSweepDueReadsOnlyWhatIsDue(t *testing.T) {
 	}
 }
 
-// An unreachable database ends the iteration with ErrUnavailable.
+// An unreachable database ends the iteration with fault.Unavailable.
 func TestSweepDueUnavailable(t *testing.T) {
 	s := store.New(sweepUnreachable(t), "nope")
 	var errs int
 	for _, err := range s.SweepDue(context.Background(), store.SweepOpen, received, 0) {
-		if !errors.Is(err, store.ErrUnavailable) {
-			t.Fatalf("err = %v, want ErrUnavailable", err)
+		if !errors.Is(err, fault.Unavailable) {
+			t.Fatalf("err = %v, want fault.Unavailable", err)
 		}
 		errs++
 	}
@@ -143,8 +144,8 @@ func TestClaimEscalation(t *testing.T) {
 	lease := func() time.Time { return c.now().Add(15 * time.Minute) }
 	conflict := func(what string, err error) {
 		t.Helper()
-		if !errors.Is(err, store.ErrConflict) {
-			t.Fatalf("%s: err = %v, want ErrConflict", what, err)
+		if !errors.Is(err, fault.Conflict) {
+			t.Fatalf("%s: err = %v, want fault.Conflict", what, err)
 		}
 	}
 
@@ -255,8 +256,8 @@ func TestClaimEscalationNeedsAnActiveRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ref := range []string{pending.Ref, closed.Ref, "NONE-3333"} {
-		if _, _, err := s.ClaimEscalation(ctx, ref, "overdue", "2026-04-01", lease); !errors.Is(err, store.ErrConflict) {
-			t.Errorf("%s: err = %v, want ErrConflict", ref, err)
+		if _, _, err := s.ClaimEscalation(ctx, ref, "overdue", "2026-04-01", lease); !errors.Is(err, fault.Conflict) {
+			t.Errorf("%s: err = %v, want fault.Conflict", ref, err)
 		}
 	}
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -269,7 +270,7 @@ func TestClaimEscalationNeedsAnActiveRequest(t *testing.T) {
 	if err != nil || out.Item != nil {
 		t.Fatalf("claim created an item: %v %v", out.Item, err)
 	}
-	if err := s.MarkEscalated(ctx, store.EscClaim{Ref: "NONE-3333", Level: "overdue", Period: "2026-04-01"}); !errors.Is(err, store.ErrConflict) {
+	if err := s.MarkEscalated(ctx, store.EscClaim{Ref: "NONE-3333", Level: "overdue", Period: "2026-04-01"}); !errors.Is(err, fault.Conflict) {
 		t.Fatalf("mark of an unknown request: %v", err)
 	}
 }
@@ -287,7 +288,7 @@ func TestClaimEscalationRace(t *testing.T) {
 			switch {
 			case err == nil:
 				won.Add(1)
-			case !errors.Is(err, store.ErrConflict):
+			case !errors.Is(err, fault.Conflict):
 				t.Error(err)
 			}
 		})
@@ -377,8 +378,8 @@ func TestClaimMailRetry(t *testing.T) {
 	if st := found[0].Mails[dsr.MailDPONew]; st.State != dsr.MailQueued || !st.At.Equal(c.now()) || st.Attempts != 2 {
 		t.Fatalf("claimed state in memory: %+v", st)
 	}
-	if err := s.ClaimMailRetry(ctx, found[1], kinds, c.now()); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("second sweep: err = %v, want ErrConflict", err)
+	if err := s.ClaimMailRetry(ctx, found[1], kinds, c.now()); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("second sweep: err = %v, want fault.Conflict", err)
 	}
 	got, err := s.GetRequest(ctx, r.Ref)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
 // The DPO workspace's reads. The sweep index already holds exactly the requests someone must
@@ -170,7 +171,7 @@ func (s *Store) appendRequests(out []*dsr.Request, items []map[string]ddbtypes.A
 	for _, av := range items {
 		r, err := s.decodeRequest(av)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, fault.NotFound):
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("store: list requests: %w", err)

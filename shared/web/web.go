@@ -16,9 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // Request and Response are the HTTP API payload 2.0 types.
@@ -155,46 +154,36 @@ func JSON(status int, v any) Response {
 	}
 }
 
-// ErrTooLarge is returned for a body over the cap.
-var ErrTooLarge = errors.New("web: body too large")
+// statuses is the one map from a kind of failure to an HTTP status. Whatever the error, the
+// user only ever sees a translated message chosen from the status, never the error's text.
+var statuses = map[fault.Kind]int{
+	fault.BadRequest:   http.StatusBadRequest,
+	fault.Invalid:      http.StatusBadRequest,
+	fault.TooLarge:     http.StatusRequestEntityTooLarge,
+	fault.Unauthorized: http.StatusUnauthorized,
+	fault.Forbidden:    http.StatusForbidden,
+	fault.Unsupported:  http.StatusUnsupportedMediaType,
+	fault.NotFound:     http.StatusNotFound,
+	fault.Conflict:     http.StatusConflict,
+	fault.Refused:      http.StatusConflict,
+	fault.Limited:      http.StatusTooManyRequests,
+	fault.Unavailable:  http.StatusServiceUnavailable,
+}
 
-// ErrBadRequest marks input that cannot be read at all (bad encoding, bad syntax).
-var ErrBadRequest = errors.New("web: bad request")
-
-// ErrForbidden marks a request refused for where it comes from (a cross-site post).
-var ErrForbidden = errors.New("web: forbidden")
-
-// ErrUnauthorized marks a request that needs a signed-in session and has none that is valid.
-var ErrUnauthorized = errors.New("web: not signed in")
-
-// ErrUnsupportedMedia marks a body in a content type the route does not read.
-var ErrUnsupportedMedia = errors.New("web: unsupported media type")
-
-// Status is the one place where an error becomes an HTTP status. Whatever it is, the user only
-// ever sees a translated message chosen from the status, never err's text.
+// Status is the HTTP status for err, by its kind (fault.Of): 200 for nil, 500 for an error of
+// no kind the map knows.
 func Status(err error) int {
-	var fe dsr.FieldErrors
-	switch {
-	case err == nil:
+	if err == nil {
 		return http.StatusOK
-	case errors.As(err, &fe), errors.Is(err, ErrBadRequest):
-		return http.StatusBadRequest
-	case errors.Is(err, ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrUnauthorized):
-		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, ErrUnsupportedMedia):
-		return http.StatusUnsupportedMediaType
-	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, store.ErrConflict), errors.Is(err, dsr.ErrTransition):
-		return http.StatusConflict
-	case errors.Is(err, store.ErrLimited):
-		return http.StatusTooManyRequests
-	case errors.Is(err, store.ErrUnavailable):
-		return http.StatusServiceUnavailable
+	}
+	return StatusOf(fault.Of(err))
+}
+
+// StatusOf is the HTTP status for a kind of failure, for a page that states its kind rather
+// than holding an error.
+func StatusOf(k fault.Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
 	}
 	return http.StatusInternalServerError
 }
@@ -205,19 +194,19 @@ func Body(req Request, max int) ([]byte, error) {
 	raw := req.Body
 	if req.IsBase64Encoded {
 		if base64.StdEncoding.DecodedLen(len(raw)) > max+3 {
-			return nil, ErrTooLarge
+			return nil, fault.TooLarge
 		}
 		b, err := base64.StdEncoding.DecodeString(raw)
 		if err != nil {
-			return nil, errors.Join(ErrBadRequest, err)
+			return nil, errors.Join(fault.BadRequest, err)
 		}
 		if len(b) > max {
-			return nil, ErrTooLarge
+			return nil, fault.TooLarge
 		}
 		return b, nil
 	}
 	if len(raw) > max {
-		return nil, ErrTooLarge
+		return nil, fault.TooLarge
 	}
 	return []byte(raw), nil
 }
