@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 
@@ -133,16 +134,15 @@ func (h *handler) detailView(c *call, r *dsr.Request) *detailView {
 		v.Audit = append(v.Audit, auditView{At: h.dateTime(l, e.At), Actor: actorLabel(l, e.Actor), Action: i18n.T(l, "action."+string(e.Action)), Note: e.Note})
 	}
 
-	v.CanStart = r.Status == dsr.Open
-	v.CanClose = r.Status.Active()
-	switch {
-	case !r.Status.Active():
-	case r.Extension != nil:
-		v.ExtendBlocked = i18n.T(l, "admin.refused.already_extended")
-	case now.After(r.Due):
-		v.ExtendBlocked = i18n.T(l, "admin.refused.deadline_passed")
-	default:
+	// The page offers what the operations behind its forms allow, asking the same rules.
+	v.CanStart = r.Can(dsr.InProgress)
+	v.CanClose = r.Can(dsr.Completed)
+	var te *dsr.TransitionError
+	switch err := r.CanExtend(now); {
+	case err == nil:
 		v.ExtendTo = h.longDate(l, h.cal.Extended(r.ReceivedAt))
+	case errors.As(err, &te) && te.Reason != "not_allowed":
+		v.ExtendBlocked = i18n.T(l, "admin.refused."+te.Reason)
 	}
 	for _, cat := range dsr.RejectionCategories {
 		v.Categories = append(v.Categories, option{Value: cat, Label: i18n.T(l, "reject."+cat)})

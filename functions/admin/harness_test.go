@@ -278,7 +278,7 @@ func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...f
 	return e.request(ref)
 }
 
-func verify(r *dsr.Request, at time.Time) (dsr.Change, error) { return r.Verify(at) }
+func verify(r *dsr.Request, at time.Time) (dsr.Change, error) { return r.Verify(r.TokenHash, at) }
 func start(r *dsr.Request, at time.Time) (dsr.Change, error)  { return r.Start("seed@fjordlys.dk", at) }
 func complete(r *dsr.Request, at time.Time) (dsr.Change, error) {
 	return r.Complete("seed@fjordlys.dk", "Done.", at)

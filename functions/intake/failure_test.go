@@ -8,7 +8,6 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
@@ -87,8 +86,8 @@ func TestSESDown(t *testing.T) {
 			t.Errorf("%s mail %+v, want failed after 1 attempt", k, m)
 		}
 	}
-	if pk, at := store.SweepKey(r); pk != store.SweepOpen || at != store.TimeKey(ok.clock.Now()) {
-		t.Errorf("sweep key %s %s: the failed mails must be due for a retry now", pk, at)
+	if q, at := r.SweepQueue(); q != dsr.QueueOpen || !at.Equal(ok.clock.Now()) {
+		t.Errorf("sweep queue %s %s: the failed mails must be due for a retry now", q, at)
 	}
 	if len(ok.env.Mails(t, email)) != 1 {
 		t.Error("a receipt was sent through a dead SES")
@@ -114,7 +113,7 @@ func TestSESDownVerificationState(t *testing.T) {
 	if r.Status != dsr.PendingVerification || r.Mails[dsr.MailVerification].State != dsr.MailFailed {
 		t.Errorf("stored %s with verification mail %+v", r.Status, r.Mails[dsr.MailVerification])
 	}
-	if pk, at := store.SweepKey(r); pk != store.SweepUnverified || at != store.TimeKey(ok.clock.Now()) {
-		t.Errorf("sweep key %s %s, want UNVERIFIED now", pk, at)
+	if q, at := r.SweepQueue(); q != dsr.QueueUnverified || !at.Equal(ok.clock.Now()) {
+		t.Errorf("sweep queue %s %s, want UNVERIFIED now", q, at)
 	}
 }

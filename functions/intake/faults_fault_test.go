@@ -8,7 +8,6 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
@@ -185,7 +184,7 @@ func TestRecordAfterSendThrottled(t *testing.T) {
 	if m := r.Mails[dsr.MailVerification]; m.State != dsr.MailQueued {
 		t.Errorf("verification mail %+v, want still queued", m)
 	}
-	if pk, at := store.SweepKey(r); pk != store.SweepUnverified || at != store.TimeKey(hs.clock.Now().Add(store.MailLease)) {
-		t.Errorf("sweep key %s %s, want UNVERIFIED when the lease lapses", pk, at)
+	if q, at := r.SweepQueue(); q != dsr.QueueUnverified || !at.Equal(hs.clock.Now().Add(dsr.MailLease)) {
+		t.Errorf("sweep queue %s %s, want UNVERIFIED when the lease lapses", q, at)
 	}
 }

@@ -25,7 +25,7 @@ type requestStore interface {
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error
 	CreateRequest(ctx context.Context, r *dsr.Request) error
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
-	ConfirmRequest(ctx context.Context, ref, tokenHash string, now time.Time) (*dsr.Request, dsr.Change, error)
+	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 }
 
 // mailer sends the mails a write queued and records how they went (notice.Outbox does).

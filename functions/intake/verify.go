@@ -11,7 +11,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -45,8 +44,8 @@ func parseLink(tok string) (ref, hash string, ok bool) {
 }
 
 // lookup reads the request a token names and says what the token is worth for it. A link is
-// confirmable by the rule the confirming write applies (store.TokenLive), so the page never
-// offers a button the write would refuse.
+// confirmable by the rule the confirming write applies (dsr.Request.CanVerify), so the page
+// never offers a button the write would refuse.
 func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkState, error) {
 	ref, hash, ok := parseLink(tok)
 	if !ok {
@@ -60,9 +59,9 @@ func (h *Handler) lookup(ctx context.Context, tok string) (*dsr.Request, linkSta
 		return nil, linkInvalid, err
 	}
 	switch {
-	case token.Equal(hash, r.SpentTokenHash):
+	case r.ConfirmedWith(hash):
 		return r, linkUsed, nil
-	case r.Status == dsr.PendingVerification && token.Equal(hash, r.TokenHash) && store.TokenLive(r.TokenExpires, h.now()):
+	case r.CanVerify(hash, h.now()):
 		return r, linkPending, nil
 	}
 	return nil, linkInvalid, nil
@@ -172,7 +171,8 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		return h.linkAnswer(ctx, h.verifyLang(req, form.Get("lang"), nil), tok, nil, linkInvalid, "confirm")
 	}
 	for range confirmAttempts {
-		r, change, err := h.store.ConfirmRequest(ctx, ref, hash, h.now())
+		r, change := dsr.Verification(ref, hash, h.now())
+		err := h.store.Commit(ctx, r, change)
 		if err == nil {
 			h.deliver(ctx, log, r, change.Mails, "")
 			log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)

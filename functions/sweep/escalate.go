@@ -35,9 +35,9 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	var claims []claimed
 	var retries []*dsr.Request
 	failed := 0
-	err := s.each(ctx, log, run, store.SweepOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
+	err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
 		c, outcome := s.claim(ctx, log, run, it, now, lease)
-		retry := len(store.MailsDue(it.Request, now)) > 0
+		retry := len(it.Request.MailsDue(now)) > 0
 		mu.Lock()
 		defer mu.Unlock()
 		switch outcome {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 )
 
@@ -107,7 +107,7 @@ func TestFaultThenRecovery(t *testing.T) {
 			if got := reported(t, h); len(got) != 0 {
 				t.Errorf("a third run reported %v", got)
 			}
-			if pk, _ := h.sweepKey(refOf(t, h, receiptTo)); pk != store.SweepOpen {
+			if pk, _ := h.sweepKey(refOf(t, h, receiptTo)); pk != dsr.QueueOpen {
 				t.Errorf("the receipt's request is on %q afterwards", pk)
 			}
 		})

@@ -188,7 +188,7 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 		step(r.Remind(hash, s.remindAt))
 	}
 	if s.verified {
-		step(r.Verify(s.received.Add(time.Hour)))
+		step(r.Verify(r.TokenHash, s.received.Add(time.Hour)))
 		tok = ""
 	}
 	if s.started {

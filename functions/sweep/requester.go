@@ -10,20 +10,16 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
-// unverified does what is due for a request still waiting for its requester's confirmation:
-// expiry after ExpireAfter, otherwise one reminder after ReminderAfter, otherwise a new link
-// when the mail carrying the current one could not be sent. Each is one state change committed
-// before any mail goes out, so two runs racing for the same request cannot both act.
+// unverified does what an unconfirmed request needs now (dsr.Request.FollowUp): expiry,
+// one reminder with a new link, or a new link when the mail carrying the current one could
+// not be sent. Each is one state change committed before any mail goes out, so two runs
+// racing for the same request cannot both act.
 func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, now time.Time) {
-	if r.Status != dsr.PendingVerification {
-		return // the index lags: confirmed or closed meanwhile
-	}
-	switch {
-	case !now.Before(r.ReceivedAt.Add(dsr.ExpireAfter)):
+	switch r.FollowUp(now) {
+	case dsr.FollowUpExpire:
 		ch, err := r.Expire(now)
 		if !s.commit(ctx, log, run, r, ch, err, "expire") {
 			return
@@ -31,7 +27,7 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 		run.expire()
 		log.DebugContext(ctx, "expired", "ref", r.Ref)
 
-	case r.RemindedAt.IsZero() && !now.Before(r.ReceivedAt.Add(dsr.ReminderAfter)):
+	case dsr.FollowUpRemind:
 		// A fresh secret: the old link stops working, since only the new hash is stored.
 		tok, hash := token.ForRequest(r.Ref)
 		ch, err := r.Remind(hash, now)
@@ -42,7 +38,7 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 			run.remind()
 		}
 
-	case len(store.MailsDue(r, now)) > 0:
+	case dsr.FollowUpReissue:
 		// The secret of the link that could not be sent was never stored: send a new one.
 		tok, hash := token.ForRequest(r.Ref)
 		ch, err := r.ReissueToken(hash, now)
@@ -74,7 +70,7 @@ func (s *Sweeper) retryAll(ctx context.Context, log *slog.Logger, run *tally, rs
 // a concurrent run does not send them too. They carry no link, and nothing about the request
 // changes but their delivery state.
 func (s *Sweeper) retryMails(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, now time.Time) {
-	kinds := store.MailsDue(r, now)
+	kinds := r.MailsDue(now)
 	if len(kinds) == 0 {
 		return
 	}

@@ -50,14 +50,14 @@ func (h *harness) subjectOf(kind dsr.MailKind, r *dsr.Request) string {
 }
 
 // sweepKey returns the request's place in the sweep index, "" if it is off it.
-func (h *harness) sweepKey(ref string) (string, string) {
+func (h *harness) sweepKey(ref string) (dsr.Queue, string) {
 	h.t.Helper()
 	raw := h.raw(ref)
 	pk, ok := raw[store.AttrSweepPK].(*ddbtypes.AttributeValueMemberS)
 	if !ok {
 		return "", ""
 	}
-	return pk.Value, raw[store.AttrSweepAt].(*ddbtypes.AttributeValueMemberS).Value
+	return dsr.Queue(pk.Value), raw[store.AttrSweepAt].(*ddbtypes.AttributeValueMemberS).Value
 }
 
 func actions(r *dsr.Request) []dsr.Action {
@@ -110,7 +110,7 @@ func TestReminderThenExpiry(t *testing.T) {
 		!slices.Equal(actions(got), []dsr.Action{dsr.ActionSubmitted, dsr.ActionReminded}) {
 		t.Fatalf("after the reminder: %+v", got)
 	}
-	if pk, sat := h.sweepKey(r.Ref); pk != store.SweepUnverified || sat != store.TimeKey(received.Add(dsr.ExpireAfter)) {
+	if pk, sat := h.sweepKey(r.Ref); pk != dsr.QueueUnverified || sat != store.TimeKey(received.Add(dsr.ExpireAfter)) {
 		t.Fatalf("index after the reminder: %s %s, want UNVERIFIED at the expiry", pk, sat)
 	}
 
@@ -185,34 +185,34 @@ func TestMailRetries(t *testing.T) {
 		toDPO       []dsr.MailKind
 		link        bool
 		audit       dsr.Action // appended to the trail, if any
-		index       string     // partition afterwards
+		index       dsr.Queue  // queue afterwards
 	}{
 		{
 			name:        "verification failed",
 			seed:        seed{received: now.Add(-2 * time.Hour), mails: map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed(1)}},
-			toRequester: []dsr.MailKind{dsr.MailVerification}, link: true, audit: dsr.ActionReissued, index: store.SweepUnverified,
+			toRequester: []dsr.MailKind{dsr.MailVerification}, link: true, audit: dsr.ActionReissued, index: dsr.QueueUnverified,
 		},
 		{
 			name:        "verification queued past the lease",
-			seed:        seed{received: now.Add(-store.MailLease - time.Minute), mails: map[dsr.MailKind]dsr.MailState{dsr.MailVerification: queued(store.MailLease + time.Minute)}},
-			toRequester: []dsr.MailKind{dsr.MailVerification}, link: true, audit: dsr.ActionReissued, index: store.SweepUnverified,
+			seed:        seed{received: now.Add(-dsr.MailLease - time.Minute), mails: map[dsr.MailKind]dsr.MailState{dsr.MailVerification: queued(dsr.MailLease + time.Minute)}},
+			toRequester: []dsr.MailKind{dsr.MailVerification}, link: true, audit: dsr.ActionReissued, index: dsr.QueueUnverified,
 		},
 		{
 			name:  "verification queued within the lease",
 			seed:  seed{received: now.Add(-5 * time.Minute), mails: map[dsr.MailKind]dsr.MailState{dsr.MailVerification: queued(5 * time.Minute)}},
-			index: store.SweepUnverified,
+			index: dsr.QueueUnverified,
 		},
 		{
 			name: "reminder failed",
 			seed: seed{received: now.Add(-60 * time.Hour), remindAt: now.Add(-time.Hour), mails: map[dsr.MailKind]dsr.MailState{
 				dsr.MailVerification: failed(1), dsr.MailReminder: failed(1)}},
-			toRequester: []dsr.MailKind{dsr.MailReminder}, link: true, audit: dsr.ActionReissued, index: store.SweepUnverified,
+			toRequester: []dsr.MailKind{dsr.MailReminder}, link: true, audit: dsr.ActionReissued, index: dsr.QueueUnverified,
 		},
 		{
 			name: "receipt and DPO notification failed",
 			seed: seed{received: now.AddDate(0, 0, -2), verified: true, lang: "en", mails: map[dsr.MailKind]dsr.MailState{
 				dsr.MailReceipt: failed(1), dsr.MailDPONew: failed(2)}},
-			toRequester: []dsr.MailKind{dsr.MailReceipt}, toDPO: []dsr.MailKind{dsr.MailDPONew}, index: store.SweepOpen,
+			toRequester: []dsr.MailKind{dsr.MailReceipt}, toDPO: []dsr.MailKind{dsr.MailDPONew}, index: dsr.QueueOpen,
 		},
 		{
 			name:        "receipt of a closed request",
@@ -226,8 +226,8 @@ func TestMailRetries(t *testing.T) {
 		},
 		{
 			name:  "given up",
-			seed:  seed{received: now.AddDate(0, 0, -6), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed(store.MaxMailAttempts)}},
-			index: store.SweepOpen,
+			seed:  seed{received: now.AddDate(0, 0, -6), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed(dsr.MaxMailAttempts)}},
+			index: dsr.QueueOpen,
 		},
 	}
 	for _, tc := range tests {

@@ -79,7 +79,7 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 			start := time.Now()
 			bulkSeed(t, h, now, n)
 			t.Logf("stored %d requests in %s", n, time.Since(start).Round(time.Millisecond))
-			if open := countPartition(t, h, store.SweepOpen); open < n/3 {
+			if open := countPartition(t, h, dsr.QueueOpen); open < n/3 {
 				t.Fatalf("only %d requests on OPEN: the haystack is missing", open)
 			}
 
@@ -222,7 +222,7 @@ func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 }
 
 // countPartition counts what the index holds on a partition, bypassing the sweep.
-func countPartition(t testing.TB, h *harness, partition string) int {
+func countPartition(t testing.TB, h *harness, q dsr.Queue) int {
 	t.Helper()
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(h.table),
@@ -230,7 +230,7 @@ func countPartition(t testing.TB, h *harness, partition string) int {
 		KeyConditionExpression:   aws.String("#pk = :pk"),
 		ExpressionAttributeNames: map[string]string{"#pk": store.AttrSweepPK},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":pk": &ddbtypes.AttributeValueMemberS{Value: partition},
+			":pk": &ddbtypes.AttributeValueMemberS{Value: string(q)},
 		},
 		Select: ddbtypes.SelectCount,
 	}

@@ -23,7 +23,7 @@ import (
 
 // sweepStore is the part of store.Store the sweep uses.
 type sweepStore interface {
-	SweepDue(ctx context.Context, partition string, until time.Time, pageSize int) iter.Seq2[store.SweepItem, error]
+	SweepDue(ctx context.Context, q dsr.Queue, until time.Time, pageSize int) iter.Seq2[store.SweepItem, error]
 	ClaimEscalation(ctx context.Context, ref, level, period string, lease time.Time) (*dsr.Request, store.EscClaim, error)
 	MarkEscalated(ctx context.Context, c store.EscClaim) error
 	ReleaseEscalation(ctx context.Context, c store.EscClaim) error
@@ -110,12 +110,12 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	if err := s.retryAll(ctx, log, run, retries, now); err != nil {
 		errs = append(errs, fmt.Errorf("mail retries: %w", err))
 	}
-	if err := s.each(ctx, log, run, store.SweepUnverified, now, func(ctx context.Context, it store.SweepItem) {
+	if err := s.each(ctx, log, run, dsr.QueueUnverified, now, func(ctx context.Context, it store.SweepItem) {
 		s.unverified(ctx, log, run, it.Request, now)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("unconfirmed requests: %w", err))
 	}
-	if err := s.each(ctx, log, run, store.SweepRetry, now, func(ctx context.Context, it store.SweepItem) {
+	if err := s.each(ctx, log, run, dsr.QueueRetry, now, func(ctx context.Context, it store.SweepItem) {
 		s.retryMails(ctx, log, run, it.Request, now)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("mail retries: %w", err))
@@ -130,28 +130,28 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	return err
 }
 
-// each hands every request due on partition (sweep time at or before until) to fn, a few at a
+// each hands every request due on queue q (sweep time at or before until) to fn, a few at a
 // time, and stops starting new ones when the invocation is about to end. The index may show a
 // request twice in one run (handling it can move it further down the same partition); it is
 // handled once.
-func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, partition string, until time.Time, fn func(context.Context, store.SweepItem)) error {
+func (s *Sweeper) each(ctx context.Context, log *slog.Logger, run *tally, q dsr.Queue, until time.Time, fn func(context.Context, store.SweepItem)) error {
 	seen := map[string]bool{}
 	w := newWorkers()
 	defer w.wait()
-	for it, err := range s.store.SweepDue(ctx, partition, until, s.pageSize) {
+	for it, err := range s.store.SweepDue(ctx, q, until, s.pageSize) {
 		if errors.Is(err, fault.Unavailable) {
 			return err
 		}
 		if err != nil {
 			run.fail()
-			log.WarnContext(ctx, "unreadable item", "partition", partition, errlog.Attr(err, outOfTime))
+			log.WarnContext(ctx, "unreadable item", "partition", q, errlog.Attr(err, outOfTime))
 			continue
 		}
 		if seen[it.Request.Ref] {
 			continue
 		}
 		seen[it.Request.Ref] = true
-		run.found(partition)
+		run.found(q)
 		if !s.timeLeft(ctx) {
 			return errOutOfTime
 		}

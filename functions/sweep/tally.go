@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // metricsNamespace is where the sweep's CloudWatch metrics appear.
@@ -28,7 +28,7 @@ const (
 type tally struct {
 	mu         sync.Mutex
 	levels     []level
-	partitions map[string]int
+	partitions map[dsr.Queue]int
 	escalated  map[string]int
 	reminders  int
 	expired    int
@@ -42,7 +42,7 @@ type tally struct {
 func newTally(l ladder) *tally {
 	return &tally{
 		levels:     l.levels(),
-		partitions: map[string]int{store.SweepOpen: 0, store.SweepUnverified: 0, store.SweepRetry: 0},
+		partitions: map[dsr.Queue]int{},
 		escalated:  map[string]int{},
 		digest:     digestNone,
 	}
@@ -54,14 +54,14 @@ func (t *tally) add(f func()) {
 	f()
 }
 
-func (t *tally) found(partition string) { t.add(func() { t.partitions[partition]++ }) }
-func (t *tally) remind()                { t.add(func() { t.reminders++ }) }
-func (t *tally) expire()                { t.add(func() { t.expired++ }) }
-func (t *tally) retry(n int)            { t.add(func() { t.retried += n }) }
-func (t *tally) skip()                  { t.add(func() { t.skipped++ }) }
-func (t *tally) fail()                  { t.add(func() { t.failures++ }) }
-func (t *tally) unfinished()            { t.add(func() { t.incomplete = true }) }
-func (t *tally) digestFailed()          { t.add(func() { t.digest = digestFailed; t.failures++ }) }
+func (t *tally) found(q dsr.Queue) { t.add(func() { t.partitions[q]++ }) }
+func (t *tally) remind()           { t.add(func() { t.reminders++ }) }
+func (t *tally) expire()           { t.add(func() { t.expired++ }) }
+func (t *tally) retry(n int)       { t.add(func() { t.retried += n }) }
+func (t *tally) skip()             { t.add(func() { t.skipped++ }) }
+func (t *tally) fail()             { t.add(func() { t.failures++ }) }
+func (t *tally) unfinished()       { t.add(func() { t.incomplete = true }) }
+func (t *tally) digestFailed()     { t.add(func() { t.digest = digestFailed; t.failures++ }) }
 
 func (t *tally) digestSent(lines []claimed) {
 	t.add(func() {
@@ -77,8 +77,8 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	found := make([]any, 0, len(t.partitions))
-	for _, p := range []string{store.SweepOpen, store.SweepUnverified, store.SweepRetry} {
-		found = append(found, slog.Int(strings.ToLower(p), t.partitions[p]))
+	for _, q := range dsr.Queues {
+		found = append(found, slog.Int(strings.ToLower(string(q)), t.partitions[q]))
 	}
 	escalated := make([]any, 0, len(t.levels))
 	for _, l := range t.levels {
@@ -109,9 +109,9 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 func (t *tally) emf(w io.Writer, function string, at time.Time) {
 	t.mu.Lock()
 	values := map[string]int{
-		"FoundOpen":       t.partitions[store.SweepOpen],
-		"FoundUnverified": t.partitions[store.SweepUnverified],
-		"FoundRetry":      t.partitions[store.SweepRetry],
+		"FoundOpen":       t.partitions[dsr.QueueOpen],
+		"FoundUnverified": t.partitions[dsr.QueueUnverified],
+		"FoundRetry":      t.partitions[dsr.QueueRetry],
 		"Reminders":       t.reminders,
 		"Expired":         t.expired,
 		"Retried":         t.retried,

@@ -44,7 +44,7 @@ func TestEscalationOnDemand(t *testing.T) {
 		t.Fatal(err)
 	}
 	verified := received.Add(2 * time.Hour)
-	change, err := r.Verify(verified)
+	change, err := r.Verify(r.TokenHash, verified)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,10 @@ package dsr
 
 import (
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // Request is one data-subject request: what the requester asked, where it stands and
@@ -115,15 +118,49 @@ const (
 	ExpireAfter = 7 * 24 * time.Hour
 )
 
-// Change is what one state change did, for the store to commit as a single conditional write:
-// it checks that the item is still at From/Version and appends Event.
+// Change is what one state change did, for the store to commit as a single conditional write
+// that checks its guard (From, Version, Token), writes the Fields it altered, appends Event
+// and queues Mails.
 type Change struct {
-	From    Status
+	// From is the status the stored request must still have.
+	From Status
+	// Version is the version the change started from, which the stored request must still
+	// have; 0 for a change made without reading the request (Verification), which Token
+	// guards instead.
 	Version int
-	Event   AuditEvent
+	// Token is the hash of the verification token the change spends, or "": the stored
+	// request must hold that very token, live at Event.At (TokenLive).
+	Token string
+	Event AuditEvent
+	// Fields are the parts of the request the change altered: the store writes those and no
+	// others, besides what every change moves (version, audit trail, queued mails, the sweep
+	// queue and the expiry, which follow from the request).
+	Fields Fields
 	// Mails are queued by this change; the caller sends them after the commit.
 	Mails []MailKind
 }
+
+// Fields names parts of a request a change may alter, each stored as one or a few attributes.
+type Fields uint16
+
+// The parts of a request a change may alter. Ref, Type, Lang, ReceivedAt and Due never change.
+const (
+	FieldStatus     Fields = 1 << iota // Status
+	FieldVerified                      // VerifiedAt
+	FieldClosed                        // ClosedAt
+	FieldToken                         // TokenHash, TokenExpires
+	FieldSpentToken                    // SpentTokenHash
+	FieldReminded                      // RemindedAt
+	FieldRequester                     // Name, Email, Details, CustomerRef
+	FieldExtension                     // Extension
+	FieldOutcome                       // Outcome
+	// AllFields is every part above.
+	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
+		FieldReminded | FieldRequester | FieldExtension | FieldOutcome
+)
+
+// Has reports whether every part of p is in f.
+func (f Fields) Has(p Fields) bool { return f&p == p }
 
 // New makes a request from a validated submission, received at `received`, due at `due`
 // (see package deadline), with the hash and expiry of its first verification token.
@@ -156,9 +193,21 @@ func (r *Request) Deadline() time.Time {
 	return r.Due
 }
 
-// begin records the start of a change and returns its descriptor.
-func (r *Request) begin(ev AuditEvent, mails ...MailKind) Change {
-	c := Change{From: r.Status, Version: r.Version, Event: ev, Mails: mails}
+// ByDeadline orders requests by the deadline in force, then by receipt, then by reference, so
+// that a list in that order is the same from one page load to the next (slices.SortFunc).
+func ByDeadline(a, b *Request) int {
+	if c := a.Deadline().Compare(b.Deadline()); c != 0 {
+		return c
+	}
+	if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Ref, b.Ref)
+}
+
+// begin records the start of a change that alters fields and returns its descriptor.
+func (r *Request) begin(ev AuditEvent, fields Fields, mails ...MailKind) Change {
+	c := Change{From: r.Status, Version: r.Version, Event: ev, Fields: fields, Mails: mails}
 	r.Audit = append(r.Audit, ev)
 	r.Version++
 	if r.Mails == nil {
@@ -170,12 +219,16 @@ func (r *Request) begin(ev AuditEvent, mails ...MailKind) Change {
 	return c
 }
 
-func (r *Request) move(to Status, actor, note string, now time.Time, mails ...MailKind) (Change, error) {
+func (r *Request) move(to Status, actor, note string, now time.Time, fields Fields, mails ...MailKind) (Change, error) {
 	action, err := Transition(r.Status, to)
 	if err != nil {
 		return Change{}, err
 	}
-	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: action, Note: note}, mails...)
+	fields |= FieldStatus
+	if to.Closed() {
+		fields |= FieldClosed
+	}
+	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: action, Note: note}, fields, mails...)
 	r.Status = to
 	if to.Closed() {
 		r.ClosedAt = now.UTC()
@@ -183,24 +236,59 @@ func (r *Request) move(to Status, actor, note string, now time.Time, mails ...Ma
 	return c, nil
 }
 
-// Verification is what confirming a request records and sends: the audit event and the mails
-// it queues. It needs no request in hand, so the store can apply it in one conditional write
-// keyed by the reference and the token (store.ConfirmRequest) instead of reading first; Verify
-// applies the very same change to a request that was read.
-func Verification(now time.Time) (AuditEvent, []MailKind) {
-	return AuditEvent{At: now.UTC(), Actor: ActorRequester, Action: ActionVerified}, []MailKind{MailReceipt, MailDPONew}
+// Can reports whether the transition table lets r move to status to: what a page asks before
+// it offers the action that moves it there.
+func (r *Request) Can(to Status) bool {
+	_, err := Transition(r.Status, to)
+	return err == nil
 }
 
-// Verify records that the requester confirmed their address: the request opens and the
-// receipt and the DPO notification are queued. The token is spent.
-func (r *Request) Verify(now time.Time) (Change, error) {
-	ev, mails := Verification(now)
-	c, err := r.move(Open, ev.Actor, ev.Note, now, mails...)
+// CanVerify reports whether the holder of the token whose secret hashes to tokenHash may
+// confirm r at now: r awaits confirmation with that very token, still live. The confirmation
+// page asks it before it offers the button; Verify and the store's write of a Verification
+// apply the same rule.
+func (r *Request) CanVerify(tokenHash string, now time.Time) bool {
+	return r.Status == PendingVerification && tokenHash != "" && token.Equal(tokenHash, r.TokenHash) &&
+		TokenLive(r.TokenExpires, now)
+}
+
+// ConfirmedWith reports whether the token whose secret hashes to tokenHash is the one that
+// confirmed r, so that a second click on the link can be told "already confirmed".
+func (r *Request) ConfirmedWith(tokenHash string) bool {
+	return r.SpentTokenHash != "" && token.Equal(tokenHash, r.SpentTokenHash)
+}
+
+// Verify records that the holder of the token whose secret hashes to tokenHash confirmed their
+// address at now: the request opens, the token is spent, and the receipt and the DPO
+// notification are queued. It is refused unless CanVerify.
+func (r *Request) Verify(tokenHash string, now time.Time) (Change, error) {
+	if !r.CanVerify(tokenHash, now) {
+		return Change{}, &TransitionError{From: r.Status, To: Open, Reason: "not_allowed"}
+	}
+	return r.verify(now)
+}
+
+// Verification is Verify for a request known only by its reference and the token in the
+// confirmation link: a person is waiting, so the store applies it in one conditional write
+// without reading first. It returns the request as far as the change sets it, and the change,
+// with Version 0: its guard is the token (Change.Token), which the write checks by the rule
+// CanVerify states. Committed, the request is the whole one as written.
+func Verification(ref, tokenHash string, now time.Time) (*Request, Change) {
+	r := &Request{Ref: ref, Status: PendingVerification, TokenHash: tokenHash}
+	c, _ := r.verify(now) // pending → open is in the table
+	return r, c
+}
+
+// verify is the change both Verify and Verification make.
+func (r *Request) verify(now time.Time) (Change, error) {
+	spent := r.TokenHash
+	c, err := r.move(Open, ActorRequester, "", now, FieldVerified|FieldToken|FieldSpentToken, MailReceipt, MailDPONew)
 	if err != nil {
 		return c, err
 	}
+	c.Token = spent
 	r.VerifiedAt = now.UTC()
-	r.SpentTokenHash = r.TokenHash
+	r.SpentTokenHash = spent
 	r.TokenHash, r.TokenExpires = "", time.Time{}
 	return c, nil
 }
@@ -211,7 +299,7 @@ func (r *Request) Remind(tokenHash string, now time.Time) (Change, error) {
 	if r.Status != PendingVerification || !r.RemindedAt.IsZero() {
 		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
 	}
-	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReminded}, MailReminder)
+	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReminded}, FieldReminded|FieldToken, MailReminder)
 	r.RemindedAt = now.UTC()
 	r.TokenHash = tokenHash
 	r.TokenExpires = r.ReceivedAt.Add(ExpireAfter)
@@ -228,7 +316,7 @@ func (r *Request) ReissueToken(tokenHash string, now time.Time) (Change, error) 
 	if !r.RemindedAt.IsZero() {
 		kind = MailReminder
 	}
-	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReissued}, kind)
+	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReissued}, FieldToken, kind)
 	r.TokenHash = tokenHash
 	r.TokenExpires = r.ReceivedAt.Add(ExpireAfter)
 	return c, nil
@@ -237,7 +325,7 @@ func (r *Request) ReissueToken(tokenHash string, now time.Time) (Change, error) 
 // Expire closes a request that was never confirmed and removes the requester's personal data;
 // the reference and the audit trail stay for accountability.
 func (r *Request) Expire(now time.Time) (Change, error) {
-	c, err := r.move(Expired, ActorSystem, "", now)
+	c, err := r.move(Expired, ActorSystem, "", now, FieldRequester|FieldToken)
 	if err != nil {
 		return c, err
 	}
@@ -248,25 +336,35 @@ func (r *Request) Expire(now time.Time) (Change, error) {
 
 // Start records that the DPO has begun working on the request.
 func (r *Request) Start(actor string, now time.Time) (Change, error) {
-	return r.move(InProgress, actor, "", now)
+	return r.move(InProgress, actor, "", now, 0)
 }
 
-// Extend records the one extension of Art. 12(3): allowed once, only before the deadline in
-// force has passed, with the reasons the requester will be told.
+// CanExtend says whether r may be extended at now, and if not, why (a *TransitionError whose
+// Reason is "not_allowed", "already_extended" or "deadline_passed"): Art. 12(3) allows one
+// extension, only before the one-month deadline has passed. The request page asks it before it
+// offers the extension; Extend refuses by it.
+func (r *Request) CanExtend(now time.Time) error {
+	switch {
+	case !r.Status.Active():
+		return &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
+	case r.Extension != nil:
+		return &TransitionError{From: r.Status, To: r.Status, Reason: "already_extended"}
+	case now.After(r.Due):
+		return &TransitionError{From: r.Status, To: r.Status, Reason: "deadline_passed"}
+	}
+	return nil
+}
+
+// Extend records the one extension of Art. 12(3) (see CanExtend), with the reasons the
+// requester will be told.
 func (r *Request) Extend(actor, reason string, deadline, now time.Time) (Change, error) {
-	if !r.Status.Active() {
-		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
-	}
-	if r.Extension != nil {
-		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "already_extended"}
-	}
-	if now.After(r.Due) {
-		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "deadline_passed"}
+	if err := r.CanExtend(now); err != nil {
+		return Change{}, err
 	}
 	if code := CheckText(reason, MaxMessage, true, true); code != "" {
 		return Change{}, FieldErrors{"reason": code}
 	}
-	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionExtended, Note: reason}, MailExtension)
+	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionExtended, Note: reason}, FieldExtension, MailExtension)
 	r.Extension = &Extension{At: now.UTC(), By: actor, Reason: reason, Deadline: deadline}
 	return c, nil
 }
@@ -276,7 +374,7 @@ func (r *Request) Complete(actor, message string, now time.Time) (Change, error)
 	if code := CheckText(message, MaxMessage, true, true); code != "" {
 		return Change{}, FieldErrors{"message": code}
 	}
-	c, err := r.move(Completed, actor, message, now, MailCompletion)
+	c, err := r.move(Completed, actor, message, now, FieldOutcome, MailCompletion)
 	if err != nil {
 		return c, err
 	}
@@ -297,7 +395,7 @@ func (r *Request) Reject(actor, category, reason string, now time.Time) (Change,
 	if len(errs) > 0 {
 		return Change{}, errs
 	}
-	c, err := r.move(Rejected, actor, category+": "+reason, now, MailRejection)
+	c, err := r.move(Rejected, actor, category+": "+reason, now, FieldOutcome, MailRejection)
 	if err != nil {
 		return c, err
 	}
@@ -310,5 +408,5 @@ func (r *Request) AddNote(actor, note string, now time.Time) (Change, error) {
 	if code := CheckText(note, MaxMessage, true, true); code != "" {
 		return Change{}, FieldErrors{"note": code}
 	}
-	return r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionNoted, Note: note}), nil
+	return r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionNoted, Note: note}, 0), nil
 }

@@ -2,6 +2,7 @@ package dsr
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func newRequest() *Request {
 func openRequest(t *testing.T) *Request {
 	t.Helper()
 	r := newRequest()
-	if _, err := r.Verify(received.Add(time.Hour)); err != nil {
+	if _, err := r.Verify(r.TokenHash, received.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -57,7 +58,7 @@ func TestOperations(t *testing.T) {
 		wantMails  []MailKind
 		check      func(*testing.T, *Request)
 	}{
-		{"verify", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Verify(now) },
+		{"verify", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Verify(r.TokenHash, now) },
 			Open, ActionVerified, []MailKind{MailReceipt, MailDPONew}, func(t *testing.T, r *Request) {
 				if r.TokenHash != "" || r.SpentTokenHash != "hash" || !r.VerifiedAt.Equal(now) {
 					t.Errorf("token not spent: %+v", r)
@@ -161,7 +162,7 @@ func TestRefusals(t *testing.T) {
 		reason string // TransitionError reason, or "" for a FieldErrors
 		field  string
 	}{
-		{"verify twice", openRequest, func(r *Request) (Change, error) { return r.Verify(now) }, "not_allowed", ""},
+		{"verify twice", openRequest, func(r *Request) (Change, error) { return r.Verify(r.TokenHash, now) }, "not_allowed", ""},
 		{"start unverified", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Start("dpo", now) }, "not_allowed", ""},
 		{"complete unverified", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Complete("dpo", "x", now) }, "not_allowed", ""},
 		{"expire open", openRequest, func(r *Request) (Change, error) { return r.Expire(now) }, "not_allowed", ""},
@@ -204,5 +205,81 @@ func TestRefusals(t *testing.T) {
 				t.Fatalf("refused operation changed the request: %+v", r)
 			}
 		})
+	}
+}
+
+// CanExtend is the rule the request page shows and Extend applies: the same answer, the same
+// reason.
+func TestCanExtend(t *testing.T) {
+	now := received.Add(24 * time.Hour)
+	tests := []struct {
+		name   string
+		setup  func(*testing.T) *Request
+		at     time.Time
+		reason string
+	}{
+		{"open", openRequest, now, ""},
+		{"on the deadline's last instant", openRequest, due, ""},
+		{"after the deadline", openRequest, due.Add(time.Nanosecond), "deadline_passed"},
+		{"in progress", func(t *testing.T) *Request { r := openRequest(t); _, _ = r.Start("dpo", now); return r }, now, ""},
+		{"extended", func(t *testing.T) *Request {
+			r := openRequest(t)
+			_, _ = r.Extend("dpo", "why", extended, now)
+			return r
+		}, now, "already_extended"},
+		{"unconfirmed", func(*testing.T) *Request { return newRequest() }, now, "not_allowed"},
+		{"closed", func(t *testing.T) *Request { r := openRequest(t); _, _ = r.Complete("dpo", "done", now); return r }, now, "not_allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.setup(t)
+			var got string
+			if err := r.CanExtend(tt.at); err != nil {
+				var te *TransitionError
+				if !errors.As(err, &te) {
+					t.Fatalf("CanExtend: %v", err)
+				}
+				got = te.Reason
+			}
+			if got != tt.reason {
+				t.Fatalf("CanExtend says %q, want %q", got, tt.reason)
+			}
+			_, err := r.Extend("dpo", "why", extended, tt.at)
+			var te *TransitionError
+			if (err == nil) != (tt.reason == "") || (err != nil && (!errors.As(err, &te) || te.Reason != tt.reason)) {
+				t.Fatalf("Extend: %v, want reason %q", err, tt.reason)
+			}
+		})
+	}
+}
+
+// Can asks the transition table, which is what the operations that move a request apply.
+func TestCan(t *testing.T) {
+	now := received.Add(24 * time.Hour)
+	for _, from := range []func(*testing.T) *Request{func(*testing.T) *Request { return newRequest() }, openRequest} {
+		for to, op := range map[Status]func(*Request) error{
+			InProgress: func(r *Request) error { _, err := r.Start("dpo", now); return err },
+			Completed:  func(r *Request) error { _, err := r.Complete("dpo", "done", now); return err },
+			Rejected:   func(r *Request) error { _, err := r.Reject("dpo", "other", "no", now); return err },
+			Expired:    func(r *Request) error { _, err := r.Expire(now); return err },
+		} {
+			r := from(t)
+			can := r.Can(to)
+			if err := op(r); (err == nil) != can {
+				t.Errorf("%s → %s: Can %v, operation %v", r.Status, to, can, err)
+			}
+		}
+	}
+}
+
+func TestByDeadline(t *testing.T) {
+	a, b, c := newRequest(), newRequest(), newRequest()
+	b.Due = due.Add(-time.Hour)
+	c.Ref = "K7MQ-4XTA"
+	a.Extension = &Extension{Deadline: extended} // the deadline in force counts, not Due
+	rs := []*Request{a, b, newRequest(), c}
+	slices.SortStableFunc(rs, ByDeadline)
+	if rs[0] != b || rs[1] != c || rs[3] != a {
+		t.Fatalf("order %s %s %s %s", rs[0].Ref, rs[1].Ref, rs[2].Ref, rs[3].Ref)
 	}
 }

@@ -28,11 +28,11 @@ func TestClientAdapter(t *testing.T) {
 	if _, err := s.GetRequest(ctx, r.Ref); err != nil { // GetItem
 		t.Fatal(err)
 	}
-	if _, _, err := s.ConfirmRequest(ctx, r.Ref, "tokhash", received.Add(time.Hour)); err != nil { // UpdateItem
+	if _, _, err := confirm(ctx, s, r.Ref, "tokhash", received.Add(time.Hour)); err != nil { // UpdateItem
 		t.Fatal(err)
 	}
 	n := 0
-	for _, err := range s.SweepDue(ctx, store.SweepOpen, received.AddDate(0, 2, 0), 0) { // Query
+	for _, err := range s.SweepDue(ctx, dsr.QueueOpen, received.AddDate(0, 2, 0), 0) { // Query
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,9 +34,16 @@ func absent(t *testing.T, db *dynamodb.Client, table, ref string) bool {
 	return out.Item == nil
 }
 
-// ConfirmRequest's one write leaves the request exactly as reading it, Verify and Commit do:
+// confirm commits a confirmation as the intake does: dsr.Verification, in one write without a
+// read.
+func confirm(ctx context.Context, s *store.Store, ref, tokenHash string, now time.Time) (*dsr.Request, dsr.Change, error) {
+	r, c := dsr.Verification(ref, tokenHash, now)
+	return r, c, s.Commit(ctx, r, c)
+}
+
+// A Verification's one write leaves the request exactly as reading it, Verify and Commit do:
 // same fields, same audit trail, same queued mails, same index and TTL attributes.
-func TestConfirmRequestIsVerifyAndCommit(t *testing.T) {
+func TestVerificationIsVerifyAndCommit(t *testing.T) {
 	c := newClock(received)
 	s, db, table := newStore(t, c)
 	ctx := context.Background()
@@ -53,17 +60,21 @@ func TestConfirmRequestIsVerifyAndCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := r.Verify(now)
+	want, err := r.Verify(r.TokenHash, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Commit(ctx, r, want); err != nil {
 		t.Fatal(err)
 	}
-	got, change, err := s.ConfirmRequest(ctx, blind.Ref, "tokhash", now)
+	got, change, err := confirm(ctx, s, blind.Ref, "tokhash", now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if change.Version != 0 {
+		t.Errorf("a change without a read has version %d", change.Version)
+	}
+	change.Version = want.Version
 	if !reflect.DeepEqual(change, want) {
 		t.Errorf("change %+v, want %+v", change, want)
 	}
@@ -89,14 +100,17 @@ func TestConfirmRequestIsVerifyAndCommit(t *testing.T) {
 			t.Errorf("%s: %v after one write, %v after read and commit", attr, b[attr], a[attr])
 		}
 	}
-	if pk, at := store.SweepKey(stored); pk != store.SweepOpen || at != store.TimeKey(now.Add(store.MailLease)) {
-		t.Errorf("sweep key %s %s", pk, at)
+	if pk := b[store.AttrSweepPK].(*ddbtypes.AttributeValueMemberS).Value; pk != string(dsr.QueueOpen) {
+		t.Errorf("sweep partition %s", pk)
+	}
+	if at := b[store.AttrSweepAt].(*ddbtypes.AttributeValueMemberS).Value; at != store.TimeKey(now.Add(dsr.MailLease)) {
+		t.Errorf("sweep time %s, want the mails' lease", at)
 	}
 }
 
 // Every link that does not confirm writes nothing and is fault.Conflict: the caller reads to say
 // why. Two clicks at once confirm once.
-func TestConfirmRequestRefuses(t *testing.T) {
+func TestVerificationRefuses(t *testing.T) {
 	c := newClock(received)
 	s, db, table := newStore(t, c)
 	ctx := context.Background()
@@ -108,10 +122,10 @@ func TestConfirmRequestRefuses(t *testing.T) {
 	now := received.Add(time.Hour)
 	c.set(now)
 	for name, try := range map[string]func() error{
-		"wrong secret": func() error { _, _, err := s.ConfirmRequest(ctx, r.Ref, "other", now); return err },
-		"unknown ref":  func() error { _, _, err := s.ConfirmRequest(ctx, "CCCC-5555", "tokhash", now); return err },
+		"wrong secret": func() error { _, _, err := confirm(ctx, s, r.Ref, "other", now); return err },
+		"unknown ref":  func() error { _, _, err := confirm(ctx, s, "CCCC-5555", "tokhash", now); return err },
 		"expired": func() error {
-			_, _, err := s.ConfirmRequest(ctx, r.Ref, "tokhash", r.TokenExpires.Add(time.Minute))
+			_, _, err := confirm(ctx, s, r.Ref, "tokhash", r.TokenExpires.Add(time.Minute))
 			return err
 		},
 	} {
@@ -129,7 +143,7 @@ func TestConfirmRequestRefuses(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
-		wg.Go(func() { _, _, errs[i] = s.ConfirmRequest(ctx, r.Ref, "tokhash", now) })
+		wg.Go(func() { _, _, errs[i] = confirm(ctx, s, r.Ref, "tokhash", now) })
 	}
 	wg.Wait()
 	won := 0
@@ -150,7 +164,7 @@ func TestConfirmRequestRefuses(t *testing.T) {
 	}
 }
 
-// The write's expiry check and TokenLive agree at every instant around the expiry, and
+// The write's expiry check and dsr.TokenLive agree at every instant around the expiry, and
 // neither ever accepts a token past it.
 func TestTokenLiveIsTheWritesRule(t *testing.T) {
 	c := newClock(received)
@@ -167,8 +181,8 @@ func TestTokenLiveIsTheWritesRule(t *testing.T) {
 		}
 		now := r.TokenExpires.Add(off)
 		c.set(now)
-		live := store.TokenLive(r.TokenExpires, now)
-		_, _, err := s.ConfirmRequest(ctx, r.Ref, "tokhash", now)
+		live := dsr.TokenLive(r.TokenExpires, now)
+		_, _, err := confirm(ctx, s, r.Ref, "tokhash", now)
 		if (err == nil) != live {
 			t.Errorf("%v from expiry: TokenLive %v, write err %v", off, live, err)
 		}

@@ -156,7 +156,7 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 	for _, e := range r.Audit {
 		it.Audit = append(it.Audit, auditToItem(e))
 	}
-	it.SweepPK, it.SweepAt = SweepKey(r)
+	it.SweepPK, it.SweepAt = sweepKey(r)
 	it.ExpiresAt = s.expiresAt(r)
 	return it
 }
@@ -189,85 +189,20 @@ func (it *requestItem) toRequest() *dsr.Request {
 	return r
 }
 
-// expiresAt is the TTL for a request: none while the controller owes an answer.
-func (s *Store) expiresAt(r *dsr.Request) int64 {
-	switch {
-	case r.Status == dsr.PendingVerification:
-		return r.ReceivedAt.Add(dsr.ExpireAfter + expiredGrace).Unix()
-	case r.Status == dsr.Expired:
-		return r.ClosedAt.Add(expiredGrace).Unix()
-	case r.Status.Closed():
-		return r.ClosedAt.Add(s.retention).Unix()
-	}
-	return 0
-}
-
-// SweepKey derives the sweep index attributes: which partition, and from when the sweep must
-// look at the request. An empty partition keeps the request out of the index. Earlier is
-// always safe (the sweep re-reads and decides), so a pending mail pulls the time forward.
-func SweepKey(r *dsr.Request) (partition, at string) {
-	var when time.Time
-	switch {
-	case r.Status == dsr.PendingVerification:
-		partition = SweepUnverified
-		when = r.ReceivedAt.Add(dsr.ReminderAfter)
-		if !r.RemindedAt.IsZero() {
-			when = r.ReceivedAt.Add(dsr.ExpireAfter)
-		}
-	case r.Status.Active():
-		partition, when = SweepOpen, r.Deadline()
-	}
-	if retry, ok := mailRetryAt(r); ok {
-		if partition == "" {
-			partition = SweepRetry
-		}
-		if when.IsZero() || retry.Before(when) {
-			when = retry
-		}
-	}
-	if partition == "" {
+// sweepKey is r's place on the sweep index (dsr.Request.SweepQueue): its partition and sort
+// key, or "" for none.
+func sweepKey(r *dsr.Request) (partition, at string) {
+	q, when := r.SweepQueue()
+	if q == "" {
 		return "", ""
 	}
-	return partition, TimeKey(when)
+	return string(q), TimeKey(when)
 }
 
-// mailRetryAt is when the earliest unsent mail should be retried: at once after a failure,
-// after the lease for a mail still queued (its sender may have died).
-func mailRetryAt(r *dsr.Request) (time.Time, bool) {
-	var at time.Time
-	for kind, m := range r.Mails {
-		t, ok := retryAt(r, kind, m)
-		if !ok {
-			continue
-		}
-		if at.IsZero() || t.Before(at) {
-			at = t
-		}
+// expiresAt is r's TTL attribute (dsr.Request.KeptUntil), 0 for none.
+func (s *Store) expiresAt(r *dsr.Request) int64 {
+	if t := r.KeptUntil(s.retention); !t.IsZero() {
+		return t.Unix()
 	}
-	return at, !at.IsZero()
-}
-
-// MaxMailAttempts bounds the sends of one mail: an address that refuses mail is not tried
-// every day for the years a closed request is kept. The DPO sees the failed mail on the request.
-const MaxMailAttempts = 5
-
-// retryAt is when one unsent mail is due for a retry, or false if it never is: a link mail
-// matters only while the request awaits confirmation, and only the latest one (a reminder
-// carries a new link); an expired request has no address left to write to.
-func retryAt(r *dsr.Request, kind dsr.MailKind, m dsr.MailState) (time.Time, bool) {
-	switch {
-	case r.Status == dsr.Expired, m.Attempts >= MaxMailAttempts:
-		return time.Time{}, false
-	case kind == dsr.MailVerification && (r.Status != dsr.PendingVerification || !r.RemindedAt.IsZero()):
-		return time.Time{}, false
-	case kind == dsr.MailReminder && r.Status != dsr.PendingVerification:
-		return time.Time{}, false
-	}
-	switch m.State {
-	case dsr.MailFailed:
-		return m.At, true
-	case dsr.MailQueued:
-		return m.At.Add(MailLease), true
-	}
-	return time.Time{}, false
+	return 0
 }

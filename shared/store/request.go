@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -84,20 +85,40 @@ func (s *Store) expired(expiresAt int64) bool {
 	return expiresAt != 0 && expiresAt <= s.now().Unix()
 }
 
-// mutable lists the attributes a committed change may alter. Keys, type, receipt and the
-// deadline never change; mails and escalation marks are written by their own paths.
-var mutable = []string{
-	"status", "name", "email", "email_hash", "details", "customer_ref",
-	"verified_at", "closed_at", "extension", "outcome",
-	"token_hash", "token_expires", "spent_token_hash", "reminded_at",
-	"version", AttrSweepPK, AttrSweepAt, AttrExpiresAt,
+// fieldAttributes are the attributes that hold each part of a request a change may alter
+// (dsr.Fields). Keys, type, language, receipt and the deadline never change; mails and
+// escalation marks are written by their own paths.
+var fieldAttributes = []struct {
+	field dsr.Fields
+	attrs []string
+}{
+	{dsr.FieldStatus, []string{"status"}},
+	{dsr.FieldVerified, []string{"verified_at"}},
+	{dsr.FieldClosed, []string{"closed_at"}},
+	{dsr.FieldToken, []string{"token_hash", "token_expires"}},
+	{dsr.FieldSpentToken, []string{"spent_token_hash"}},
+	{dsr.FieldReminded, []string{"reminded_at"}},
+	{dsr.FieldRequester, []string{"name", "email", "email_hash", "details", "customer_ref"}},
+	{dsr.FieldExtension, []string{"extension"}},
+	{dsr.FieldOutcome, []string{"outcome"}},
 }
 
-// Commit writes a change that a dsr method made to r, as ONE conditional UpdateItem: it
-// succeeds only if the stored request is still at the change's starting version and status,
-// and it appends the change's audit event in the same write. A lost race is fault.Conflict; the
-// caller reloads and decides again.
+// derived are the attributes every change rewrites from the request as it now is.
+var derived = []string{AttrSweepPK, AttrSweepAt, AttrExpiresAt}
+
+// Commit writes a change a dsr method made to r as ONE conditional UpdateItem: it holds only
+// while the stored request is still where the change started (c.From, and c.Version or the
+// token c.Token by the rule of dsr.TokenLive), and it writes the parts the change altered,
+// the mails it queued and its audit event together, so a change and its audit entry cannot
+// diverge. A lost race, or a guard that does not hold, is a fault.Conflict; the caller reads
+// again and decides.
+//
+// A change made without reading the request (c.Version 0, dsr.Verification) comes back: r is
+// then the whole request as written.
 func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error {
+	if c.Version == 0 && c.Token == "" {
+		return fmt.Errorf("store: commit %s (%s): a change without a version needs a token to guard it", r.Ref, c.Event.Action)
+	}
 	av, err := attributevalue.MarshalMap(s.toItem(r))
 	if err != nil {
 		return fmt.Errorf("store: marshal request: %w", err)
@@ -107,32 +128,67 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 		return fmt.Errorf("store: marshal audit event: %w", err)
 	}
 	u := newUpdate()
-	for _, name := range mutable {
+	write := func(name string) {
 		if v, ok := av[name]; ok {
 			u.set(name, v)
 		} else {
 			u.remove(name)
 		}
 	}
+	for _, f := range fieldAttributes {
+		if c.Fields.Has(f.field) {
+			for _, name := range f.attrs {
+				write(name)
+			}
+		}
+	}
+	for _, name := range derived {
+		write(name)
+	}
 	for _, k := range c.Mails {
-		mv, err := attributevalue.Marshal(mailToItem(r.Mails[k]))
+		mv, err := marshalMail(r.Mails[k])
 		if err != nil {
-			return fmt.Errorf("store: marshal mail state: %w", err)
+			return err
 		}
 		u.setPath("mails", string(k), mv)
 	}
-	u.sets = append(u.sets, "#audit = list_append(#audit, "+u.value(ev)+")")
-	u.names["#audit"] = "audit"
-	cond := "#c_version = " + u.value(num(c.Version)) + " AND #c_status = " + u.value(str(string(c.From))) +
-		" AND (attribute_not_exists(#c_exp) OR #c_exp > " + u.value(num64(s.now().Unix())) + ")"
-	u.names["#c_version"], u.names["#c_status"], u.names["#c_exp"] = "version", "status", AttrExpiresAt
+	u.names["#audit"], u.names["#version"] = "audit", "version"
+	u.sets = append(u.sets,
+		"#audit = list_append(#audit, "+u.value(ev)+")",
+		"#version = #version + "+u.value(num(1)))
 
-	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+	u.names["#c_status"], u.names["#c_exp"] = "status", AttrExpiresAt
+	cond := "#c_status = " + u.value(str(string(c.From)))
+	if c.Version != 0 {
+		u.names["#c_version"] = "version"
+		cond += " AND #c_version = " + u.value(num(c.Version))
+	}
+	if c.Token != "" {
+		// The expiry is stored as RFC 3339 text, which this compares as text: whole seconds,
+		// as dsr.TokenLive states the rule.
+		u.names["#c_hash"], u.names["#c_texp"] = "token_hash", "token_expires"
+		cond += " AND #c_hash = " + u.value(str(c.Token)) +
+			" AND #c_texp > " + u.value(str(dsr.TokenCutoff(c.Event.At).Format(time.RFC3339)))
+	}
+	cond += " AND (attribute_not_exists(#c_exp) OR #c_exp > " + u.value(num64(s.now().Unix())) + ")"
+
+	in := u.input(s.table, requestKey(r.Ref), cond)
+	if c.Version == 0 {
+		in.ReturnValues = ddbtypes.ReturnValueAllNew
+	}
+	out, err := s.db.UpdateItem(ctx, in)
 	switch {
 	case isConditionFailed(err):
 		return fmt.Errorf("store: commit %s (%s): %w", r.Ref, c.Event.Action, fault.Conflict)
 	case err != nil:
 		return unavailable("store: commit", err)
+	}
+	if c.Version == 0 {
+		written, err := s.decodeRequest(out.Attributes)
+		if err != nil {
+			return err
+		}
+		*r = *written
 	}
 	return nil
 }
@@ -146,13 +202,13 @@ func (s *Store) RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.
 		u := newUpdate()
 		for kind, state := range states {
 			r.Mails[kind] = state
-			mv, err := attributevalue.Marshal(mailToItem(state))
+			mv, err := marshalMail(state)
 			if err != nil {
-				return fmt.Errorf("store: marshal mail state: %w", err)
+				return err
 			}
 			u.setPath("mails", string(kind), mv)
 		}
-		if pk, at := SweepKey(r); pk != "" {
+		if pk, at := sweepKey(r); pk != "" {
 			u.set(AttrSweepPK, str(pk))
 			u.set(AttrSweepAt, str(at))
 		} else {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
@@ -32,19 +33,6 @@ type DynamoDB interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
-
-// Defaults.
-const (
-	// DefaultRetention keeps closed requests three years: long enough to document compliance
-	// (Art. 5(2)) and to answer a complaint, short enough to honour storage limitation.
-	DefaultRetention = 3 * 365 * 24 * time.Hour
-	// expiredGrace keeps an unconfirmed request's audit trail after it lapses, for the DPO's
-	// overview, before TTL may delete it.
-	expiredGrace = 30 * 24 * time.Hour
-	// MailLease is how long a queued mail may stay queued before the sweep assumes the sender
-	// died and retries it. It is longer than any function timeout.
-	MailLease = 10 * time.Minute
-)
 
 // Store reads and writes the table.
 type Store struct {
@@ -60,12 +48,13 @@ type Option func(*Store)
 // WithClock replaces time.Now, for tests that move time.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// WithRetention sets how long closed requests are kept before TTL may remove them.
+// WithRetention sets how long closed requests are kept before TTL may remove them
+// (dsr.Request.KeptUntil); dsr.DefaultRetention without it.
 func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 // New returns a Store over table.
 func New(db DynamoDB, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now, retention: DefaultRetention}
+	s := &Store{db: db, table: table, now: time.Now, retention: dsr.DefaultRetention}
 	for _, o := range opts {
 		o(s)
 	}

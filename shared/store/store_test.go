@@ -84,7 +84,7 @@ func TestExpiredItemIsNotTrusted(t *testing.T) {
 	if _, err := s.GetRequest(ctx, r.Ref); !errors.Is(err, fault.NotFound) {
 		t.Fatalf("GetRequest of an expired item: err = %v, want fault.NotFound", err)
 	}
-	ch, err := r.Verify(c.now())
+	ch, err := r.AddNote("dpo@x.dk", "n", c.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ type step struct {
 }
 
 var (
-	verify   = step{"verify", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Verify(now) }}
+	verify   = step{"verify", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Verify(r.TokenHash, now) }}
 	start    = step{"start", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Start("dpo@x.dk", now) }}
 	complete = step{"complete", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Complete("dpo@x.dk", "done", now) }}
 	reject   = step{"reject", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
@@ -120,15 +120,15 @@ func TestCommitPaths(t *testing.T) {
 		name      string
 		steps     []step
 		status    dsr.Status
-		partition string
+		partition dsr.Queue
 		ttl       bool
 	}{
-		{"verify", []step{verify}, dsr.Open, store.SweepOpen, false},
+		{"verify", []step{verify}, dsr.Open, dsr.QueueOpen, false},
 		{"verify start complete", []step{verify, start, complete}, dsr.Completed, "", true},
 		{"verify complete", []step{verify, complete}, dsr.Completed, "", true},
 		{"verify start reject", []step{verify, start, reject}, dsr.Rejected, "", true},
 		{"verify reject", []step{verify, reject}, dsr.Rejected, "", true},
-		{"verify extend note start", []step{verify, extend, note, start}, dsr.InProgress, store.SweepOpen, false},
+		{"verify extend note start", []step{verify, extend, note, start}, dsr.InProgress, dsr.QueueOpen, false},
 		{"expire", []step{expire}, dsr.Expired, "", true},
 	}
 	for i, p := range paths {
@@ -177,10 +177,10 @@ func TestCommitPaths(t *testing.T) {
 			switch {
 			case p.partition == "" && pk != nil:
 				t.Errorf("closed request still on the sweep index (%s)", pk.Value)
-			case p.partition != "" && (pk == nil || pk.Value != p.partition):
+			case p.partition != "" && (pk == nil || pk.Value != string(p.partition)):
 				t.Errorf("sweep_pk = %v, want %s", pk, p.partition)
 			}
-			if p.partition == store.SweepOpen {
+			if p.partition == dsr.QueueOpen {
 				at := raw["sweep_at"].(*ddbtypes.AttributeValueMemberS).Value
 				if at != store.TimeKey(got.Deadline()) {
 					t.Errorf("sweep_at = %s, want the deadline in force %s", at, store.TimeKey(got.Deadline()))
@@ -225,7 +225,7 @@ func TestCommitRefusesStaleVersion(t *testing.T) {
 	if err := s.CreateRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	ch, _ := r.Verify(c.now())
+	ch, _ := r.Verify(r.TokenHash, c.now())
 	if err := s.Commit(ctx, r, ch); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 	if err := s.CreateRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	ch, _ := r.Verify(c.now())
+	ch, _ := r.Verify(r.TokenHash, c.now())
 	if err := s.Commit(ctx, r, ch); err != nil {
 		t.Fatal(err)
 	}
@@ -325,23 +325,23 @@ func TestRecordMailsMovesTheIndex(t *testing.T) {
 		return pk.Value, at.Value
 	}
 	// Queued verification: look again after the lease, in case the sender died.
-	if pk, at := keyOf(); pk != store.SweepUnverified || at != store.TimeKey(received.Add(store.MailLease)) {
+	if pk, at := keyOf(); pk != string(dsr.QueueUnverified) || at != store.TimeKey(received.Add(dsr.MailLease)) {
 		t.Fatalf("queued: %s %s", pk, at)
 	}
 	failedAt := received.Add(time.Second)
 	if err := s.RecordMails(ctx, r, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: {State: dsr.MailFailed, At: failedAt, Attempts: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if pk, at := keyOf(); pk != store.SweepUnverified || at != store.TimeKey(failedAt) {
+	if pk, at := keyOf(); pk != string(dsr.QueueUnverified) || at != store.TimeKey(failedAt) {
 		t.Fatalf("failed: %s %s", pk, at)
 	}
 	if err := s.RecordMails(ctx, r, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: {State: dsr.MailSent, At: failedAt, Attempts: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	if pk, at := keyOf(); pk != store.SweepUnverified || at != store.TimeKey(received.Add(dsr.ReminderAfter)) {
+	if pk, at := keyOf(); pk != string(dsr.QueueUnverified) || at != store.TimeKey(received.Add(dsr.ReminderAfter)) {
 		t.Fatalf("sent: %s %s, want the reminder time", pk, at)
 	}
-	ch, _ := r.Verify(c.now())
+	ch, _ := r.Verify(r.TokenHash, c.now())
 	if err := s.Commit(ctx, r, ch); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestRecordMailsMovesTheIndex(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if pk, _ := keyOf(); pk != store.SweepRetry {
+	if pk, _ := keyOf(); pk != string(dsr.QueueRetry) {
 		t.Fatalf("closed with a failed mail: partition %q, want RETRY", pk)
 	}
 	if err := s.RecordMails(ctx, r, map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: {State: dsr.MailSent, At: c.now()}}); err != nil {
@@ -376,7 +376,7 @@ func TestRecordMailsAfterConcurrentTransition(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale, _ := s.GetRequest(ctx, r.Ref)
-	ch, _ := r.Verify(c.now())
+	ch, _ := r.Verify(r.TokenHash, c.now())
 	if err := s.Commit(ctx, r, ch); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func TestRecordMailsAfterConcurrentTransition(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rawItem(t, db, table, r.Ref)
-	if pk := raw["sweep_pk"].(*ddbtypes.AttributeValueMemberS).Value; pk != store.SweepOpen {
+	if pk := raw["sweep_pk"].(*ddbtypes.AttributeValueMemberS).Value; pk != string(dsr.QueueOpen) {
 		t.Fatalf("partition %s, want OPEN", pk)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 	"time"
 
@@ -36,8 +35,8 @@ type SweepItem struct {
 	Esc     map[string]EscMark
 }
 
-// SweepDue ranges over the requests on the sweep index partition whose sweep time is at or
-// before until, earliest first. It reads a page of at most pageSize items (SweepPageSize if
+// SweepDue ranges over the requests on queue q (the sweep index partition) whose sweep time is
+// at or before until, earliest first. It reads a page of at most pageSize items (SweepPageSize if
 // pageSize <= 0) when the caller has consumed the previous one, so a caller that stops early
 // reads no further. It is a Query on the sparse index: nothing that is not due is read.
 //
@@ -46,7 +45,7 @@ type SweepItem struct {
 // others. Items past their expiry are skipped, as everywhere in the store. The index is
 // eventually consistent; writes condition on what they expect, so a stale item costs a retry,
 // never a wrong write.
-func (s *Store) SweepDue(ctx context.Context, partition string, until time.Time, pageSize int) iter.Seq2[SweepItem, error] {
+func (s *Store) SweepDue(ctx context.Context, q dsr.Queue, until time.Time, pageSize int) iter.Seq2[SweepItem, error] {
 	if pageSize <= 0 {
 		pageSize = SweepPageSize
 	}
@@ -60,7 +59,7 @@ func (s *Store) SweepDue(ctx context.Context, partition string, until time.Time,
 				"#at": AttrSweepAt,
 			},
 			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-				":pk":    str(partition),
+				":pk":    str(string(q)),
 				":until": str(TimeKey(until)),
 			},
 			Limit: aws.Int32(int32(pageSize)),
@@ -68,7 +67,7 @@ func (s *Store) SweepDue(ctx context.Context, partition string, until time.Time,
 		for {
 			out, err := s.db.Query(ctx, in)
 			if err != nil {
-				yield(SweepItem{}, unavailable("store: sweep "+partition, err))
+				yield(SweepItem{}, unavailable("store: sweep "+string(q), err))
 				return
 			}
 			for _, av := range out.Items {
@@ -204,23 +203,10 @@ func escMark(period, state string, lease time.Time) ddbtypes.AttributeValue {
 	return &ddbtypes.AttributeValueMemberM{Value: m}
 }
 
-// MailsDue lists the mails of r that are due for a retry at now (failed, or queued for longer
-// than MailLease), in a stable order. It applies the rules that place r on the sweep index.
-func MailsDue(r *dsr.Request, now time.Time) []dsr.MailKind {
-	var kinds []dsr.MailKind
-	for kind, m := range r.Mails {
-		if at, ok := retryAt(r, kind, m); ok && !at.After(now) {
-			kinds = append(kinds, kind)
-		}
-	}
-	slices.Sort(kinds)
-	return kinds
-}
-
 // ClaimMailRetry takes the given mails of r for this sender before it retries them: one write
 // records them queued again at now, on condition that each is still in the state r holds. A
 // concurrent sweep that took them first makes it fault.Conflict, so a retry is sent once. If the
-// sender dies, the mails are stale again after MailLease. r is updated to match.
+// sender dies, the mails are stale again after dsr.MailLease. r is updated to match.
 func (s *Store) ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error {
 	if len(kinds) == 0 {
 		return nil

@@ -23,7 +23,7 @@ func sweepOpen(t *testing.T, s *store.Store, ref string, deadline time.Time) *ds
 	t.Helper()
 	r := sample(ref)
 	r.Due = deadline
-	if _, err := r.Verify(received.Add(time.Hour)); err != nil {
+	if _, err := r.Verify(r.TokenHash, received.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for k := range r.Mails {
@@ -76,26 +76,26 @@ func TestSweepDueReadsOnlyWhatIsDue(t *testing.T) {
 	until := base.AddDate(0, 0, 2)
 	want := []string{"OPEN-2222", "OPEN-2223", "OPEN-2224"}
 	for _, page := range []int{0, 1, 2, 3, 100} {
-		if got := sweepRefs(t, s.SweepDue(ctx, store.SweepOpen, until, page)); !slices.Equal(got, want) {
+		if got := sweepRefs(t, s.SweepDue(ctx, dsr.QueueOpen, until, page)); !slices.Equal(got, want) {
 			t.Errorf("page size %d: %v, want %v", page, got, want)
 		}
 	}
 	// A caller that stops early stops reading.
 	var n int
-	for range s.SweepDue(ctx, store.SweepOpen, until, 1) {
+	for range s.SweepDue(ctx, dsr.QueueOpen, until, 1) {
 		n++
 		break
 	}
 	if n != 1 {
 		t.Fatalf("early stop read %d", n)
 	}
-	if got := sweepRefs(t, s.SweepDue(ctx, store.SweepUnverified, received.Add(dsr.ReminderAfter), 0)); !slices.Equal(got, []string{"PEND-2222"}) {
+	if got := sweepRefs(t, s.SweepDue(ctx, dsr.QueueUnverified, received.Add(dsr.ReminderAfter), 0)); !slices.Equal(got, []string{"PEND-2222"}) {
 		t.Fatalf("UNVERIFIED at the reminder time: %v", got)
 	}
-	if got := sweepRefs(t, s.SweepDue(ctx, store.SweepUnverified, received.Add(dsr.ReminderAfter-time.Minute), 0)); len(got) != 0 {
+	if got := sweepRefs(t, s.SweepDue(ctx, dsr.QueueUnverified, received.Add(dsr.ReminderAfter-time.Minute), 0)); len(got) != 0 {
 		t.Fatalf("UNVERIFIED before the reminder time: %v", got)
 	}
-	if got := sweepRefs(t, s.SweepDue(ctx, store.SweepRetry, base.AddDate(1, 0, 0), 0)); len(got) != 0 {
+	if got := sweepRefs(t, s.SweepDue(ctx, dsr.QueueRetry, base.AddDate(1, 0, 0), 0)); len(got) != 0 {
 		t.Fatalf("RETRY: %v", got)
 	}
 }
@@ -104,7 +104,7 @@ func TestSweepDueReadsOnlyWhatIsDue(t *testing.T) {
 func TestSweepDueUnavailable(t *testing.T) {
 	s := store.New(sweepUnreachable(t), "nope")
 	var errs int
-	for _, err := range s.SweepDue(context.Background(), store.SweepOpen, received, 0) {
+	for _, err := range s.SweepDue(context.Background(), dsr.QueueOpen, received, 0) {
 		if !errors.Is(err, fault.Unavailable) {
 			t.Fatalf("err = %v, want fault.Unavailable", err)
 		}
@@ -299,51 +299,6 @@ func TestClaimEscalationRace(t *testing.T) {
 	}
 }
 
-// Which mails are due for a retry, and which never are.
-func TestMailsDue(t *testing.T) {
-	now := received.Add(time.Hour)
-	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Minute), Attempts: 1}
-	queued := func(age time.Duration) dsr.MailState {
-		return dsr.MailState{State: dsr.MailQueued, At: now.Add(-age)}
-	}
-	sent := dsr.MailState{State: dsr.MailSent, At: now, Attempts: 1}
-	tests := []struct {
-		name  string
-		setup func(r *dsr.Request)
-		mails map[dsr.MailKind]dsr.MailState
-		want  []dsr.MailKind
-		index string
-	}{
-		{"failed verification", nil, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed}, []dsr.MailKind{dsr.MailVerification}, store.SweepUnverified},
-		{"verification queued within the lease", nil, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: queued(store.MailLease - time.Second)}, nil, store.SweepUnverified},
-		{"verification queued past the lease", nil, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: queued(store.MailLease)}, []dsr.MailKind{dsr.MailVerification}, store.SweepUnverified},
-		{"verification superseded by the reminder", func(r *dsr.Request) { r.RemindedAt = now }, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed, dsr.MailReminder: sent}, nil, store.SweepUnverified},
-		{"failed reminder", func(r *dsr.Request) { r.RemindedAt = now }, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed, dsr.MailReminder: failed}, []dsr.MailKind{dsr.MailReminder}, store.SweepUnverified},
-		{"link mails of a confirmed request", func(r *dsr.Request) { _, _ = r.Verify(now) },
-			map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed, dsr.MailReceipt: failed, dsr.MailDPONew: sent}, []dsr.MailKind{dsr.MailReceipt}, store.SweepOpen},
-		{"given up after MaxMailAttempts", func(r *dsr.Request) { _, _ = r.Verify(now) },
-			map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: {State: dsr.MailFailed, At: now, Attempts: store.MaxMailAttempts}, dsr.MailDPONew: failed}, []dsr.MailKind{dsr.MailDPONew}, store.SweepOpen},
-		{"expired: no one left to write to", func(r *dsr.Request) { _, _ = r.Expire(now) }, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: failed}, nil, ""},
-		{"closed with a failed completion", func(r *dsr.Request) { _, _ = r.Verify(now); _, _ = r.Complete("dpo@x.dk", "done", now) },
-			map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: sent, dsr.MailDPONew: sent, dsr.MailCompletion: failed}, []dsr.MailKind{dsr.MailCompletion}, store.SweepRetry},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := sample("MAIL-2222")
-			if tc.setup != nil {
-				tc.setup(r)
-			}
-			r.Mails = tc.mails
-			if got := store.MailsDue(r, now); !slices.Equal(got, tc.want) {
-				t.Errorf("MailsDue = %v, want %v", got, tc.want)
-			}
-			if pk, _ := store.SweepKey(r); pk != tc.index {
-				t.Errorf("partition %q, want %q", pk, tc.index)
-			}
-		})
-	}
-}
-
 // Two sweeps that find the same failed mail: only one of them sends it.
 func TestClaimMailRetry(t *testing.T) {
 	c := newClock(received.Add(24 * time.Hour))
@@ -358,7 +313,7 @@ func TestClaimMailRetry(t *testing.T) {
 	}
 	var found []*dsr.Request
 	for range 2 {
-		for it, err := range s.SweepDue(ctx, store.SweepOpen, c.now(), 0) {
+		for it, err := range s.SweepDue(ctx, dsr.QueueOpen, c.now(), 0) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +323,7 @@ func TestClaimMailRetry(t *testing.T) {
 	if len(found) != 2 {
 		t.Fatalf("found %d", len(found))
 	}
-	kinds := store.MailsDue(found[0], c.now())
+	kinds := found[0].MailsDue(c.now())
 	if !slices.Equal(kinds, []dsr.MailKind{dsr.MailDPONew, dsr.MailReceipt}) {
 		t.Fatalf("due: %v", kinds)
 	}

@@ -16,14 +16,6 @@ const (
 	SweepIndex    = "sweep"
 )
 
-// Sweep index partitions.
-const (
-	SweepUnverified = "UNVERIFIED"
-	SweepOpen       = "OPEN"
-	// SweepRetry holds closed requests whose last mail to the requester failed.
-	SweepRetry = "RETRY"
-)
-
 // TableDefinition is the table as the code expects it. template.yaml declares the same table
 // for CloudFormation; tests and the local runner create it from here.
 func TableDefinition(name string) *dynamodb.CreateTableInput {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +34,7 @@ func limit() *int32 {
 // ActiveRequests returns the confirmed requests awaiting an answer (open, in progress), sorted
 // by the deadline in force, earliest first.
 func (s *Store) ActiveRequests(ctx context.Context) ([]*dsr.Request, error) {
-	rs, err := s.sweepPartition(ctx, SweepOpen)
+	rs, err := s.sweepPartition(ctx, dsr.QueueOpen)
 	if err != nil {
 		return nil, err
 	}
@@ -45,14 +46,14 @@ func (s *Store) ActiveRequests(ctx context.Context) ([]*dsr.Request, error) {
 			out = append(out, r)
 		}
 	}
-	SortByDeadline(out)
+	slices.SortStableFunc(out, dsr.ByDeadline)
 	return out, nil
 }
 
 // UnverifiedRequests returns the requests still waiting for the requester's confirmation,
 // oldest first.
 func (s *Store) UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error) {
-	rs, err := s.sweepPartition(ctx, SweepUnverified)
+	rs, err := s.sweepPartition(ctx, dsr.QueueUnverified)
 	if err != nil {
 		return nil, err
 	}
@@ -66,35 +67,20 @@ func (s *Store) UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error) 
 	return out, nil
 }
 
-// SortByDeadline orders requests by the deadline in force, then by receipt, then by
-// reference, so the order is stable from one page load to the next.
-func SortByDeadline(rs []*dsr.Request) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if !a.Deadline().Equal(b.Deadline()) {
-			return a.Deadline().Before(b.Deadline())
-		}
-		if !a.ReceivedAt.Equal(b.ReceivedAt) {
-			return a.ReceivedAt.Before(b.ReceivedAt)
-		}
-		return a.Ref < b.Ref
-	})
-}
-
-func (s *Store) sweepPartition(ctx context.Context, partition string) ([]*dsr.Request, error) {
+func (s *Store) sweepPartition(ctx context.Context, q dsr.Queue) ([]*dsr.Request, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		IndexName:                 aws.String(SweepIndex),
 		KeyConditionExpression:    aws.String("#p = :p"),
 		ExpressionAttributeNames:  map[string]string{"#p": AttrSweepPK},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": str(partition)},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": str(string(q))},
 		Limit:                     limit(),
 	}
 	var out []*dsr.Request
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
-			return nil, unavailable("store: query "+partition, err)
+			return nil, unavailable("store: query "+string(q), err)
 		}
 		if out, err = s.appendRequests(out, page.Items); err != nil {
 			return nil, err

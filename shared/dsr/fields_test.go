@@ -1,0 +1,98 @@
+package dsr
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// part is one part of a request as Fields names it.
+type part struct {
+	name  string
+	field Fields
+	get   func(*Request) any
+}
+
+var parts = []part{
+	{"status", FieldStatus, func(r *Request) any { return r.Status }},
+	{"verified", FieldVerified, func(r *Request) any { return r.VerifiedAt }},
+	{"closed", FieldClosed, func(r *Request) any { return r.ClosedAt }},
+	{"token", FieldToken, func(r *Request) any { return [2]any{r.TokenHash, r.TokenExpires} }},
+	{"spent token", FieldSpentToken, func(r *Request) any { return r.SpentTokenHash }},
+	{"reminded", FieldReminded, func(r *Request) any { return r.RemindedAt }},
+	{"requester", FieldRequester, func(r *Request) any { return [4]string{r.Name, r.Email, r.Details, r.CustomerRef} }},
+	{"extension", FieldExtension, func(r *Request) any { return r.Extension }},
+	{"outcome", FieldOutcome, func(r *Request) any { return r.Outcome }},
+	// What no change alters.
+	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
+}
+
+// Every field of Request is in one part above, or moved by every change.
+func TestPartsCoverTheRequest(t *testing.T) {
+	inParts := map[string]bool{
+		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
+		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
+		"Extension": true, "Outcome": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
+		"Audit": true, "Mails": true, "Version": true,
+	}
+	rt := reflect.TypeFor[Request]()
+	for i := range rt.NumField() {
+		if !inParts[rt.Field(i).Name] {
+			t.Errorf("Request.%s is in no part: add it to Fields, parts and the store's attributes", rt.Field(i).Name)
+		}
+	}
+	var all Fields
+	for _, p := range parts {
+		all |= p.field
+	}
+	if all != AllFields {
+		t.Errorf("parts cover %b, AllFields is %b", all, AllFields)
+	}
+}
+
+// A change names every part it alters, since the store writes those and no others.
+func TestChangesNameTheirFields(t *testing.T) {
+	now := received.Add(50 * time.Hour)
+	ops := []struct {
+		name  string
+		setup func(*testing.T) *Request
+		op    func(*Request) (Change, error)
+	}{
+		{"verify", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Verify("hash", now) }},
+		{"remind", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Remind("new", now) }},
+		{"reissue", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.ReissueToken("new", now) }},
+		{"expire", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Expire(now) }},
+		{"start", openRequest, func(r *Request) (Change, error) { return r.Start("dpo", now) }},
+		{"extend", openRequest, func(r *Request) (Change, error) { return r.Extend("dpo", "why", extended, now) }},
+		{"complete", openRequest, func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},
+		{"reject", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "other", "no", now) }},
+		{"note", openRequest, func(r *Request) (Change, error) { return r.AddNote("dpo", "n", now) }},
+	}
+	for _, tt := range ops {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.setup(t)
+			before := make([]any, len(parts))
+			for i, p := range parts {
+				before[i] = p.get(r)
+			}
+			c, err := tt.op(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var changed Fields
+			for i, p := range parts {
+				if reflect.DeepEqual(before[i], p.get(r)) {
+					continue
+				}
+				if p.field == 0 {
+					t.Errorf("%s changed", p.name)
+				}
+				changed |= p.field
+			}
+			if !c.Fields.Has(changed) {
+				t.Errorf("changed %b, the change names %b", changed, c.Fields)
+			}
+		})
+	}
+}

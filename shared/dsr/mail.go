@@ -1,0 +1,63 @@
+package dsr
+
+import (
+	"slices"
+	"time"
+)
+
+const (
+	// MailLease is how long a mail may stay queued before the sweep takes its sender for dead
+	// and sends it again. It is longer than any function's timeout.
+	MailLease = 10 * time.Minute
+	// MaxMailAttempts bounds the sends of one mail: an address that refuses mail is not tried
+	// every day for the years a closed request is kept. The DPO sees the failed mail on the
+	// request.
+	MaxMailAttempts = 5
+)
+
+// MailsDue lists the mails of r that are due for a retry at now (failed, or queued for longer
+// than MailLease), in a stable order.
+func (r *Request) MailsDue(now time.Time) []MailKind {
+	var kinds []MailKind
+	for kind, m := range r.Mails {
+		if at, ok := r.retryAt(kind, m); ok && !at.After(now) {
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// nextRetry is when the earliest unsent mail of r is due for a retry, if any is.
+func (r *Request) nextRetry() (time.Time, bool) {
+	var at time.Time
+	for kind, m := range r.Mails {
+		t, ok := r.retryAt(kind, m)
+		if ok && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	return at, !at.IsZero()
+}
+
+// retryAt is when one unsent mail is due for a retry, or false if it never is: at once after a
+// failure, after the lease for a mail still queued (its sender may have died). A link mail
+// matters only while the request awaits confirmation, and only the latest one (a reminder
+// carries a new link); an expired request has no address left to write to.
+func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
+	switch {
+	case r.Status == Expired, m.Attempts >= MaxMailAttempts:
+		return time.Time{}, false
+	case kind == MailVerification && (r.Status != PendingVerification || !r.RemindedAt.IsZero()):
+		return time.Time{}, false
+	case kind == MailReminder && r.Status != PendingVerification:
+		return time.Time{}, false
+	}
+	switch m.State {
+	case MailFailed:
+		return m.At, true
+	case MailQueued:
+		return m.At.Add(MailLease), true
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,89 @@
+package dsr
+
+import "time"
+
+// Queue is one of the lists the scheduled sweep works through. The values are stored (the
+// sweep index's partition key): never rename one.
+type Queue string
+
+// The sweep's queues.
+const (
+	// QueueUnverified holds requests awaiting confirmation: reminder, expiry, a new link.
+	QueueUnverified Queue = "UNVERIFIED"
+	// QueueOpen holds requests awaiting the controller's answer: the deadline's escalation.
+	QueueOpen Queue = "OPEN"
+	// QueueRetry holds closed requests whose last mail to the requester is still to be sent.
+	QueueRetry Queue = "RETRY"
+)
+
+// Queues lists every queue.
+var Queues = []Queue{QueueOpen, QueueUnverified, QueueRetry}
+
+// SweepQueue is the queue r belongs on and from when the sweep must look at it; "" keeps r off
+// every queue (a closed request with every mail sent). Earlier is always safe, since the sweep
+// reads the request and decides, so a mail due for a retry pulls the time forward.
+//
+// A request known only in part (Verification's, which has no deadline in hand) is put at its
+// queued mails' retry time; the deadline, a month after receipt, is later anyway.
+func (r *Request) SweepQueue() (Queue, time.Time) {
+	var q Queue
+	var when time.Time
+	switch {
+	case r.Status == PendingVerification:
+		q, when = QueueUnverified, r.followUpAt()
+	case r.Status.Active():
+		q, when = QueueOpen, r.Deadline()
+	}
+	if retry, ok := r.nextRetry(); ok {
+		if q == "" {
+			q = QueueRetry
+		}
+		if when.IsZero() || retry.Before(when) {
+			when = retry
+		}
+	}
+	if q == "" {
+		return "", time.Time{}
+	}
+	return q, when
+}
+
+// FollowUp is what an unconfirmed request needs from the sweep.
+type FollowUp int
+
+// The follow-ups of an unconfirmed request, each a change of its own.
+const (
+	NoFollowUp FollowUp = iota
+	// FollowUpExpire: ExpireAfter has passed since receipt (Expire).
+	FollowUpExpire
+	// FollowUpRemind: ReminderAfter has passed and no reminder went out yet (Remind).
+	FollowUpRemind
+	// FollowUpReissue: the mail carrying the current link is due for a retry, and its secret
+	// was never stored, so it needs a new one (ReissueToken).
+	FollowUpReissue
+)
+
+// FollowUp is what r, awaiting confirmation, needs at now; NoFollowUp for any other request.
+// SweepQueue puts r on QueueUnverified at the time the next one falls due.
+func (r *Request) FollowUp(now time.Time) FollowUp {
+	switch {
+	case r.Status != PendingVerification:
+		return NoFollowUp
+	case !now.Before(r.ReceivedAt.Add(ExpireAfter)):
+		return FollowUpExpire
+	case r.RemindedAt.IsZero() && !now.Before(r.ReceivedAt.Add(ReminderAfter)):
+		return FollowUpRemind
+	case len(r.MailsDue(now)) > 0:
+		return FollowUpReissue
+	}
+	return NoFollowUp
+}
+
+// followUpAt is when the next timed follow-up of an unconfirmed request falls due: the
+// reminder, or once it went out, the expiry.
+func (r *Request) followUpAt() time.Time {
+	if r.RemindedAt.IsZero() {
+		return r.ReceivedAt.Add(ReminderAfter)
+	}
+	return r.ReceivedAt.Add(ExpireAfter)
+}
