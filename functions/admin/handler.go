@@ -33,7 +33,7 @@ type requests interface {
 // sessions is what sign-in needs: rate limits, one-time links and sessions.
 type sessions interface {
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error
-	CreateLogin(ctx context.Context, tok, email, next string) (time.Time, error)
+	CreateLogin(ctx context.Context, tok string, l store.Login) error
 	ConsumeLogin(ctx context.Context, tok string) (store.Login, error)
 	CreateSession(ctx context.Context, id string, s store.Session) error
 	GetSession(ctx context.Context, id string) (store.Session, error)

@@ -18,6 +18,10 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
+// loginTTL is how long a sign-in link works: long enough to switch to the mailbox, short
+// enough that a link found later in a forwarded or archived mail is useless.
+const loginTTL = 15 * time.Minute
+
 // Sign-in rate limits. A DPO needs a link or two a day; the limits stop someone from filling
 // a DPO's mailbox or probing the allow-list at speed.
 const (
@@ -84,26 +88,26 @@ func (h *handler) signinRequest(c *call) web.Response {
 	} else if err := h.sendSigninLink(c, addr, next); err != nil {
 		// The page stays the same: a different one would tell an outsider the address is a
 		// DPO's. The DPO, getting no mail, asks again.
-		h.log.Error("signin link", "dpo", store.HashEmail(addr), errlog.Attr(err))
+		h.log.Error("signin link", "dpo", dsr.HashEmail(addr), errlog.Attr(err))
 		outcome = "failed"
 	}
-	h.log.Info("signin requested", "email_hash", store.HashEmail(email), "outcome", outcome)
-	return h.render(c, http.StatusOK, "signin_sent", "admin.sent.title", sentView{Minutes: int(store.LoginTTL.Minutes())})
+	h.log.Info("signin requested", "email_hash", dsr.HashEmail(email), "outcome", outcome)
+	return h.render(c, http.StatusOK, "signin_sent", "admin.sent.title", sentView{Minutes: int(loginTTL.Minutes())})
 }
 
 // limit counts a sign-in request against the address and the source IP.
 func (h *handler) limit(c *call, email string) error {
 	ip := c.req.RequestContext.HTTP.SourceIP
-	if err := h.auth.Allow(c.ctx, "signin-ip", store.Hash(ip), signinPerIP, signinWindow); err != nil {
+	if err := h.auth.Allow(c.ctx, "signin-ip", token.Hash(ip), signinPerIP, signinWindow); err != nil {
 		return err
 	}
-	return h.auth.Allow(c.ctx, "signin-email", store.HashEmail(email), signinPerAddress, signinWindow)
+	return h.auth.Allow(c.ctx, "signin-email", dsr.HashEmail(email), signinPerAddress, signinWindow)
 }
 
 func (h *handler) sendSigninLink(c *call, addr, next string) error {
 	tok := token.New()
-	expires, err := h.auth.CreateLogin(c.ctx, tok, addr, next)
-	if err != nil {
+	expires := h.now().Add(loginTTL)
+	if err := h.auth.CreateLogin(c.ctx, tok, store.Login{Email: addr, Next: next, Expires: expires}); err != nil {
 		return err
 	}
 	subject, text, html, err := h.notices.Render("signin", signinMail{
@@ -111,7 +115,7 @@ func (h *handler) sendSigninLink(c *call, addr, next string) error {
 		Controller: h.cfg.ControllerName,
 		Link:       h.cfg.BaseURL + "/admin/signin/confirm?token=" + url.QueryEscape(tok),
 		ValidUntil: i18n.DateTime(c.lang, expires.In(h.cal.Location())),
-		Minutes:    int(store.LoginTTL.Minutes()),
+		Minutes:    int(loginTTL.Minutes()),
 	})
 	if err != nil {
 		return err
@@ -183,7 +187,7 @@ func (h *handler) confirm(c *call) web.Response {
 			h.log.Warn("replace session", errlog.Attr(err))
 		}
 	}
-	h.log.Info("signed in", "dpo", store.HashEmail(login.Email))
+	h.log.Info("signed in", "dpo", dsr.HashEmail(login.Email))
 	c.cookies = append(c.cookies, sessionCookie(id, h.cfg.SessionTTL))
 	return web.Redirect(safeNext(login.Next))
 }
@@ -196,7 +200,7 @@ func (h *handler) signout(c *call) web.Response {
 	if err := h.auth.DeleteSession(c.ctx, c.sid); err != nil {
 		return h.fail(c, err)
 	}
-	h.log.Info("signed out", "dpo", store.HashEmail(c.sess.Email))
+	h.log.Info("signed out", "dpo", dsr.HashEmail(c.sess.Email))
 	c.cookies = append(c.cookies, clearSessionCookie())
 	return web.Redirect("/admin/signin?out=1")
 }

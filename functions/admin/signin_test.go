@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -108,7 +107,7 @@ func TestSigninLinkExpiresAfter15Minutes(t *testing.T) {
 	addr := e.cfg.DPOAddresses[0]
 	page(t, e.requestLink(addr, ""), http.StatusOK)
 	tok, _ := e.linkFrom(addr)
-	e.clock.Set(now0.Add(store.LoginTTL))
+	e.clock.Set(now0.Add(loginTTL))
 	page(t, e.confirm(tok), http.StatusNotFound)
 	if _, _, ok := cookieValue(e.confirm(tok), sessionCookieName); ok {
 		t.Fatal("an expired link started a session")
@@ -118,7 +117,7 @@ func TestSigninLinkExpiresAfter15Minutes(t *testing.T) {
 	e.clock.Set(now0)
 	page(t, e.requestLink(addr, "https://evil.example/admin"), http.StatusOK)
 	tok, _ = e.linkFrom(addr)
-	e.clock.Set(now0.Add(store.LoginTTL - time.Minute))
+	e.clock.Set(now0.Add(loginTTL - time.Minute))
 	if loc := redirect(t, e.confirm(tok)); loc != "/admin" {
 		t.Fatalf("redirect to %q", loc)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -254,5 +253,5 @@ func (c *call) actorHash() string {
 	if c.sess == nil {
 		return ""
 	}
-	return store.HashEmail(c.sess.Email)
+	return dsr.HashEmail(c.sess.Email)
 }

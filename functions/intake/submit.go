@@ -18,7 +18,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -173,10 +172,10 @@ func (h *Handler) filledByPerson(ts string, now time.Time) bool {
 func (h *Handler) allow(ctx context.Context, email, ip string) (byEmail, byIP error) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		byEmail = h.store.Allow(ctx, scopeEmail, store.HashEmail(email), h.cfg.RatePerEmail, h.cfg.RateWindow)
+		byEmail = h.store.Allow(ctx, scopeEmail, dsr.HashEmail(email), h.cfg.RatePerEmail, h.cfg.RateWindow)
 	})
 	wg.Go(func() {
-		byIP = h.store.Allow(ctx, scopeIP, store.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
+		byIP = h.store.Allow(ctx, scopeIP, token.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
 	})
 	wg.Wait()
 	return byEmail, byIP

@@ -79,10 +79,8 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 	if !ok {
 		return claimed{}, claimNone
 	}
-	if m, ok := it.Esc[esc.Level.Name]; ok && m.Period == esc.Period {
-		if m.State == store.EscDone || (m.State == store.EscClaimed && m.Lease != nil && m.Lease.After(now)) {
-			return claimed{}, claimNone
-		}
+	if m, ok := it.Esc[esc.Level.Name]; ok && m.Covers(esc.Period, now) {
+		return claimed{}, claimNone
 	}
 	fresh, c, err := s.store.ClaimEscalation(ctx, r.Ref, esc.Level.Name, esc.Period, lease)
 	switch {

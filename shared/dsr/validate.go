@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dsrdesk/dsrdesk/shared/fault"
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // Length caps, in characters. They bound what a requester can make us store and mail.
@@ -127,6 +128,10 @@ func CheckText(v string, max int, multiline, required bool) string {
 	}
 	return ""
 }
+
+// HashEmail is the key an address is found and correlated by: case-insensitive, not
+// reversible at a glance, safe to log.
+func HashEmail(email string) string { return token.Hash(strings.ToLower(strings.TrimSpace(email))) }
 
 // CheckEmail returns the error code for an email address, or "". Only a bare address is
 // accepted (no display name, no comments), so what we store is exactly where we send.

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -15,16 +12,6 @@ const timeKey = "2006-01-02T15:04:05.000Z"
 
 // TimeKey formats t for a string comparison against sweep_at.
 func TimeKey(t time.Time) string { return t.UTC().Format(timeKey) }
-
-// HashEmail is the lookup and correlation key for an address: case-insensitive, not
-// reversible at a glance, safe to log.
-func HashEmail(email string) string { return Hash(strings.ToLower(strings.TrimSpace(email))) }
-
-// Hash is hex SHA-256, for tokens and identifiers stored or logged in place of the secret.
-func Hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
 
 func requestPK(ref string) string { return "REQ#" + ref }
 
@@ -142,7 +129,7 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		Version:        r.Version,
 	}
 	if r.Email != "" {
-		it.EmailHash = HashEmail(r.Email)
+		it.EmailHash = dsr.HashEmail(r.Email)
 	}
 	if x := r.Extension; x != nil {
 		it.Extension = &extensionItem{At: x.At.UTC(), By: x.By, Reason: x.Reason, Deadline: x.Deadline.UTC()}

@@ -11,11 +11,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/fault"
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
-
-// LoginTTL is how long a DPO sign-in link works: long enough to switch to the mailbox, short
-// enough that a link found later in a forwarded or archived mail is useless.
-const LoginTTL = 15 * time.Minute
 
 // Login is a pending DPO sign-in: who asked, and where they were going.
 type Login struct {
@@ -39,11 +36,11 @@ type Session struct {
 // The items are keyed by the hash of the secret: a copy of the table yields no usable link or
 // session, and the secret itself is only ever in the mail, the cookie or the request.
 func loginKey(tok string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{AttrPK: str("LOGIN#" + Hash(tok)), AttrSK: str("LOGIN")}
+	return map[string]ddbtypes.AttributeValue{AttrPK: str("LOGIN#" + token.Hash(tok)), AttrSK: str("LOGIN")}
 }
 
 func sessionKey(id string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{AttrPK: str("SESSION#" + Hash(id)), AttrSK: str("SESSION")}
+	return map[string]ddbtypes.AttributeValue{AttrPK: str("SESSION#" + token.Hash(id)), AttrSK: str("SESSION")}
 }
 
 type loginItem struct {
@@ -60,14 +57,12 @@ type sessionItem struct {
 	ExpiresAt int64  `dynamodbav:"expires_at"`
 }
 
-// CreateLogin stores a sign-in link for email, keyed by the hash of tok, valid for LoginTTL
-// from the store's clock, and returns when it stops working.
-func (s *Store) CreateLogin(ctx context.Context, tok, email, next string) (time.Time, error) {
-	now := s.now()
-	expires := now.Add(LoginTTL).Truncate(time.Second)
-	av, err := attributevalue.MarshalMap(loginItem{Email: email, Next: next, CreatedAt: TimeKey(now), ExpiresAt: expires.Unix()})
+// CreateLogin stores a sign-in link for l.Email, keyed by the hash of tok, until l.Expires
+// (to the second).
+func (s *Store) CreateLogin(ctx context.Context, tok string, l Login) error {
+	av, err := attributevalue.MarshalMap(loginItem{Email: l.Email, Next: l.Next, CreatedAt: TimeKey(s.now()), ExpiresAt: l.Expires.Unix()})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: marshal login: %w", err)
+		return fmt.Errorf("store: marshal login: %w", err)
 	}
 	for k, v := range loginKey(tok) {
 		av[k] = v
@@ -79,11 +74,11 @@ func (s *Store) CreateLogin(ctx context.Context, tok, email, next string) (time.
 	})
 	switch {
 	case isConditionFailed(err):
-		return time.Time{}, fmt.Errorf("store: create login: %w", fault.Conflict)
+		return fmt.Errorf("store: create login: %w", fault.Conflict)
 	case err != nil:
-		return time.Time{}, unavailable("store: create login", err)
+		return unavailable("store: create login", err)
 	}
-	return expires, nil
+	return nil
 }
 
 // ConsumeLogin spends a sign-in link: ONE conditional delete that succeeds only while the link

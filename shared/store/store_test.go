@@ -395,7 +395,7 @@ func TestAllowCountsPerWindow(t *testing.T) {
 	s, _, _ := newStore(t, c)
 	ctx := context.Background()
 	const limit = 3
-	allow := func() error { return s.Allow(ctx, "email", store.HashEmail("a@x.dk"), limit, time.Hour) }
+	allow := func() error { return s.Allow(ctx, "email", dsr.HashEmail("a@x.dk"), limit, time.Hour) }
 	for i := range limit {
 		if err := allow(); err != nil {
 			t.Fatalf("event %d: %v", i+1, err)
@@ -405,10 +405,10 @@ func TestAllowCountsPerWindow(t *testing.T) {
 		t.Fatalf("over the limit: err = %v, want fault.Limited", err)
 	}
 	// Another key and another scope have their own counters.
-	if err := s.Allow(ctx, "email", store.HashEmail("b@x.dk"), limit, time.Hour); err != nil {
+	if err := s.Allow(ctx, "email", dsr.HashEmail("b@x.dk"), limit, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Allow(ctx, "ip", store.HashEmail("a@x.dk"), limit, time.Hour); err != nil {
+	if err := s.Allow(ctx, "ip", dsr.HashEmail("a@x.dk"), limit, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	// Still in the same window at 10:59:59, a new one at 11:00.
@@ -438,10 +438,10 @@ func TestAllowCountsPerWindow(t *testing.T) {
 }
 
 func TestHashEmailIgnoresCaseAndSpace(t *testing.T) {
-	if store.HashEmail(" Jens@Example.DK ") != store.HashEmail("jens@example.dk") {
+	if dsr.HashEmail(" Jens@Example.DK ") != dsr.HashEmail("jens@example.dk") {
 		t.Fatal("hash differs by case or space")
 	}
-	if store.HashEmail("a@x.dk") == store.HashEmail("b@x.dk") {
+	if dsr.HashEmail("a@x.dk") == dsr.HashEmail("b@x.dk") {
 		t.Fatal("hash collides")
 	}
 }

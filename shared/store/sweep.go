@@ -104,6 +104,13 @@ func (s *Store) decodeSweepItem(av map[string]ddbtypes.AttributeValue) (SweepIte
 	return SweepItem{Request: it.toRequest(), Esc: it.Esc}, nil
 }
 
+// Covers reports whether the mark already accounts for period at now: reported, or claimed
+// under a lease still running. ClaimEscalation's condition refuses to claim over such a mark,
+// so a sweep that read it from the index can spare the write.
+func (m EscMark) Covers(period string, now time.Time) bool {
+	return m.Period == period && (m.State == EscDone || (m.State == EscClaimed && m.Lease != nil && m.Lease.After(now)))
+}
+
 // EscClaim is one escalation level of one request, claimed for one period: what
 // MarkEscalated and ReleaseEscalation need.
 type EscClaim struct {

@@ -98,7 +98,7 @@ func (s *Store) sweepPartition(ctx context.Context, q dsr.Queue) ([]*dsr.Request
 // not worth its write cost. Expired requests no longer hold an address and are not found.
 func (s *Store) RequestsByEmail(ctx context.Context, email string) ([]*dsr.Request, error) {
 	var out []*dsr.Request
-	err := s.scanRequests(ctx, "email_hash = :h", map[string]ddbtypes.AttributeValue{":h": str(HashEmail(email))},
+	err := s.scanRequests(ctx, "email_hash = :h", map[string]ddbtypes.AttributeValue{":h": str(dsr.HashEmail(email))},
 		func(r *dsr.Request) error { out = append(out, r); return nil })
 	if err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func TestWorkspaceReads(t *testing.T) {
 	seed(t, s, c, "FFFF-FFFF", "gone@x.dk", received, due, expire)
 	seed(t, s, c, "GGGG-GGGG", "pending@x.dk", received.Add(-day), due)
 	// Items of other kinds share the table and must not show up as requests.
-	if _, err := s.CreateLogin(ctx, token.New(), "dpo@x.dk", ""); err != nil {
+	if err := s.CreateLogin(ctx, token.New(), store.Login{Email: "dpo@x.dk", Expires: received.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateSession(ctx, token.New(), store.Session{Email: "dpo@x.dk", Created: c.now(), Expires: c.now().Add(time.Hour)}); err != nil {

@@ -18,8 +18,9 @@ func New() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Hash is what is stored for a secret: SHA-256 is enough for 256 random bits (no guessing to
-// slow down), hex for readability in the table.
+// Hash is hex SHA-256: what is stored or logged in place of a secret or an identifier. For a
+// secret of 256 random bits SHA-256 is enough (there is no guessing to slow down); hex keeps the
+// table readable.
 func Hash(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
