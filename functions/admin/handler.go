@@ -80,10 +80,6 @@ type handler struct {
 // the response; main passes real ones, tests the emulators', postresponse.Inline and a fixed
 // clock.
 func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*handler, error) {
-	cal, err := deadline.ForCountry(cfg.Country)
-	if err != nil {
-		return nil, fmt.Errorf("admin: %w", err)
-	}
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
@@ -102,7 +98,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		after:       after,
 		notices:     notices,
 		sender:      mailer,
-		cal:         cal,
+		cal:         cfg.Calendar,
 		now:         now,
 		log:         log,
 		pages:       pages,
@@ -179,7 +175,7 @@ func (h *handler) negotiate(c *call) i18n.Lang {
 	if l, ok := i18n.Parse(web.Cookie(c.req, langCookieName)); ok {
 		return l
 	}
-	return i18n.Lang(h.cfg.DefaultLang)
+	return h.cfg.DefaultLang
 }
 
 // route dispatches on method and path. The sign-in pages are public; every other route needs

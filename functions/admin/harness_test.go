@@ -25,6 +25,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
@@ -66,6 +67,14 @@ func uniq() string {
 	return hex.EncodeToString(b[:])
 }
 
+var calendarDK = func() *deadline.Calendar {
+	cal, err := deadline.ForCountry("DK")
+	if err != nil {
+		panic(err)
+	}
+	return cal
+}()
+
 func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	t.Helper()
 	env := emulator.Get(t)
@@ -76,8 +85,8 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 		Common: config.Common{
 			Table:          table,
 			ControllerName: "Fjordlys ApS",
-			Country:        "DK",
-			DefaultLang:    "da",
+			Calendar:       calendarDK,
+			DefaultLang:    i18n.DA,
 			BaseURL:        baseURL,
 			Sender:         "noreply@dsr.example.dk",
 			DPOAddresses:   []string{"dpo." + tag + "@fjordlys.dk", "Jura." + tag + "@Fjordlys.dk"},
@@ -239,10 +248,7 @@ func submission(lang, email string) dsr.Submission {
 func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...func(*dsr.Request, time.Time) (dsr.Change, error)) *dsr.Request {
 	e.t.Helper()
 	ctx := context.Background()
-	due, err := deadline.Due(e.cfg.Country, received)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	due := e.cfg.Calendar.Due(received)
 	// The history happens at its own time: the store checks expiry against its clock.
 	saved := e.clock.Now()
 	defer e.clock.Set(saved)

@@ -62,7 +62,7 @@ type formView struct {
 type authority struct{ Name, URL, Address string }
 
 func (h *Handler) authority(lang i18n.Lang) authority {
-	k := "authority." + h.cfg.Country
+	k := "authority." + h.calendar.Country()
 	return authority{Name: i18n.T(lang, k+".name"), URL: i18n.T(lang, k+".url"), Address: i18n.T(lang, k+".address")}
 }
 

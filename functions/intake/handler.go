@@ -63,33 +63,21 @@ type Handler struct {
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
 // the emulators with a fixed clock.
 func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
-	cal, err := deadline.ForCountry(cfg.Country)
-	if err != nil {
-		return nil, fmt.Errorf("intake: %w", err)
-	}
 	pages, err := web.NewPages(pageFiles, "pages/*.html", nil)
 	if err != nil {
 		return nil, fmt.Errorf("intake: pages: %w", err)
-	}
-	base, err := url.Parse(cfg.BaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("intake: base URL: %w", err)
-	}
-	lang, ok := i18n.Parse(cfg.DefaultLang)
-	if !ok {
-		return nil, fmt.Errorf("intake: default language %q", cfg.DefaultLang)
 	}
 	return &Handler{
 		cfg:      cfg,
 		store:    st,
 		outbox:   outbox,
 		after:    after,
-		calendar: cal,
+		calendar: cfg.Calendar,
 		now:      now,
 		log:      log,
 		pages:    pages,
-		defLang:  lang,
-		basePath: strings.TrimSuffix(base.Path, "/"),
+		defLang:  cfg.DefaultLang,
+		basePath: cfg.BasePath,
 		origins:  append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
 		pace:     newPacer(),
 	}, nil

@@ -17,7 +17,7 @@ import (
 // on what a backlog costs per request.
 func BenchmarkLadderAt(b *testing.B) {
 	cal, _ := deadline.ForCountry("DK")
-	l, _ := newLadder(cal, []int{5, 2})
+	l := newLadder(cal, []int{5, 2})
 	now := time.Date(2026, 12, 21, 7, 0, 0, 0, cal.Location())
 	for _, back := range []int{-3, 30, 90} {
 		r := &dsr.Request{Status: dsr.Open, Due: cal.EndOfDay(now.AddDate(0, 0, -back))}
@@ -32,14 +32,13 @@ func BenchmarkLadderAt(b *testing.B) {
 // A digest of a bad day: 500 lines over every level.
 func BenchmarkDigest(b *testing.B) {
 	cal, _ := deadline.ForCountry("NO")
-	cfg := config.Sweep{Common: config.Common{ControllerName: "Nordlys AS", Country: "NO", DefaultLang: "nb",
+	cfg := config.Sweep{Common: config.Common{ControllerName: "Nordlys AS", Calendar: cal, DefaultLang: i18n.NB,
 		BaseURL: "https://dsr.example.no", DPOAddresses: []string{"dpo@example.no"}}, Thresholds: []int{5, 2}}
-	n, err := notice.New(notice.Settings{Controller: cfg.ControllerName, Country: cfg.Country, BaseURL: cfg.BaseURL,
-		DPOAddresses: cfg.DPOAddresses, DefaultLang: i18n.NB, Location: cal.Location()})
+	n, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, _ := newLadder(cal, cfg.Thresholds)
+	l := newLadder(cal, cfg.Thresholds)
 	s := &Sweeper{cfg: cfg, notices: n, ladder: l, lang: i18n.NB}
 	now := time.Date(2027, 3, 22, 7, 0, 0, 0, cal.Location())
 	var claims []claimed

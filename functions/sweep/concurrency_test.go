@@ -91,9 +91,5 @@ func TestOverlappingSweeps(t *testing.T) {
 
 func newLadderOrFail(t testing.TB, h *harness) ladder {
 	t.Helper()
-	l, err := newLadder(h.cal, h.cfg.Thresholds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return newLadder(h.cal, h.cfg.Thresholds)
 }

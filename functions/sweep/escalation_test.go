@@ -188,9 +188,9 @@ func TestEscalationLevels(t *testing.T) {
 // groups most urgent first, each line's facts, the subject, the links.
 func checkDigest(t *testing.T, h *harness, m emulator.Mail, want map[string][]string, names map[string]string, reqs map[string]*dsr.Request, at time.Time) {
 	t.Helper()
-	lang, loc := i18n.Lang(h.cfg.DefaultLang), h.cal.Location()
+	lang, loc := h.cfg.DefaultLang, h.cal.Location()
 	order, lines := h.digestLines(m)
-	lad, _ := newLadder(h.cal, h.cfg.Thresholds)
+	lad := newLadder(h.cal, h.cfg.Thresholds)
 	var wantOrder []string
 	total := 0
 	for _, l := range lad.levels() {
@@ -300,7 +300,7 @@ func checkMetrics(t *testing.T, h *harness, want map[string][]string) {
 			t.Errorf("EMF metric %s has no value", name)
 		}
 	}
-	lad, _ := newLadder(h.cal, h.cfg.Thresholds)
+	lad := newLadder(h.cal, h.cfg.Thresholds)
 	total := 0
 	for _, l := range lad.levels() {
 		if got := int(rec[metricName(l.Name)].(float64)); got != len(want[l.Name]) {

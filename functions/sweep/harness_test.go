@@ -21,7 +21,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
@@ -78,10 +77,7 @@ func newHarness(t testing.TB, country, lang string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.cfg = cfg
-	if h.cal, err = deadline.ForCountry(country); err != nil {
-		t.Fatal(err)
-	}
+	h.cfg, h.cal = cfg, cfg.Calendar
 	h.store = store.New(h.db, h.table, store.WithClock(h.clock.Now))
 	return h
 }
@@ -291,11 +287,8 @@ var (
 func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string][]string) {
 	h.t.Helper()
 	titles := map[string]string{}
-	lad, err := newLadder(h.cal, h.cfg.Thresholds)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	lang := i18n.Lang(h.cfg.DefaultLang)
+	lad := newLadder(h.cal, h.cfg.Thresholds)
+	lang := h.cfg.DefaultLang
 	for _, l := range lad.levels() {
 		titles[levelTitle(lang, l)] = l.Name
 	}

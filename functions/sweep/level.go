@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -44,20 +43,16 @@ type ladder struct {
 	wd []level
 }
 
-func newLadder(cal *deadline.Calendar, thresholds []int) (ladder, error) {
-	if len(thresholds) == 0 {
-		return ladder{}, fmt.Errorf("sweep: no escalation thresholds")
-	}
+// newLadder makes the ladder of thresholds as config.LoadSweep reads them: at least one,
+// distinct working days from 1, in any order.
+func newLadder(cal *deadline.Calendar, thresholds []int) ladder {
 	t := slices.Clone(thresholds)
 	slices.Sort(t)
 	l := ladder{cal: cal}
 	for i, n := range t {
-		if n < 1 || (i > 0 && n == t[i-1]) {
-			return ladder{}, fmt.Errorf("sweep: escalation thresholds %v: want distinct working days from 1", thresholds)
-		}
 		l.wd = append(l.wd, level{Name: "wd" + strconv.Itoa(n), Rank: 2 + i, WorkingDays: n})
 	}
-	return l, nil
+	return l
 }
 
 // levels lists every level, most urgent first.

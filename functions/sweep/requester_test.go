@@ -10,7 +10,6 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -36,8 +35,8 @@ func linkToken(t *testing.T, text string) string {
 func (h *harness) subjectOf(kind dsr.MailKind, r *dsr.Request) string {
 	h.t.Helper()
 	n, err := notice.New(notice.Settings{
-		Controller: h.cfg.ControllerName, Country: h.cfg.Country, BaseURL: h.cfg.BaseURL,
-		DPOAddresses: h.cfg.DPOAddresses, DefaultLang: i18n.Lang(h.cfg.DefaultLang), Location: h.cal.Location(),
+		Controller: h.cfg.ControllerName, Country: h.cfg.Calendar.Country(), BaseURL: h.cfg.BaseURL,
+		DPOAddresses: h.cfg.DPOAddresses, DefaultLang: h.cfg.DefaultLang, Location: h.cal.Location(),
 	})
 	if err != nil {
 		h.t.Fatal(err)

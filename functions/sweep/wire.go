@@ -1,14 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
-	"github.com/dsrdesk/dsrdesk/shared/deadline"
-	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
@@ -17,18 +14,6 @@ import (
 // tests the emulators' (or dead endpoints), so both run exactly this wiring. metrics receives
 // the CloudWatch embedded-metric records; function names the function in them.
 func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.Time, log *slog.Logger, metrics io.Writer, function string) (*Sweeper, error) {
-	cal, err := deadline.ForCountry(cfg.Country)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	lang, ok := i18n.Parse(cfg.DefaultLang)
-	if !ok {
-		return nil, fmt.Errorf("sweep: default language %q", cfg.DefaultLang)
-	}
-	lad, err := newLadder(cal, cfg.Thresholds)
-	if err != nil {
-		return nil, err
-	}
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, err
@@ -44,8 +29,8 @@ func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.
 		outbox:   &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
 		notices:  notices,
 		sender:   mailer,
-		ladder:   lad,
-		lang:     lang,
+		ladder:   newLadder(cfg.Calendar, cfg.Thresholds),
+		lang:     cfg.DefaultLang,
 		now:      now,
 		log:      log,
 		metrics:  metrics,

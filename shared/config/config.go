@@ -1,4 +1,6 @@
-// Package config reads a function's settings from the environment once per cold start.
+// Package config reads a function's settings from the environment once per cold start, into
+// the typed values the code uses (a calendar, a language, durations): nothing downstream parses
+// a setting again.
 //
 // Each function has its own loader, and every loader reads through the getenv it is given, so a
 // test can record exactly which variables a function reads and check that template.yaml
@@ -14,19 +16,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/deadline"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 
 // Common is what every function needs.
 type Common struct {
 	Table          string
 	ControllerName string
-	// Country is DK or NO: it picks the calendar, the time zone and the supervisory authority.
-	Country     string
-	DefaultLang string
+	// Calendar is COUNTRY's (DK or NO): its statutory holidays and time zone, and its code,
+	// which picks the supervisory authority.
+	Calendar *deadline.Calendar
+	// DefaultLang is the DPO's language and the one pages fall back to.
+	DefaultLang i18n.Lang
 	// BaseURL is the public origin and path prefix, without a trailing slash. Every link in a
 	// page or mail is built from it, never from a request's Host header.
 	BaseURL string
-	Sender  string
+	// BasePath is BaseURL's path ("" at the root of a domain): the prefix the routes sit under.
+	BasePath string
+	Sender   string
 	// DPOAddresses receive notifications and digests and may sign in; the first is the contact
 	// address shown to requesters and used as Reply-To.
 	DPOAddresses []string
@@ -127,16 +137,19 @@ func (r *reader) list(name string, required bool) []string {
 	return out
 }
 
-func (r *reader) origin(name, v string, allowPath bool) string {
+// origin reads an http(s) URL without query or fragment and returns it without a trailing
+// slash, and its path likewise.
+func (r *reader) origin(name, v string, allowPath bool) (string, string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		r.fail(name, "%q is not an http(s) URL", v)
-		return v
+		return v, ""
 	}
-	if !allowPath && strings.TrimSuffix(u.Path, "/") != "" {
+	path := strings.TrimSuffix(u.Path, "/")
+	if !allowPath && path != "" {
 		r.fail(name, "%q must be an origin without a path", v)
 	}
-	return strings.TrimSuffix(v, "/")
+	return strings.TrimSuffix(v, "/"), path
 }
 
 func (r *reader) err() error { return errors.Join(r.errs...) }
@@ -145,13 +158,13 @@ func (r *reader) common() Common {
 	c := Common{
 		Table:          r.required("TABLE_NAME"),
 		ControllerName: r.required("CONTROLLER_NAME"),
-		Country:        r.oneOf("COUNTRY", "DK", "NO"),
-		DefaultLang:    r.oneOf("DEFAULT_LANG", "da", "nb", "en"),
+		Calendar:       r.calendar("COUNTRY"),
+		DefaultLang:    i18n.Lang(r.oneOf("DEFAULT_LANG", string(i18n.DA), string(i18n.NB), string(i18n.EN))),
 		Sender:         r.required("SENDER_ADDRESS"),
 		DPOAddresses:   r.list("DPO_ADDRESSES", true),
 	}
 	if base := r.required("BASE_URL"); base != "" {
-		c.BaseURL = r.origin("BASE_URL", base, true)
+		c.BaseURL, c.BasePath = r.origin("BASE_URL", base, true)
 	}
 	if c.Sender != "" {
 		r.address("SENDER_ADDRESS", c.Sender)
@@ -162,8 +175,23 @@ func (r *reader) common() Common {
 	return c
 }
 
+// calendar reads a country code and returns its calendar.
+func (r *reader) calendar(name string) *deadline.Calendar {
+	v := r.required(name)
+	if v == "" {
+		return nil
+	}
+	cal, err := deadline.ForCountry(v)
+	if err != nil {
+		r.fail(name, "must be one of DK, NO, got %q", v)
+	}
+	return cal
+}
+
+const day = 24 * time.Hour
+
 func (r *reader) retention() time.Duration {
-	return time.Duration(r.intDefault("RETENTION_DAYS", 1095, 30, 3650)) * 24 * time.Hour
+	return time.Duration(r.intDefault("RETENTION_DAYS", int(dsr.DefaultRetention/day), 30, 3650)) * day
 }
 
 // LoadIntake reads the intake function's configuration.
@@ -177,7 +205,8 @@ func LoadIntake(getenv func(string) string) (Intake, error) {
 		MinFill:      time.Duration(r.intDefault("MIN_FILL_SECONDS", 3, 0, 600)) * time.Second,
 	}
 	for _, o := range r.list("ALLOWED_ORIGINS", false) {
-		c.AllowedOrigins = append(c.AllowedOrigins, r.origin("ALLOWED_ORIGINS", o, false))
+		origin, _ := r.origin("ALLOWED_ORIGINS", o, false)
+		c.AllowedOrigins = append(c.AllowedOrigins, origin)
 	}
 	return c, r.err()
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -29,8 +32,11 @@ func TestLoadIntake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.BaseURL != "https://privacy.example.dk" || c.DPOContact() != "dpo@example.dk" || len(c.DPOAddresses) != 2 {
+	if c.BaseURL != "https://privacy.example.dk" || c.BasePath != "" || c.DPOContact() != "dpo@example.dk" || len(c.DPOAddresses) != 2 {
 		t.Errorf("common = %+v", c.Common)
+	}
+	if c.Calendar.Country() != "DK" || c.Calendar.Location().String() != "Europe/Copenhagen" || c.DefaultLang != i18n.DA {
+		t.Errorf("calendar %s %s, language %q", c.Calendar.Country(), c.Calendar.Location(), c.DefaultLang)
 	}
 	if !slices.Equal(c.AllowedOrigins, []string{"https://www.example.dk", "https://shop.example.dk"}) {
 		t.Errorf("origins = %v", c.AllowedOrigins)
@@ -92,6 +98,23 @@ func TestLoadSweepThresholds(t *testing.T) {
 		if (err != nil) != tt.err || (!tt.err && !slices.Equal(c.Thresholds, tt.want)) {
 			t.Errorf("%q: thresholds %v, err %v", tt.in, c.Thresholds, err)
 		}
+	}
+}
+
+// A deployment under a path serves its routes under it.
+func TestBasePath(t *testing.T) {
+	m := base()
+	m["BASE_URL"] = "https://example.no/personvern/"
+	m["COUNTRY"], m["DEFAULT_LANG"] = "NO", "nb"
+	c, err := LoadSweep(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://example.no/personvern" || c.BasePath != "/personvern" || c.Calendar.Country() != "NO" || c.DefaultLang != i18n.NB {
+		t.Errorf("common = %+v", c.Common)
+	}
+	if c.Retention != dsr.DefaultRetention {
+		t.Errorf("retention %v, want the default %v", c.Retention, dsr.DefaultRetention)
 	}
 }
 
