@@ -40,6 +40,7 @@ type Store struct {
 	table     string
 	now       func() time.Time
 	retention time.Duration
+	pageLimit int32
 }
 
 // Option configures a Store.

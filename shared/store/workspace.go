@@ -20,15 +20,14 @@ import (
 // the export) scan the table, which for a small company's few thousand requests is a handful
 // of pages and needs no index of its own.
 
-// pageLimit caps the items per Query or Scan page; zero leaves DynamoDB's 1 MB pages. Tests
-// lower it so that the paging loops run without writing megabytes.
-var pageLimit int32
-
-func limit() *int32 {
-	if pageLimit == 0 {
+// limit caps the items per Query or Scan page of the workspace's reads: nil leaves DynamoDB's
+// 1 MB pages. The store's tests lower it (export_test.go) so that the paging loops run without
+// writing megabytes.
+func (s *Store) limit() *int32 {
+	if s.pageLimit == 0 {
 		return nil
 	}
-	return aws.Int32(pageLimit)
+	return aws.Int32(s.pageLimit)
 }
 
 // ActiveRequests returns the confirmed requests awaiting an answer (open, in progress), sorted
@@ -74,7 +73,7 @@ func (s *Store) sweepPartition(ctx context.Context, q dsr.Queue) ([]*dsr.Request
 		KeyConditionExpression:    aws.String("#p = :p"),
 		ExpressionAttributeNames:  map[string]string{"#p": AttrSweepPK},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": str(string(q))},
-		Limit:                     limit(),
+		Limit:                     s.limit(),
 	}
 	var out []*dsr.Request
 	for {
@@ -129,7 +128,7 @@ func (s *Store) scanRequests(ctx context.Context, filter string, values map[stri
 		FilterExpression:          aws.String(expr),
 		ExpressionAttributeNames:  map[string]string{"#sk": AttrSK},
 		ExpressionAttributeValues: vals,
-		Limit:                     limit(),
+		Limit:                     s.limit(),
 	}
 	for {
 		page, err := s.db.Scan(ctx, in)

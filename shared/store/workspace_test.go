@@ -107,9 +107,9 @@ func TestWorkspaceReads(t *testing.T) {
 
 // Every read follows LastEvaluatedKey: with pages of three items, all requests are still read.
 func TestWorkspaceReadsEveryPage(t *testing.T) {
-	store.SetPageLimit(t, 3)
 	c := newClock(received)
 	s, _, _ := newStore(t, c)
+	store.SetPageLimit(s, 3)
 	ctx := context.Background()
 	const n = 10
 	for i := range n {

@@ -1,0 +1,4 @@
+package store
+
+// SetPageLimit makes every workspace read of s page after n items.
+func SetPageLimit(s *Store, n int32) { s.pageLimit = n }
