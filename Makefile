@@ -53,10 +53,10 @@ build-AdminFunction: ## (sam build) admin into $ARTIFACTS_DIR/bootstrap
 dev: deps ## run the whole desk locally without Docker (infra/local)
 	$(GO) run ./infra/local
 
-bench: deps ## measure against the performance targets and print one table (infra/bench, ~5 min)
+bench: deps ## measure against the performance targets and print one table (infra/bench, about a minute and a half)
 	GO=$(GO) $(GO) run ./infra/bench
 
-load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, ~5 min)
+load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, about four minutes)
 	DSR_LOAD=1 $(GO) test -count=1 -v -timeout 20m -run '^TestLoad$$' ./infra/load
 
 fmt: ## gofmt every Go file

@@ -9,8 +9,8 @@ import (
 // A submission that is not stored (over a rate limit, or caught as a bot) needs one round trip
 // or none; a stored one needs two (its mail goes out after the answer). Answered at once, the
 // difference would tell whoever posts an address whether it is over its limit, that is whether
-// someone has been filing requests for it (security.md: similar timing). The pacer holds those answers until about as long as a
-// stored submission has lately taken in this container.
+// someone has been filing requests for it (docs/design.md, Requests). The pacer holds those
+// answers until about as long as a stored submission has lately taken in this container.
 const (
 	// initialPace stands in until this container has stored a submission: the usual time of
 	// two round trips to DynamoDB in one region, the first on a new connection.

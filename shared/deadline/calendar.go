@@ -26,7 +26,7 @@ var ErrUnknownCountry = errors.New("unknown country")
 const lastBededag = 2023
 
 // Calendar is a country's statutory calendar: its time zone and the public
-// holidays that extend a deadline (rule 5 of gdpr-deadlines.md). Obtain one with
+// holidays that extend a deadline (docs/deadlines.md, holidays). Obtain one with
 // ForCountry; a Calendar is immutable and safe for concurrent use.
 //
 // Every method that takes a time.Time looks only at its date in the calendar's
@@ -133,7 +133,8 @@ func (c *Calendar) EndOfDay(t time.Time) time.Time { return c.endOf(c.day(t)) }
 func (c *Calendar) LocalDate(t time.Time) string { return t.In(c.loc).Format(time.DateOnly) }
 
 // WorkingDaysUntil counts working days from from's local date to deadline's local
-// date, for escalation thresholds (rule 6). With a = from's date and b = deadline's:
+// date, for escalation thresholds (docs/deadlines.md, escalation). With a = from's
+// date and b = deadline's:
 //
 //   - a == b: 0 (due today);
 //   - a < b: the number of working days d with a < d <= b, but at least 1,

@@ -27,7 +27,7 @@ func day(t testing.TB, c *Calendar, s string) time.Time {
 }
 
 func TestHolidays(t *testing.T) {
-	// Every statutory holiday of the year, from the reference (rule 5).
+	// Every statutory holiday of the year, as docs/deadlines.md lists them.
 	want := map[string][]string{
 		"DK": {
 			// 2023, with Store Bededag (5 May).

@@ -1,5 +1,5 @@
 // Package deadline computes GDPR Art. 12(3) answer deadlines for Danish and
-// Norwegian controllers, as specified in shared/reference/gdpr-deadlines.md:
+// Norwegian controllers, as docs/deadlines.md sets out:
 // periods counted per Regulation 1182/71 on local dates, rolled forward past
 // weekends and statutory public holidays.
 //
@@ -11,7 +11,7 @@ import "time"
 
 // Due returns the end of the one-month answer period for a request received at
 // `received` by a controller in `country` ("DK" or "NO"): the last instant of the
-// final day, in that country's time zone (rule 3).
+// final day, in that country's time zone (docs/deadlines.md, one month).
 func Due(country string, received time.Time) (time.Time, error) {
 	c, err := ForCountry(country)
 	if err != nil {
@@ -21,7 +21,7 @@ func Due(country string, received time.Time) (time.Time, error) {
 }
 
 // Extended returns the end of the period once extended by two further months
-// (rule 4).
+// (docs/deadlines.md, extension).
 func Extended(country string, received time.Time) (time.Time, error) {
 	c, err := ForCountry(country)
 	if err != nil {

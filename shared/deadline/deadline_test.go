@@ -7,7 +7,7 @@ import (
 )
 
 // Expected dates in these tables were worked out by hand from the rules in
-// shared/reference/gdpr-deadlines.md and a printed calendar; the comment on each
+// docs/deadlines.md and a printed calendar; the comment on each
 // case is that working. Easter Sundays used: 2020-04-12, 2021-04-04, 2022-04-17,
 // 2023-04-09, 2024-03-31, 2025-04-20, 2026-04-05, 2027-03-28, 2028-04-16,
 // 2029-04-01. Maundy Thursday = E-3, Good Friday = E-2, Easter Monday = E+1,
