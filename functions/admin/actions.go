@@ -143,9 +143,9 @@ func (h *handler) invalid(c *call, r *dsr.Request, action string, form url.Value
 		if !ok {
 			continue
 		}
-		id, msg := action+"."+field, i18n.T(c.lang, "error."+code)
+		id, msg := action+"."+field, i18n.T(c.Lang, "error."+code)
 		v.Errors[id] = msg
-		v.ErrorList = append(v.ErrorList, fieldError{ID: id, Label: i18n.T(c.lang, fieldLabels[id]), Message: msg})
+		v.ErrorList = append(v.ErrorList, fieldError{ID: id, Label: i18n.T(c.Lang, fieldLabels[id]), Message: msg})
 	}
 	return h.render(c, web.Status(fe), "detail", "admin.detail.title", v)
 }
@@ -157,12 +157,12 @@ func (h *handler) refused(c *call, r *dsr.Request, action string, form url.Value
 	reason, explain := te.Reason, ""
 	switch reason {
 	case "already_extended", "deadline_passed":
-		explain = i18n.T(c.lang, "admin.refused."+reason)
+		explain = i18n.T(c.Lang, "admin.refused."+reason)
 	default:
 		reason = "not_allowed"
-		explain = i18n.T(c.lang, "admin.refused.not_allowed", statusLabel(c.lang, r.Status))
+		explain = i18n.T(c.Lang, "admin.refused.not_allowed", statusLabel(c.Lang, r.Status))
 	}
-	v.Banner = &banner{Class: "err", Heading: i18n.T(c.lang, "admin.refused.heading"), Text: explain}
+	v.Banner = &banner{Class: "err", Heading: i18n.T(c.Lang, "admin.refused.heading"), Text: explain}
 	h.log.Info("action refused", "ref", r.Ref, "action", action, "reason", reason)
 	return h.render(c, web.Status(te), "detail", "admin.detail.title", v)
 }
@@ -171,6 +171,6 @@ func (h *handler) refused(c *call, r *dsr.Request, action string, form url.Value
 func (h *handler) conflict(c *call, fresh *dsr.Request, action string, form url.Values) web.Response {
 	v := h.detailView(c, fresh)
 	keep(v, action, form)
-	v.Banner = &banner{Class: "warn", Heading: i18n.T(c.lang, "admin.conflict.heading"), Text: i18n.T(c.lang, "admin.conflict.body")}
+	v.Banner = &banner{Class: "warn", Heading: i18n.T(c.Lang, "admin.conflict.heading"), Text: i18n.T(c.Lang, "admin.conflict.body")}
 	return h.render(c, web.Status(fault.Conflict), "detail", "admin.detail.title", v)
 }

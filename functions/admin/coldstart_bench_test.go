@@ -4,19 +4,16 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+
+	"github.com/dsrdesk/dsrdesk/shared/testkit/pagecheck"
 )
 
 // Pages are parsed when first rendered; every one of them must parse, partials included.
 func TestEveryPageParses(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	for _, name := range e.h.pages.Names() {
-		if _, err := e.h.pages.Page(name); err != nil {
-			t.Error(err)
-		}
-	}
-	if len(e.h.pages.Names()) < 9 {
-		t.Errorf("pages %v", e.h.pages.Names())
+	if n := pagecheck.Each(t, pageFiles, "pages/*.html", e.h.pages.Page); n < 9 {
+		t.Errorf("%d pages", n)
 	}
 }
 

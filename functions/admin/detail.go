@@ -67,8 +67,8 @@ func (h *handler) detail(c *call, ref string) web.Response {
 		return h.fail(c, err)
 	}
 	v := h.detailView(c, r)
-	if done := c.query.Get("done"); actions[done] {
-		v.Banner = h.doneBanner(c.lang, r, done)
+	if done := c.Query.Get("done"); actions[done] {
+		v.Banner = h.doneBanner(c.Lang, r, done)
 	}
 	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
 }
@@ -86,7 +86,7 @@ func (h *handler) load(c *call, ref string) (*dsr.Request, error) {
 }
 
 func (h *handler) detailView(c *call, r *dsr.Request) *detailView {
-	l, now := c.lang, h.now()
+	l, now := c.Lang, h.now()
 	v := &detailView{
 		Account: c.account(), CSRF: c.sess.CSRF, Version: r.Version,
 		Ref: r.Ref, Type: typeLabel(l, r.Type), Article: r.Type.Article(),

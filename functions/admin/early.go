@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // early is the read of the request a route names, started alongside the session check: the
@@ -19,7 +18,7 @@ type early struct {
 // (junk never costs a read) and ref is a reference.
 func (h *handler) readEarly(c *call, ref string) {
 	canon, ok := dsr.NormalizeReference(ref)
-	if !ok || !wellFormed(web.Cookie(c.req, sessionCookieName)) {
+	if !ok || !wellFormed(c.Cookie(sessionCookieName)) {
 		return
 	}
 	e := &early{ref: canon, done: make(chan struct{})}

@@ -14,7 +14,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -71,6 +70,10 @@ type handler struct {
 	now     func() time.Time
 	log     *slog.Logger
 	pages   *web.Pages
+	// site reads each request. A DPO works in one language, so the language is ?lang=,
+	// remembered in a cookie, or the deployment's: the browser's Accept-Language is not
+	// consulted, and every DPO of a company sees the same words.
+	site *web.Site
 	// signinFloor is the least time a sign-in request takes, whether or not a mail goes out,
 	// so the answer's timing does not tell which addresses may sign in.
 	signinFloor time.Duration
@@ -91,17 +94,22 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
 	mailer := notice.NewMailer(ses, cfg.Sender)
 	return &handler{
-		cfg:         cfg,
-		reqs:        st,
-		auth:        st,
-		outbox:      &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
-		after:       after,
-		notices:     notices,
-		sender:      mailer,
-		cal:         cfg.Calendar,
-		now:         now,
-		log:         log,
-		pages:       pages,
+		cfg:     cfg,
+		reqs:    st,
+		auth:    st,
+		outbox:  &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
+		after:   after,
+		notices: notices,
+		sender:  mailer,
+		cal:     cfg.Calendar,
+		now:     now,
+		log:     log,
+		pages:   pages,
+		site: &web.Site{
+			BasePath: cfg.BasePath,
+			Origins:  []string{cfg.BaseURL},
+			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Cookie: langCookieName, CookiePath: "/admin"},
+		},
 		signinFloor: 600 * time.Millisecond,
 	}, nil
 }
@@ -112,19 +120,14 @@ func parsePages() (*web.Pages, error) {
 	return web.NewPages(pageFiles, "pages/*.html", template.FuncMap{}, "pages/partials/*.html")
 }
 
-// call is one HTTP request as the handlers see it.
+// call is one HTTP request as the handlers see it: the request layer's reading of it, and
+// what the workspace learns on the way.
 type call struct {
-	ctx    context.Context
-	req    web.Request
-	method string
-	path   string
-	query  url.Values
-	lang   i18n.Lang
+	*web.Call
+	ctx context.Context
 	// sess and sid are set once the session is checked; sid is the cookie's secret.
 	sess *store.Session
 	sid  string
-	// cookies are set on whatever response the call ends with.
-	cookies []string
 	// early is the request the route names, read while the session is checked.
 	early *early
 }
@@ -132,58 +135,23 @@ type call struct {
 // Handle answers one API Gateway HTTP API request. It never returns an error: API Gateway
 // would turn one into a bare 500.
 func (h *handler) Handle(ctx context.Context, req web.Request) (resp web.Response, _ error) {
-	c := h.newCall(ctx, req)
+	c := &call{Call: h.site.Call(req), ctx: ctx}
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			resp = h.fail(c, fmt.Errorf("admin: panic"))
 		}
-		resp.Cookies = append(resp.Cookies, c.cookies...)
+		resp = c.Finish(resp)
 	}()
 	return h.route(c), nil
-}
-
-func (h *handler) newCall(ctx context.Context, req web.Request) *call {
-	p := req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
-	if len(p) > 1 {
-		p = strings.TrimSuffix(p, "/")
-	}
-	q, err := url.ParseQuery(req.RawQueryString)
-	if err != nil || (req.RawQueryString == "" && len(req.QueryStringParameters) > 0) {
-		// sam local and hand-written events may carry only the parsed parameters.
-		q = url.Values{}
-		for k, v := range req.QueryStringParameters {
-			q.Set(k, v)
-		}
-	}
-	c := &call{ctx: ctx, req: req, method: strings.ToUpper(req.RequestContext.HTTP.Method), path: p, query: q}
-	c.lang = h.negotiate(c)
-	return c
-}
-
-// negotiate picks the page language: ?lang= (remembered in a cookie), then the remembered
-// choice, then the deployment's language. A DPO works in one language; the browser's
-// Accept-Language is not consulted so every DPO of a company sees the same words.
-func (h *handler) negotiate(c *call) i18n.Lang {
-	if l, ok := i18n.Parse(c.query.Get("lang")); ok {
-		c.cookies = append(c.cookies, langCookie(l))
-		return l
-	}
-	if l, ok := i18n.Parse(web.Cookie(c.req, langCookieName)); ok {
-		return l
-	}
-	return h.cfg.DefaultLang
 }
 
 // route dispatches on method and path. The sign-in pages are public; every other route needs
 // a valid session, and every POST among them a valid CSRF token.
 func (h *handler) route(c *call) web.Response {
-	switch c.path {
+	switch c.Path {
 	case "/admin/signin":
-		switch c.method {
+		switch c.Method {
 		case "GET", "HEAD":
 			return h.signinForm(c)
 		case "POST":
@@ -191,7 +159,7 @@ func (h *handler) route(c *call) web.Response {
 		}
 		return h.notFound(c)
 	case "/admin/signin/confirm":
-		switch c.method {
+		switch c.Method {
 		case "GET", "HEAD":
 			return h.confirmPage(c)
 		case "POST":
@@ -201,25 +169,25 @@ func (h *handler) route(c *call) web.Response {
 	}
 
 	var serve func(*call) web.Response
-	get := c.method == "GET" || c.method == "HEAD"
+	get := c.Method == "GET" || c.Method == "HEAD"
 	switch {
-	case c.path == "/admin" && get:
+	case c.Path == "/admin" && get:
 		serve = h.worklist
-	case c.path == "/admin/search" && get:
+	case c.Path == "/admin/search" && get:
 		serve = h.search
-	case c.path == "/admin/report" && get:
+	case c.Path == "/admin/report" && get:
 		serve = h.report
-	case c.path == "/admin/export.csv" && get:
+	case c.Path == "/admin/export.csv" && get:
 		serve = h.export
-	case c.path == "/admin/signout" && c.method == "POST":
+	case c.Path == "/admin/signout" && c.Method == "POST":
 		serve = h.signout
-	case strings.HasPrefix(c.path, "/admin/requests/"):
-		ref, action, _ := strings.Cut(strings.TrimPrefix(c.path, "/admin/requests/"), "/")
+	case strings.HasPrefix(c.Path, "/admin/requests/"):
+		ref, action, _ := strings.Cut(strings.TrimPrefix(c.Path, "/admin/requests/"), "/")
 		switch {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
 			h.readEarly(c, ref)
-		case actions[action] && c.method == "POST":
+		case actions[action] && c.Method == "POST":
 			serve = func(c *call) web.Response { return h.act(c, ref, action) }
 			h.readEarly(c, ref)
 		case actions[action] && get:

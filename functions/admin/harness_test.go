@@ -30,6 +30,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -56,8 +57,11 @@ type tenv struct {
 	clock *fakeclock.Clock
 	env   *emulator.Env
 	cfg   config.Admin
-	// after is the handler's queue of work after the response: Inline unless a test holds it.
-	after *postresponse.Queue
+	// after is the handler's queue of work after the response: postresponse.Inline unless a
+	// test holds it (held.Queue).
+	after afterResponse
+	// held is the queue a test holds the work after the response in, if it does.
+	held *held.Queue
 }
 
 // uniq returns a short random tag; tests share the SES emulator, so every address is unique.

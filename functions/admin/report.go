@@ -114,7 +114,7 @@ func (h *handler) report(c *call) web.Response {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	l := c.lang
+	l := c.Lang
 	s := h.count(rs, h.now())
 	v := reportView{
 		Account: c.account(), Total: s.total, Answered: s.answered, OnTime: s.onTime,

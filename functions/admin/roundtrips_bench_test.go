@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -22,7 +22,7 @@ import (
 const tripLatency = 50 * time.Millisecond
 
 // recorded rebuilds e's handler over emulator clients that record every call in rec, with a
-// Held queue so the calls after the response can be told from the ones the DPO waits for.
+// held queue so the calls after the response can be told from the ones the DPO waits for.
 func (e *tenv) recorded(rec *awscount.Recorder) {
 	e.t.Helper()
 	db := dynamodb.NewFromConfig(e.env.AWSConfig(), func(o *dynamodb.Options) {
@@ -31,7 +31,8 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 	mail := ses.NewFromConfig(e.env.AWSConfig(), func(o *ses.Options) {
 		o.BaseEndpoint = aws.String(e.env.SESEndpoint)
 	}, rec.SES)
-	e.after = postresponse.Held()
+	e.held = &held.Queue{}
+	e.after = e.held
 	h, err := newHandler(e.cfg, db, mail, e.after, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)
@@ -75,7 +76,7 @@ func countActionTrips(e *tenv, d *dpo, rec *awscount.Recorder, i int) (before, a
 		e.t.Fatalf("%s: status %d", actionTrips[i].name, resp.StatusCode)
 	}
 	before = rec.Take()
-	e.after.Run()
+	e.held.Run()
 	return before, rec.Take()
 }
 

@@ -20,8 +20,7 @@ const (
 	langCookieName    = "dsr_lang"
 	// maxForm caps a posted form: a 5,000-character message in four-byte characters,
 	// percent-encoded, plus the small fields.
-	maxForm   = 64 << 10
-	mediaForm = "application/x-www-form-urlencoded"
+	maxForm = 64 << 10
 )
 
 // sessionCookie carries the session id. Strict keeps it off every cross-site request, Path
@@ -35,14 +34,10 @@ func clearSessionCookie() string {
 	return sessionCookieName + "=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 }
 
-func langCookie(l i18n.Lang) string {
-	return langCookieName + "=" + string(l) + "; Path=/admin; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax"
-}
-
 // authenticate loads the session named by the cookie. A missing, unknown, signed-out or
 // expired session, or one of an address no longer on the DPO list, is fault.Unauthorized.
 func (h *handler) authenticate(c *call) error {
-	id := web.Cookie(c.req, sessionCookieName)
+	id := c.Cookie(sessionCookieName)
 	if !wellFormed(id) {
 		return fmt.Errorf("admin: no session cookie: %w", fault.Unauthorized)
 	}
@@ -91,18 +86,18 @@ func (h *handler) refuse(c *call, err error) web.Response {
 	if !errors.Is(err, fault.Unauthorized) {
 		return h.fail(c, err)
 	}
-	if web.Cookie(c.req, sessionCookieName) != "" {
+	if c.Cookie(sessionCookieName) != "" {
 		// The browser holds a dead session; drop it so it stops sending it.
-		c.cookies = append(c.cookies, clearSessionCookie())
+		c.SetCookie(clearSessionCookie())
 	}
-	if wantsData(c.req) {
-		return web.JSON(web.Status(err), map[string]string{"error": "unauthorized", "message": i18n.T(c.lang, "admin.unauthorized")})
+	if c.WantsData() {
+		return web.ProblemJSON(web.Status(err), i18n.T(c.Lang, "admin.unauthorized"), nil)
 	}
-	if c.method == "GET" && web.Cookie(c.req, sessionCookieName) == "" && web.Header(c.req, "sec-fetch-site") == "cross-site" {
+	if c.Method == "GET" && c.Cookie(sessionCookieName) == "" && c.Header("sec-fetch-site") == "cross-site" {
 		// A link in a mail opened from webmail is a cross-site navigation, on which the
 		// browser withholds a SameSite=Strict cookie the DPO may well have. A same-origin
 		// reload of the page sends it; without one, the reload lands on sign-in below.
-		href := c.path + rawQuery(c)
+		href := c.Path + rawQuery(c)
 		if strings.ContainsAny(href, "\r\n\x00") {
 			href = "/admin"
 		}
@@ -113,23 +108,13 @@ func (h *handler) refuse(c *call, err error) web.Response {
 	return web.Redirect("/admin/signin?next=" + url.QueryEscape(nextFor(c)))
 }
 
-// wantsData reports whether the client asked for data rather than a page: an HTML page or
-// a redirect to one is no answer for a script.
-func wantsData(req web.Request) bool {
-	a := strings.ToLower(web.Header(req, "accept"))
-	if strings.Contains(a, "text/html") {
-		return false
-	}
-	return strings.Contains(a, "application/json") || strings.Contains(a, "text/csv")
-}
-
 // nextFor is where to return after signing in: the page itself for a GET, the request's page
 // for a refused action (a form is not resubmitted behind the DPO's back).
 func nextFor(c *call) string {
-	if c.method == "GET" || c.method == "HEAD" {
-		return c.path + rawQuery(c)
+	if c.Method == "GET" || c.Method == "HEAD" {
+		return c.Path + rawQuery(c)
 	}
-	if ref, _, ok := strings.Cut(strings.TrimPrefix(c.path, "/admin/requests/"), "/"); ok && strings.HasPrefix(c.path, "/admin/requests/") {
+	if ref, _, ok := strings.Cut(strings.TrimPrefix(c.Path, "/admin/requests/"), "/"); ok && strings.HasPrefix(c.Path, "/admin/requests/") {
 		return requestPath(ref)
 	}
 	return "/admin"
@@ -137,7 +122,7 @@ func nextFor(c *call) string {
 
 func rawQuery(c *call) string {
 	q := url.Values{}
-	for k, v := range c.query {
+	for k, v := range c.Query {
 		if k != "lang" {
 			q[k] = v
 		}
@@ -167,23 +152,12 @@ func safeNext(p string) string {
 	return p
 }
 
-// form reads a posted form after checking that it comes from our own pages. For a signed-in
-// DPO it also checks the CSRF token, in constant time, before anything else happens.
+// form reads a posted form from our own pages (web.Call.Form). For a signed-in DPO it also
+// checks the CSRF token, in constant time, before anything else happens.
 func (h *handler) form(c *call) (url.Values, error) {
-	if !web.SameOrigin(c.req, h.cfg.BaseURL) {
-		return nil, fmt.Errorf("admin: cross-site post: %w", fault.Forbidden)
-	}
-	if mt := web.MediaType(c.req); mt != mediaForm {
-		return nil, fmt.Errorf("admin: post of %q: %w", mt, fault.Unsupported)
-	}
-	body, err := web.Body(c.req, maxForm)
+	v, err := c.Form(maxForm)
 	if err != nil {
-		return nil, fmt.Errorf("admin: read form: %w", err)
-	}
-	v, err := url.ParseQuery(string(body))
-	if err != nil {
-		// The parser's message quotes the body, which may hold personal data: it is not kept.
-		return nil, fmt.Errorf("admin: parse form: %w", fault.BadRequest)
+		return nil, fmt.Errorf("admin: %w", err)
 	}
 	if c.sess != nil {
 		// Hashing first makes both sides the same length, so the comparison time says

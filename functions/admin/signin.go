@@ -53,11 +53,11 @@ type signinMail struct {
 
 // signinForm asks for the DPO's address. Someone already signed in goes straight on.
 func (h *handler) signinForm(c *call) web.Response {
-	next := safeNext(c.query.Get("next"))
-	if web.Cookie(c.req, sessionCookieName) != "" && h.authenticate(c) == nil {
+	next := safeNext(c.Query.Get("next"))
+	if c.Cookie(sessionCookieName) != "" && h.authenticate(c) == nil {
 		return web.Redirect(next)
 	}
-	return h.render(c, http.StatusOK, "signin", "admin.signin.title", signinView{Next: next, SignedOut: c.query.Get("out") == "1"})
+	return h.render(c, http.StatusOK, "signin", "admin.signin.title", signinView{Next: next, SignedOut: c.Query.Get("out") == "1"})
 }
 
 // signinRequest mails a sign-in link if the address is on the DPO list and within its limits.
@@ -71,8 +71,8 @@ func (h *handler) signinRequest(c *call) web.Response {
 	}
 	email, next := strings.TrimSpace(v.Get("email")), safeNext(v.Get("next"))
 	if code := dsr.CheckEmail(email); code != "" {
-		return h.render(c, web.Status(dsr.FieldErrors{"email": code}), "signin", "admin.signin.title",
-			signinView{Email: email, Next: next, Error: i18n.T(c.lang, "error."+code)})
+		return h.render(c, web.StatusOf(fault.Invalid), "signin", "admin.signin.title",
+			signinView{Email: email, Next: next, Error: i18n.T(c.Lang, "error."+code)})
 	}
 	defer h.pad(c, started)
 
@@ -97,7 +97,7 @@ func (h *handler) signinRequest(c *call) web.Response {
 
 // limit counts a sign-in request against the address and the source IP.
 func (h *handler) limit(c *call, email string) error {
-	ip := c.req.RequestContext.HTTP.SourceIP
+	ip := c.Req.RequestContext.HTTP.SourceIP
 	if err := h.auth.Allow(c.ctx, "signin-ip", token.Hash(ip), signinPerIP, signinWindow); err != nil {
 		return err
 	}
@@ -111,10 +111,10 @@ func (h *handler) sendSigninLink(c *call, addr, next string) error {
 		return err
 	}
 	subject, text, html, err := h.notices.Render("signin", signinMail{
-		Lang:       c.lang,
+		Lang:       c.Lang,
 		Controller: h.cfg.ControllerName,
 		Link:       h.cfg.BaseURL + "/admin/signin/confirm?token=" + url.QueryEscape(tok),
-		ValidUntil: i18n.DateTime(c.lang, expires.In(h.cal.Location())),
+		ValidUntil: i18n.DateTime(c.Lang, expires.In(h.cal.Location())),
 		Minutes:    int(loginTTL.Minutes()),
 	})
 	if err != nil {
@@ -139,7 +139,7 @@ func (h *handler) pad(c *call, started time.Time) {
 
 // confirmPage shows the button that signs in. It changes nothing: mail scanners fetch links.
 func (h *handler) confirmPage(c *call) web.Response {
-	tok := c.query.Get("token")
+	tok := c.Query.Get("token")
 	if !wellFormed(tok) {
 		return h.message(c, http.StatusBadRequest, "admin.link.invalid.title", "admin.link.invalid.body", "/admin/signin", "admin.link.again")
 	}
@@ -166,10 +166,10 @@ func (h *handler) confirm(c *call) web.Response {
 	}
 	if errors.Is(err, fault.NotFound) {
 		// A second click on a link that already signed this browser in is no failure.
-		if web.Cookie(c.req, sessionCookieName) != "" && h.authenticate(c) == nil {
+		if c.Cookie(sessionCookieName) != "" && h.authenticate(c) == nil {
 			return web.Redirect("/admin")
 		}
-		return h.message(c, web.Status(err), "admin.link.used.title", "admin.link.used.body", "/admin/signin", "admin.link.again")
+		return h.message(c, web.StatusOf(fault.NotFound), "admin.link.used.title", "admin.link.used.body", "/admin/signin", "admin.link.again")
 	}
 	if err != nil {
 		return h.fail(c, err)
@@ -181,14 +181,14 @@ func (h *handler) confirm(c *call) web.Response {
 	if err := h.auth.CreateSession(c.ctx, id, sess); err != nil {
 		return h.fail(c, err)
 	}
-	if old := web.Cookie(c.req, sessionCookieName); wellFormed(old) {
+	if old := c.Cookie(sessionCookieName); wellFormed(old) {
 		// One browser, one session: the one it replaces should not outlive it unseen.
 		if err := h.auth.DeleteSession(c.ctx, old); err != nil {
 			h.log.Warn("replace session", errlog.Attr(err))
 		}
 	}
 	h.log.Info("signed in", "dpo", dsr.HashEmail(login.Email))
-	c.cookies = append(c.cookies, sessionCookie(id, h.cfg.SessionTTL))
+	c.SetCookie(sessionCookie(id, h.cfg.SessionTTL))
 	return web.Redirect(safeNext(login.Next))
 }
 
@@ -201,6 +201,6 @@ func (h *handler) signout(c *call) web.Response {
 		return h.fail(c, err)
 	}
 	h.log.Info("signed out", "dpo", dsr.HashEmail(c.sess.Email))
-	c.cookies = append(c.cookies, clearSessionCookie())
+	c.SetCookie(clearSessionCookie())
 	return web.Redirect("/admin/signin?out=1")
 }

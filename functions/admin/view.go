@@ -40,12 +40,12 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 		h.log.Error("no such page", "page", name, errlog.Attr(err))
 		t, _ = h.pages.Page("message")
 		status, main = http.StatusInternalServerError, messageView{
-			Heading: i18n.T(c.lang, "admin.error.500.title"), Body: i18n.T(c.lang, "admin.error.500.body"),
+			Heading: i18n.T(c.Lang, "admin.error.500.title"), Body: i18n.T(c.Lang, "admin.error.500.body"),
 		}
 	}
 	p := web.Page{
-		Lang:       c.lang,
-		Title:      i18n.T(c.lang, titleKey),
+		Lang:       c.Lang,
+		Title:      i18n.T(c.Lang, titleKey),
 		Controller: h.cfg.ControllerName,
 		Switch:     switchLinks(c),
 		Main:       main,
@@ -53,7 +53,7 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 	if c.sess != nil {
 		p.Nav = h.nav(c)
 	}
-	if c.method == "HEAD" {
+	if c.Method == "HEAD" {
 		resp := web.Render(t, status, p)
 		resp.Body = ""
 		return resp
@@ -68,7 +68,7 @@ func (h *handler) nav(c *call) []web.NavLink {
 	}
 	out := make([]web.NavLink, 0, len(links))
 	for _, l := range links {
-		out = append(out, web.NavLink{Href: l.href, Label: i18n.T(c.lang, l.key), Current: c.path == l.href})
+		out = append(out, web.NavLink{Href: l.href, Label: i18n.T(c.Lang, l.key), Current: c.Path == l.href})
 	}
 	return out
 }
@@ -79,11 +79,11 @@ func switchLinks(c *call) []web.LangLink {
 	out := make([]web.LangLink, 0, len(i18n.Langs))
 	for _, l := range i18n.Langs {
 		q := url.Values{}
-		for k, v := range c.query {
+		for k, v := range c.Query {
 			q[k] = v
 		}
 		q.Set("lang", string(l))
-		out = append(out, web.LangLink{Lang: l, Href: c.path + "?" + q.Encode(), Current: l == c.lang})
+		out = append(out, web.LangLink{Lang: l, Href: c.Path + "?" + q.Encode(), Current: l == c.Lang})
 	}
 	return out
 }
@@ -97,9 +97,9 @@ func (c *call) account() *account {
 
 // message renders a message page with an optional link onwards.
 func (h *handler) message(c *call, status int, headingKey, bodyKey, href, actionKey string) web.Response {
-	v := messageView{Account: c.account(), Heading: i18n.T(c.lang, headingKey), Body: i18n.T(c.lang, bodyKey), Href: href}
+	v := messageView{Account: c.account(), Heading: i18n.T(c.Lang, headingKey), Body: i18n.T(c.Lang, bodyKey), Href: href}
 	if actionKey != "" {
-		v.Action = i18n.T(c.lang, actionKey)
+		v.Action = i18n.T(c.Lang, actionKey)
 	}
 	return h.render(c, status, "message", headingKey, v)
 }
@@ -113,12 +113,9 @@ func (h *handler) notFound(c *call) web.Response {
 func (h *handler) fail(c *call, err error) web.Response {
 	status := web.Status(err)
 	if status >= 500 {
-		h.log.Error("request failed", "method", c.method, "path", logPath(c.path), "status", status, errlog.Attr(err))
+		h.log.Error("request failed", "method", c.Method, "path", logPath(c.Path), "status", status, errlog.Attr(err))
 	} else {
-		h.log.Warn("request refused", "method", c.method, "path", logPath(c.path), "status", status, errlog.Attr(err))
-	}
-	if wantsData(c.req) {
-		return web.JSON(status, map[string]string{"error": http.StatusText(status)})
+		h.log.Warn("request refused", "method", c.Method, "path", logPath(c.Path), "status", status, errlog.Attr(err))
 	}
 	key := "admin.error.500"
 	switch status {
@@ -127,11 +124,14 @@ func (h *handler) fail(c *call, err error) web.Response {
 		http.StatusServiceUnavailable:
 		key = "admin.error." + strconv.Itoa(status)
 	}
+	if c.WantsData() {
+		return web.ProblemJSON(status, i18n.T(c.Lang, key+".body"), nil)
+	}
 	href, action := "/admin", "admin.back.worklist"
 	if c.sess == nil {
 		href, action = "/admin/signin", "admin.link.again"
 	}
-	if errors.Is(err, fault.Forbidden) && strings.HasPrefix(c.path, "/admin/requests/") {
+	if errors.Is(err, fault.Forbidden) && strings.HasPrefix(c.Path, "/admin/requests/") {
 		href, action = nextFor(c), "admin.back.request"
 	}
 	return h.message(c, status, key+".title", key+".body", href, action)

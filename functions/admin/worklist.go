@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -35,7 +37,7 @@ type worklistView struct {
 
 // worklist shows the open requests by deadline, the unconfirmed ones apart, and the search.
 func (h *handler) worklist(c *call) web.Response {
-	status, typ := c.query.Get("status"), c.query.Get("type")
+	status, typ := c.Query.Get("status"), c.Query.Get("type")
 	if s := dsr.Status(status); !s.Active() {
 		status = ""
 	}
@@ -53,11 +55,11 @@ func (h *handler) worklist(c *call) web.Response {
 	now := h.now()
 	v := worklistView{
 		Account: c.account(), Filtered: status != "" || typ != "",
-		TypeOptions: typeOptions(c.lang, typ),
+		TypeOptions: typeOptions(c.Lang, typ),
 		StatusOptions: []option{
-			{Value: "", Label: i18n.T(c.lang, "admin.filter.all_open"), Selected: status == ""},
-			{Value: string(dsr.Open), Label: statusLabel(c.lang, dsr.Open), Selected: status == string(dsr.Open)},
-			{Value: string(dsr.InProgress), Label: statusLabel(c.lang, dsr.InProgress), Selected: status == string(dsr.InProgress)},
+			{Value: "", Label: i18n.T(c.Lang, "admin.filter.all_open"), Selected: status == ""},
+			{Value: string(dsr.Open), Label: statusLabel(c.Lang, dsr.Open), Selected: status == string(dsr.Open)},
+			{Value: string(dsr.InProgress), Label: statusLabel(c.Lang, dsr.InProgress), Selected: status == string(dsr.InProgress)},
 		},
 	}
 	for _, r := range active {
@@ -67,12 +69,12 @@ func (h *handler) worklist(c *call) web.Response {
 		if (status != "" && string(r.Status) != status) || (typ != "" && string(r.Type) != typ) {
 			continue
 		}
-		v.Rows = append(v.Rows, h.row(c.lang, r))
+		v.Rows = append(v.Rows, h.row(c.Lang, r))
 	}
 	v.Total = len(active)
 	for _, r := range pending {
-		rw := h.row(c.lang, r)
-		rw.LinkExpires = h.dateTime(c.lang, r.ReceivedAt.Add(dsr.ExpireAfter))
+		rw := h.row(c.Lang, r)
+		rw.LinkExpires = h.dateTime(c.Lang, r.ReceivedAt.Add(dsr.ExpireAfter))
 		v.Unverified = append(v.Unverified, rw)
 	}
 	return h.render(c, http.StatusOK, "worklist", "admin.worklist.title", v)
@@ -107,7 +109,7 @@ type searchView struct {
 // search finds requests in any status, closed ones too, by reference or by the requester's
 // email address. A reference that exists opens the request directly.
 func (h *handler) search(c *call) web.Response {
-	q := strings.TrimSpace(c.query.Get("q"))
+	q := strings.TrimSpace(c.Query.Get("q"))
 	if q == "" {
 		return web.Redirect("/admin")
 	}
@@ -118,15 +120,15 @@ func (h *handler) search(c *call) web.Response {
 		switch {
 		case err == nil:
 			return web.Redirect(requestPath(r.Ref))
-		case web.Status(err) != http.StatusNotFound:
+		case !errors.Is(err, fault.NotFound):
 			return h.fail(c, err)
 		}
 		h.log.Info("search", "kind", v.Kind, "results", 0)
 		return h.render(c, http.StatusOK, "search", "admin.search.title", v)
 	}
 	if code := dsr.CheckEmail(q); code != "" {
-		v.Error = i18n.T(c.lang, "admin.search.invalid")
-		return h.render(c, web.Status(dsr.FieldErrors{"q": code}), "search", "admin.search.title", v)
+		v.Error = i18n.T(c.Lang, "admin.search.invalid")
+		return h.render(c, web.StatusOf(fault.Invalid), "search", "admin.search.title", v)
 	}
 	v.Kind = "email"
 	rs, err := h.reqs.RequestsByEmail(c.ctx, q)
@@ -134,7 +136,7 @@ func (h *handler) search(c *call) web.Response {
 		return h.fail(c, err)
 	}
 	for _, r := range rs {
-		v.Rows = append(v.Rows, h.row(c.lang, r))
+		v.Rows = append(v.Rows, h.row(c.Lang, r))
 	}
 	h.log.Info("search", "kind", v.Kind, "results", len(rs))
 	return h.render(c, http.StatusOK, "search", "admin.search.title", v)

@@ -6,19 +6,15 @@ import (
 	"testing"
 
 	"github.com/dsrdesk/dsrdesk/shared/postresponse"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/pagecheck"
 )
 
 // Pages are parsed when first rendered; every one of them must parse.
 func TestEveryPageParses(t *testing.T) {
 	t.Parallel()
 	hs := newHarness(t)
-	for _, name := range hs.h.pages.Names() {
-		if _, err := hs.h.pages.Page(name); err != nil {
-			t.Error(err)
-		}
-	}
-	if len(hs.h.pages.Names()) < 7 {
-		t.Errorf("pages %v", hs.h.pages.Names())
+	if n := pagecheck.Each(t, pageFiles, "pages/*.html", hs.h.pages.Page); n < 7 {
+		t.Errorf("%d pages", n)
 	}
 }
 

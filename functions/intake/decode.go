@@ -10,17 +10,12 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
+	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // maxBody caps a submission before anything parses it. The longest legitimate form (5,000
 // characters of details, percent-encoded) stays well below it.
 const maxBody = 16 << 10
-
-// Media types the intake reads.
-const (
-	mediaForm = "application/x-www-form-urlencoded"
-	mediaJSON = "application/json"
-)
 
 // codeNotText is the field error for a JSON value that is not a string. dsr has no such code
 // because only JSON can carry a number where text belongs.
@@ -123,9 +118,9 @@ func decodeJSON(body []byte) (input, error) {
 // decode reads a body of the given media type; other types are fault.Unsupported.
 func decode(mediaType string, body []byte) (input, error) {
 	switch mediaType {
-	case mediaForm:
+	case web.MediaForm:
 		return decodeForm(body)
-	case mediaJSON:
+	case web.MediaJSON:
 		return decodeJSON(body)
 	}
 	return input{}, fmt.Errorf("decode %q: %w", mediaType, fault.Unsupported)

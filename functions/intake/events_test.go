@@ -105,7 +105,7 @@ func checkShape(t *testing.T, file string) {
 			t.Errorf("header %q is not lower-case, as HTTP API sends it", k)
 		}
 	}
-	if req.Headers["content-type"] == mediaForm && !req.IsBase64Encoded {
+	if req.Headers["content-type"] == web.MediaForm && !req.IsBase64Encoded {
 		t.Error("a form body must be base64-encoded, as HTTP API delivers it")
 	}
 	if req.RawQueryString != "" && len(req.QueryStringParameters) == 0 {

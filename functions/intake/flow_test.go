@@ -141,7 +141,7 @@ func TestFileConfirmReceipt(t *testing.T) {
 				t.Fatalf("%d mails to the DPO, want 1", len(dm))
 			}
 			d := dm[0]
-			dpoDeadline := i18n.LongDate(i18n.DA, due.In(hs.h.calendar.Location()))
+			dpoDeadline := i18n.LongDate(i18n.DA, due.In(hs.cfg.Calendar.Location()))
 			if want := i18n.T(i18n.DA, "intake.mail.dpo_new.subject", ref, i18n.T(i18n.DA, "type.access.name"), dpoDeadline); d.Subject != want {
 				t.Errorf("DPO subject %q, want %q", d.Subject, want)
 			}

@@ -62,7 +62,7 @@ type formView struct {
 type authority struct{ Name, URL, Address string }
 
 func (h *Handler) authority(lang i18n.Lang) authority {
-	k := "authority." + h.calendar.Country()
+	k := "authority." + h.cfg.Calendar.Country()
 	return authority{Name: i18n.T(lang, k+".name"), URL: i18n.T(lang, k+".url"), Address: i18n.T(lang, k+".address")}
 }
 
@@ -91,9 +91,8 @@ func fieldMessages(lang i18n.Lang, errs dsr.FieldErrors) map[string]string {
 }
 
 // form shows the empty form.
-func (h *Handler) form(req web.Request) web.Response {
-	lang := h.lang(req, "")
-	return h.formPage(lang, dsr.Submission{}, nil, "")
+func (h *Handler) form(c *web.Call) web.Response {
+	return h.formPage(c.Lang, dsr.Submission{}, nil, "")
 }
 
 // formPage renders the form with values and errors (HTTP 400 when there are errors). ts is
@@ -104,7 +103,7 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 		ts = strconv.FormatInt(h.now().Unix(), 10)
 	}
 	v := formView{
-		Action:    h.basePath + "/requests",
+		Action:    h.cfg.BasePath + "/requests",
 		Lang:      lang,
 		TS:        ts,
 		Values:    printable(values),
@@ -135,7 +134,7 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 		title = i18n.T(lang, "intake.title.error", title)
 		status = web.Status(errs)
 	}
-	return h.render("form", status, lang, title, web.Switch(lang, h.basePath+"/"), v)
+	return h.render("form", status, lang, title, web.Switch(lang, h.cfg.BasePath+"/"), v)
 }
 
 // printable makes values safe to show again: html/template escapes markup but passes invalid

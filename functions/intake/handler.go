@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
-	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
@@ -43,21 +40,17 @@ var pageFiles embed.FS
 
 // Handler serves the public routes: the form, submissions, and the confirmation link.
 type Handler struct {
-	cfg      config.Intake
-	store    requestStore
-	outbox   mailer
-	after    afterResponse
-	calendar *deadline.Calendar
-	now      func() time.Time
-	log      *slog.Logger
-	pages    *web.Pages
-	defLang  i18n.Lang
-	// basePath is BASE_URL's path ("" at the root of a domain): page links are built from it
-	// so the browser stays on the origin it used, which is what CSP form-action 'self' wants.
-	basePath string
-	// origins may post to us: our own and the configured company sites.
-	origins []string
-	pace    *pacer
+	cfg    config.Intake
+	store  requestStore
+	outbox mailer
+	after  afterResponse
+	now    func() time.Time
+	log    *slog.Logger
+	pages  *web.Pages
+	// site reads each request: routes under BASE_URL's path, posts from our own origin and the
+	// configured company sites, the language from ?lang=, the browser, or the default.
+	site *web.Site
+	pace *pacer
 }
 
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
@@ -68,18 +61,19 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterRe
 		return nil, fmt.Errorf("intake: pages: %w", err)
 	}
 	return &Handler{
-		cfg:      cfg,
-		store:    st,
-		outbox:   outbox,
-		after:    after,
-		calendar: cfg.Calendar,
-		now:      now,
-		log:      log,
-		pages:    pages,
-		defLang:  cfg.DefaultLang,
-		basePath: cfg.BasePath,
-		origins:  append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
-		pace:     newPacer(),
+		cfg:    cfg,
+		store:  st,
+		outbox: outbox,
+		after:  after,
+		now:    now,
+		log:    log,
+		pages:  pages,
+		site: &web.Site{
+			BasePath: cfg.BasePath,
+			Origins:  append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
+			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
+		},
+		pace: newPacer(),
 	}, nil
 }
 
@@ -87,96 +81,39 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterRe
 // error: an error would make API Gateway answer a bare 500.
 func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Response, _ error) {
 	start := time.Now()
-	method, path := h.route(req)
-	name := method + " " + path
+	c := h.site.Call(req)
+	name := c.Method + " " + c.Path
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.ErrorContext(ctx, "panic", "route", name, "panic", fmt.Sprint(p))
-			lang := h.lang(req, "")
-			resp = h.problem(lang, false, errors.New("internal error"), "intake.unavailable")
+			resp = h.problem(c.Lang, false, errors.New("internal error"), "intake.unavailable")
 		}
 		h.log.InfoContext(ctx, "http", "route", name, "status", resp.StatusCode,
 			"ms", time.Since(start).Milliseconds())
 	}()
+	get := c.Method == http.MethodGet || c.Method == http.MethodHead
 	switch {
-	case path == "/" && (method == http.MethodGet || method == http.MethodHead):
-		return h.form(req), nil
-	case path == "/requests" && method == http.MethodPost:
-		return h.cors(req, h.submit(ctx, req)), nil
-	case path == "/requests" && method == http.MethodOptions:
-		return h.preflight(req), nil
-	case path == "/sent" && (method == http.MethodGet || method == http.MethodHead):
-		return h.sent(req), nil
-	case path == "/verify" && (method == http.MethodGet || method == http.MethodHead):
-		return h.verifyPage(ctx, req), nil
-	case path == "/verify" && method == http.MethodPost:
-		return h.confirm(ctx, req), nil
+	case c.Path == "/" && get:
+		return h.form(c), nil
+	case c.Path == "/requests" && c.Method == http.MethodPost:
+		return h.cors(c, h.submit(ctx, c)), nil
+	case c.Path == "/requests" && c.Method == http.MethodOptions:
+		return h.preflight(c), nil
+	case c.Path == "/sent" && get:
+		return h.sent(c), nil
+	case c.Path == "/verify" && get:
+		return h.verifyPage(ctx, c), nil
+	case c.Path == "/verify" && c.Method == http.MethodPost:
+		return h.confirm(ctx, c), nil
 	}
 	name = "not_found" // the path itself may hold anything; do not log it
-	return h.problem(h.lang(req, ""), wantsJSON(req), notFound, "intake.notfound"), nil
+	return h.problem(c.Lang, c.WantsData(), fault.NotFound, "intake.notfound"), nil
 }
 
-// notFound is the error behind the 404 page; web.Status maps it.
-var notFound = fmt.Errorf("intake: no such page: %w", fault.NotFound)
-
-// route returns the method and the path relative to BASE_URL. API Gateway puts a named stage
-// and a custom domain's mapping in rawPath; neither is part of our routes.
-func (h *Handler) route(req web.Request) (method, path string) {
-	method = strings.ToUpper(req.RequestContext.HTTP.Method)
-	path = req.RawPath
-	if path == "" {
-		path = req.RequestContext.HTTP.Path
-	}
-	if st := req.RequestContext.Stage; st != "" && st != "$default" {
-		if rest, ok := strings.CutPrefix(path, "/"+st); ok && (rest == "" || rest[0] == '/') {
-			path = rest
-		}
-	}
-	if h.basePath != "" {
-		if rest, ok := strings.CutPrefix(path, h.basePath); ok && (rest == "" || rest[0] == '/') {
-			path = rest
-		}
-	}
-	if path == "" {
-		path = "/"
-	}
-	return method, path
-}
-
-// query parses rawQueryString: API Gateway's queryStringParameters joins repeated keys with
-// commas, which would turn "?lang=da&lang=en" into "da,en".
-func query(req web.Request) url.Values {
-	if req.RawQueryString == "" {
-		v := url.Values{}
-		for k, s := range req.QueryStringParameters {
-			v.Set(k, s)
-		}
-		return v
-	}
-	v, _ := url.ParseQuery(req.RawQueryString) // keeps what parsed; a broken pair is ignored
-	return v
-}
-
-// lang picks the page language: an explicit choice (form field), then ?lang=, then the
-// browser's Accept-Language, then the deployment default.
-func (h *Handler) lang(req web.Request, explicit string) i18n.Lang {
-	if _, ok := i18n.Parse(explicit); !ok {
-		explicit = query(req).Get("lang")
-	}
-	return i18n.Negotiate(explicit, web.Header(req, "accept-language"), h.defLang)
-}
-
-// wantsJSON tells API clients from browsers for answers given before a body is read.
-func wantsJSON(req web.Request) bool {
-	if web.MediaType(req) == mediaJSON {
-		return true
-	}
-	accept := strings.ToLower(web.Header(req, "accept"))
-	return strings.Contains(accept, mediaJSON) && !strings.Contains(accept, "text/html")
-}
-
-// home is the form's address in lang, the way back from every page.
-func (h *Handler) home(lang i18n.Lang) string { return h.basePath + "/?lang=" + string(lang) }
+// home is the form's address in lang, the way back from every page. Page links are built from
+// BASE_URL's path so the browser stays on the origin it used, which is what CSP form-action
+// 'self' wants.
+func (h *Handler) home(lang i18n.Lang) string { return h.cfg.BasePath + "/?lang=" + string(lang) }
 
 // render executes a page with the layout and the security headers.
 func (h *Handler) render(name string, status int, lang i18n.Lang, title string, sw []web.LangLink, main any) web.Response {
@@ -208,16 +145,31 @@ func (h *Handler) problem(lang i18n.Lang, asJSON bool, err error, key string) we
 	status := web.Status(err)
 	text := i18n.T(lang, key+".text")
 	if asJSON {
-		return web.JSON(status, map[string]string{"message": text})
+		return web.ProblemJSON(status, text, nil)
 	}
 	title := i18n.T(lang, key+".title")
-	return h.render("error", status, lang, title, web.Switch(lang, h.basePath+"/"),
+	return h.render("error", status, lang, title, web.Switch(lang, h.cfg.BasePath+"/"),
 		errorView{Heading: title, Text: text, Home: h.home(lang)})
 }
 
+// unreadable answers a post whose body the call would not read (web.Call.Body, Form), logged
+// under msg: one from another site, one in another media type, or one that cannot be read,
+// which key words.
+func (h *Handler) unreadable(ctx context.Context, log *slog.Logger, msg string, lang i18n.Lang, asJSON bool, err error, key string) web.Response {
+	switch {
+	case errors.Is(err, fault.Forbidden):
+		log.WarnContext(ctx, msg, "outcome", "cross_site")
+		return h.problem(lang, asJSON, err, "intake.forbidden")
+	case errors.Is(err, fault.Unsupported):
+		log.InfoContext(ctx, msg, "outcome", "unsupported_media")
+		return h.problem(lang, asJSON, err, "intake.unsupported")
+	}
+	log.InfoContext(ctx, msg, "outcome", "unreadable", "status", web.Status(err))
+	return h.problem(lang, asJSON, err, key)
+}
+
 // sent is the page a form post lands on whatever happened to it.
-func (h *Handler) sent(req web.Request) web.Response {
-	lang := h.lang(req, "")
-	return h.render("sent", http.StatusOK, lang, i18n.T(lang, "intake.sent.title"),
-		web.Switch(lang, h.basePath+"/sent"), errorView{Home: h.home(lang)})
+func (h *Handler) sent(c *web.Call) web.Response {
+	return h.render("sent", http.StatusOK, c.Lang, i18n.T(c.Lang, "intake.sent.title"),
+		web.Switch(c.Lang, h.cfg.BasePath+"/sent"), errorView{Home: h.home(c.Lang)})
 }

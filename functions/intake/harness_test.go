@@ -32,6 +32,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
 
 // t0 is Monday 2 March 2026, 10:00 in Copenhagen (09:00 UTC, the fixtures' timeEpoch). The
 // one-month deadline is Tuesday 7 April 2026: 2 April is Maundy Thursday, then Good Friday,
-// the weekend and Easter Monday (the first worked example of gdpr-deadlines.md).
+// the weekend and Easter Monday (the first example of docs/deadlines.md).
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 const (
@@ -61,8 +62,9 @@ type harness struct {
 	db    *dynamodb.Client
 	dpo   string
 	logs  *logsink.Buffer
-	// after is the handler's queue of work after the response: Inline unless a test holds it.
-	after *postresponse.Queue
+	// held keeps the handler's work after the response until the test runs it; nil when the
+	// work runs before the answer (postresponse.Inline).
+	held *held.Queue
 }
 
 type harnessOpt func(env map[string]string, o *harnessClients)
@@ -71,7 +73,8 @@ type harnessOpt func(env map[string]string, o *harnessClients)
 type harnessClients struct {
 	db    store.DynamoDB
 	ses   notice.SES
-	after *postresponse.Queue
+	after afterResponse
+	held  *held.Queue
 }
 
 func withEnv(k, v string) harnessOpt {
@@ -135,9 +138,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	hs := &harness{
-		t: t, env: env, cfg: cfg, clock: clk, h: h, dpo: dpo, logs: logs, after: clients.after,
-		db: env.DynamoDB(),
-		st: store.New(env.DynamoDB(), cfg.Table, store.WithClock(clk.Now)),
+		t: t, env: env, cfg: cfg, clock: clk, h: h, dpo: dpo, logs: logs,
+		held: clients.held,
+		db:   env.DynamoDB(),
+		st:   store.New(env.DynamoDB(), cfg.Table, store.WithClock(clk.Now)),
 	}
 	t.Cleanup(hs.checkLogs)
 	return hs
@@ -162,6 +166,13 @@ func address(who string) string {
 	var b [5]byte
 	_, _ = rand.Read(b[:])
 	return who + "-" + hex.EncodeToString(b[:]) + "@example.dk"
+}
+
+// runAfter does the work the handler left for after its answers, if the test holds it.
+func (hs *harness) runAfter() {
+	if hs.held != nil {
+		hs.held.Run()
+	}
 }
 
 func (hs *harness) do(req web.Request) web.Response {
@@ -280,7 +291,7 @@ func (hs *harness) file(email string, lang i18n.Lang) (tok string) {
 	if resp.StatusCode != 303 {
 		hs.t.Fatalf("file: status %d, want 303\n%s", resp.StatusCode, resp.Body)
 	}
-	hs.after.Run()
+	hs.runAfter()
 	mails := hs.env.Mails(hs.t, email)
 	if len(mails) == 0 {
 		hs.t.Fatalf("file: no verification mail to %s", email)

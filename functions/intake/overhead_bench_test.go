@@ -14,9 +14,9 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
@@ -35,10 +35,13 @@ func withRecorder(env *emulator.Env, rec *awscount.Recorder) harnessOpt {
 // tripLatency is added to every AWS call when counting round trips (see awscount.Recorder).
 const tripLatency = 50 * time.Millisecond
 
-// withHeld builds the handler with a Held queue, so the calls made after the response can be
+// withHeld builds the handler with a held queue, so the calls made after the response can be
 // told from the ones the person waits for.
 func withHeld() harnessOpt {
-	return func(_ map[string]string, c *harnessClients) { c.after = postresponse.Held() }
+	return func(_ map[string]string, c *harnessClients) {
+		c.held = &held.Queue{}
+		c.after = c.held
+	}
 }
 
 // tripCase is one operation whose round trips are counted.
@@ -84,7 +87,7 @@ var tripCases = []tripCase{
 	{"confirm-again", func(hs *harness, rec *awscount.Recorder) {
 		tok := hs.file(address("trips-again"), i18n.DA)
 		hs.verifyPost(tok, i18n.DA)
-		hs.after.Run()
+		hs.runAfter()
 		rec.Take()
 		if resp := hs.verifyPost(tok, i18n.DA); !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.already.title"))) {
 			hs.t.Fatalf("second confirm: %s\n%s", fmtStatus(resp), resp.Body)
@@ -98,7 +101,7 @@ func countTrips(hs *harness, rec *awscount.Recorder, tc tripCase) (before, after
 	rec.Take()
 	tc.do(hs, rec)
 	before = rec.Take()
-	hs.after.Run()
+	hs.runAfter()
 	return before, rec.Take()
 }
 
@@ -203,7 +206,7 @@ func BenchmarkConfirm(b *testing.B) {
 	ev := event(b, "intake-verify-post")
 	ctx := context.Background()
 	now := hs.clock.Now()
-	due := hs.h.calendar.Due(now)
+	due := hs.cfg.Calendar.Due(now)
 	o := &overhead{b: b}
 	for b.Loop() {
 		// A request awaiting confirmation for the handler, and its twin for the bare calls.

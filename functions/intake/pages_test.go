@@ -23,7 +23,7 @@ func TestEveryPageEveryLanguage(t *testing.T) {
 	h := hs.h
 	ctx := context.Background()
 	tok, hash := token.ForRequest("ABCD-EFGH")
-	r := dsr.New("ABCD-EFGH", dsr.Submission{Type: "portability", Name: "N", Email: "n@example.dk", Lang: "da"}, t0, h.calendar.Due(t0), hash)
+	r := dsr.New("ABCD-EFGH", dsr.Submission{Type: "portability", Name: "N", Email: "n@example.dk", Lang: "da"}, t0, h.cfg.Calendar.Due(t0), hash)
 	allErrors := dsr.FieldErrors{"type": dsr.CodeRequired, "name": dsr.CodeTooLong, "email": dsr.CodeInvalidEmail,
 		"details": dsr.CodeInvalidUTF8, "customer_ref": dsr.CodeControlChar}
 	for _, l := range i18n.Langs {
@@ -34,7 +34,7 @@ func TestEveryPageEveryLanguage(t *testing.T) {
 			"already":      h.linkAnswer(ctx, l, tok, r, linkUsed, "test"),
 			"invalid":      h.linkAnswer(ctx, l, tok, nil, linkInvalid, "test"),
 			"confirmed":    h.confirmed(l, tok, r),
-			"sent":         h.sent(withQuery(event(t, "intake-sent-get"), "lang="+string(l))),
+			"sent":         h.sent(h.site.Call(withQuery(event(t, "intake-sent-get"), "lang="+string(l)))),
 		}
 		for _, key := range []string{"intake.notfound", "intake.forbidden", "intake.toolarge", "intake.unsupported",
 			"intake.badrequest", "intake.badjson", "intake.unavailable", "intake.unavailable_verify"} {

@@ -42,30 +42,21 @@ type receivedBody struct {
 //
 // The answer to a well-formed submission is the same whether it was stored, rate-limited or
 // caught as a bot: nothing in it tells anyone who has filed what.
-func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
-	media := web.MediaType(req)
-	asJSON := media == mediaJSON || (media != mediaForm && wantsJSON(req))
-	lang := h.lang(req, "")
+func (h *Handler) submit(ctx context.Context, c *web.Call) web.Response {
+	media := web.MediaType(c.Req)
+	asJSON := media == web.MediaJSON || (media != web.MediaForm && c.WantsData())
 	channel := "form"
 	if asJSON {
 		channel = "json"
 	}
 	log := h.log.With("channel", channel)
 
-	if !web.SameOrigin(req, h.origins...) {
-		log.WarnContext(ctx, "submission", "outcome", "cross_site")
-		return h.problem(lang, asJSON, fault.Forbidden, "intake.forbidden")
-	}
-	if media != mediaForm && media != mediaJSON {
-		log.InfoContext(ctx, "submission", "outcome", "unsupported_media")
-		return h.problem(lang, asJSON, fault.Unsupported, "intake.unsupported")
-	}
-	body, err := web.Body(req, maxBody)
+	media, body, err := c.Body(maxBody, web.MediaForm, web.MediaJSON)
 	if err == nil {
 		var in input
 		in, err = decode(media, body)
 		if err == nil {
-			return h.file(ctx, req, log, in, asJSON)
+			return h.file(ctx, c, log, in, asJSON)
 		}
 	}
 	key := "intake.badrequest"
@@ -75,16 +66,16 @@ func (h *Handler) submit(ctx context.Context, req web.Request) web.Response {
 	case asJSON:
 		key = "intake.badjson"
 	}
-	log.InfoContext(ctx, "submission", "outcome", "unreadable", "status", web.Status(err))
-	return h.problem(lang, asJSON, err, key)
+	return h.unreadable(ctx, log, "submission", c.Lang, asJSON, err, key)
 }
 
 // file validates a decoded submission, applies the bot traps and rate limits, and stores and
 // announces the request.
-func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, in input, asJSON bool) web.Response {
+func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in input, asJSON bool) web.Response {
 	start := time.Now() // the pace is real time; h.now is the request's clock, fixed in tests
 	now := h.now()
-	lang := h.lang(req, in.Sub.Lang)
+	c.Choose(in.Sub.Lang)
+	lang := c.Lang
 	sub := in.Sub.Normalize()
 	sub.Lang = string(lang)
 	errs := sub.Validate()
@@ -97,7 +88,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 	if len(errs) > 0 {
 		log.InfoContext(ctx, "submission", "outcome", "invalid", "fields", fieldCodes(errs))
 		if asJSON {
-			return web.JSON(web.Status(errs), map[string]any{"errors": fieldMessages(lang, errs)})
+			return web.ProblemJSON(web.Status(errs), i18n.T(lang, "intake.form.errors.heading"), fieldMessages(lang, errs))
 		}
 		return h.formPage(lang, sub, errs, keptTS(in.TS, now))
 	}
@@ -112,7 +103,7 @@ func (h *Handler) file(ctx context.Context, req web.Request, log *slog.Logger, i
 		return h.unstored(ctx, start, lang, asJSON)
 	}
 
-	byEmail, byIP := h.allow(ctx, sub.Email, req.RequestContext.HTTP.SourceIP)
+	byEmail, byIP := h.allow(ctx, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
 	switch {
 	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable):
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(errors.Join(byEmail, byIP)))
@@ -184,8 +175,8 @@ func (h *Handler) allow(ctx context.Context, email, ip string) (byEmail, byIP er
 // create stores a new request received now, drawing another reference if one is taken, and
 // returns it with its verification token (whose secret is stored only as a hash).
 func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time) (*dsr.Request, string, error) {
-	// The clock starts at receipt, not at confirmation (rule 2 of the deadline rules).
-	due := h.calendar.Due(now)
+	// The clock starts at receipt, not at confirmation (docs/deadlines.md, clock start).
+	due := h.cfg.Calendar.Due(now)
 	var err error
 	for range createAttempts {
 		ref := dsr.NewReference()
@@ -214,19 +205,19 @@ func fieldCodes(errs dsr.FieldErrors) []string {
 
 // cors adds the CORS answer for a configured company site. Only exact, configured origins are
 // echoed; the browser keeps every other site from reading our answers.
-func (h *Handler) cors(req web.Request, resp web.Response) web.Response {
+func (h *Handler) cors(c *web.Call, resp web.Response) web.Response {
 	if resp.Headers == nil {
 		resp.Headers = map[string]string{}
 	}
 	resp.Headers["Vary"] = "Origin"
-	if o, ok := h.corsOrigin(req); ok {
+	if o, ok := h.corsOrigin(c); ok {
 		resp.Headers["Access-Control-Allow-Origin"] = o
 	}
 	return resp
 }
 
-func (h *Handler) corsOrigin(req web.Request) (string, bool) {
-	o := web.Header(req, "origin")
+func (h *Handler) corsOrigin(c *web.Call) (string, bool) {
+	o := c.Header("origin")
 	if o == "" {
 		return "", false
 	}
@@ -237,10 +228,10 @@ func (h *Handler) corsOrigin(req web.Request) (string, bool) {
 
 // preflight answers the browser's CORS preflight for a JSON post from a company site. Other
 // origins get a 403 without CORS headers, which the browser reports as a CORS failure.
-func (h *Handler) preflight(req web.Request) web.Response {
-	o, ok := h.corsOrigin(req)
+func (h *Handler) preflight(c *web.Call) web.Response {
+	o, ok := h.corsOrigin(c)
 	if !ok {
-		resp := h.problem(h.lang(req, ""), true, fault.Forbidden, "intake.forbidden")
+		resp := h.problem(c.Lang, true, fault.Forbidden, "intake.forbidden")
 		resp.Headers["Vary"] = "Origin"
 		return resp
 	}

@@ -91,15 +91,15 @@ type doneView struct {
 
 // verifyPage shows which request a link confirms and a button that confirms it. It writes
 // nothing: mail scanners open links, and only a person presses the button.
-func (h *Handler) verifyPage(ctx context.Context, req web.Request) web.Response {
-	tok := query(req).Get("token")
+func (h *Handler) verifyPage(ctx context.Context, c *web.Call) web.Response {
+	tok := c.Query.Get("token")
 	r, state, err := h.lookup(ctx, tok)
-	lang := h.verifyLang(req, "", r)
+	h.requestLang(c, r)
 	if err != nil {
 		h.log.ErrorContext(ctx, "verification", "step", "show", "outcome", "unavailable", errlog.Attr(err))
-		return h.problem(lang, false, err, "intake.unavailable_verify")
+		return h.problem(c.Lang, false, err, "intake.unavailable_verify")
 	}
-	return h.linkAnswer(ctx, lang, tok, r, state, "show")
+	return h.linkAnswer(ctx, c.Lang, tok, r, state, "show")
 }
 
 // linkAnswer renders the page for a link that is not (or no longer) confirmable, or the
@@ -118,20 +118,20 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 		h.log.InfoContext(ctx, "verification", "step", step, "outcome", "shown", "ref", r.Ref)
 		t := r.Type
 		return h.render("verify", http.StatusOK, lang, i18n.T(lang, "intake.verify.title"), h.verifySwitch(lang, tok), verifyView{
-			Action:   h.basePath + "/verify",
+			Action:   h.cfg.BasePath + "/verify",
 			Token:    tok,
 			Lang:     lang,
 			Ref:      r.Ref,
 			TypeName: i18n.T(lang, "type."+string(t)+".name"),
 			Article:  i18n.T(lang, "type.article", t.Article()),
 			Email:    maskEmail(r.Email),
-			Received: i18n.Date(lang, r.ReceivedAt.In(h.calendar.Location())),
+			Received: i18n.Date(lang, r.ReceivedAt.In(h.cfg.Calendar.Location())),
 			Home:     h.home(lang),
 		})
 	}
 	h.log.InfoContext(ctx, "verification", "step", step, "outcome", "invalid")
 	title := i18n.T(lang, "intake.invalid.title")
-	return h.render("invalid", web.Status(fault.NotFound), lang, title, web.Switch(lang, h.basePath+"/"),
+	return h.render("invalid", web.StatusOf(fault.NotFound), lang, title, web.Switch(lang, h.cfg.BasePath+"/"),
 		errorView{Heading: title, Text: i18n.T(lang, "intake.invalid.text"), Home: h.home(lang)})
 }
 
@@ -141,34 +141,17 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 // the write is refused is the request read, to say why (already confirmed, or an invalid
 // link). Of two concurrent confirms exactly one wins the write; the other finds the token
 // spent and sends nothing.
-func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
-	lang := h.lang(req, "")
+func (h *Handler) confirm(ctx context.Context, c *web.Call) web.Response {
 	log := h.log.With("step", "confirm")
-	if !web.SameOrigin(req, h.origins...) {
-		log.WarnContext(ctx, "verification", "outcome", "cross_site")
-		return h.problem(lang, false, fault.Forbidden, "intake.forbidden")
-	}
-	if web.MediaType(req) != mediaForm {
-		log.InfoContext(ctx, "verification", "outcome", "unsupported_media")
-		return h.problem(lang, false, fault.Unsupported, "intake.unsupported")
-	}
-	body, err := web.Body(req, maxBody)
-	var form url.Values
-	if err == nil {
-		form, err = url.ParseQuery(string(body))
-		if err != nil {
-			err = errors.Join(fault.BadRequest, err)
-		}
-	}
+	// Only a tampered post is unreadable: the page sends one hidden token and its language.
+	form, err := c.Form(maxBody)
 	if err != nil {
-		// Only a tampered post gets here: the page sends one hidden token.
-		log.InfoContext(ctx, "verification", "outcome", "unreadable")
-		return h.problem(lang, false, err, "intake.badrequest")
+		return h.unreadable(ctx, log, "verification", c.Lang, false, err, "intake.badrequest")
 	}
 	tok := form.Get("token")
 	ref, hash, ok := parseLink(tok)
 	if !ok {
-		return h.linkAnswer(ctx, h.verifyLang(req, form.Get("lang"), nil), tok, nil, linkInvalid, "confirm")
+		return h.linkAnswer(ctx, c.Lang, tok, nil, linkInvalid, "confirm")
 	}
 	for range confirmAttempts {
 		r, change := dsr.Verification(ref, hash, h.now())
@@ -176,27 +159,28 @@ func (h *Handler) confirm(ctx context.Context, req web.Request) web.Response {
 		if err == nil {
 			h.deliver(ctx, log, r, change.Mails, "")
 			log.InfoContext(ctx, "verification", "outcome", "confirmed", "ref", r.Ref, "type", r.Type)
-			return h.confirmed(h.verifyLang(req, form.Get("lang"), r), tok, r)
+			h.requestLang(c, r)
+			return h.confirmed(c.Lang, tok, r)
 		}
 		if !errors.Is(err, fault.Conflict) {
 			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errlog.Attr(err))
-			return h.problem(h.verifyLang(req, form.Get("lang"), nil), false, err, "intake.unavailable_verify")
+			return h.problem(c.Lang, false, err, "intake.unavailable_verify")
 		}
 		// Refused: the read says why, and in the request's language once the link proves itself.
 		r, state, err := h.lookup(ctx, tok)
-		lang = h.verifyLang(req, form.Get("lang"), r)
+		h.requestLang(c, r)
 		if err != nil {
 			log.ErrorContext(ctx, "verification", "outcome", "unavailable", errlog.Attr(err))
-			return h.problem(lang, false, err, "intake.unavailable_verify")
+			return h.problem(c.Lang, false, err, "intake.unavailable_verify")
 		}
 		if state != linkPending {
-			return h.linkAnswer(ctx, lang, tok, r, state, "confirm")
+			return h.linkAnswer(ctx, c.Lang, tok, r, state, "confirm")
 		}
 		// The read found the link confirmable after the write refused it: it changed in
 		// between. Try the write again.
 	}
 	log.ErrorContext(ctx, "verification", "outcome", "conflict")
-	return h.problem(lang, false, fault.Conflict, "intake.unavailable_verify")
+	return h.problem(c.Lang, false, fault.Conflict, "intake.unavailable_verify")
 }
 
 // deliver sends the mails a write queued, once the answer has gone: the write recorded them
@@ -215,37 +199,33 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, r *dsr.Request,
 func (h *Handler) confirmed(lang i18n.Lang, tok string, r *dsr.Request) web.Response {
 	return h.render("confirmed", http.StatusOK, lang, i18n.T(lang, "intake.confirmed.title"), h.verifySwitch(lang, tok), doneView{
 		Ref:        r.Ref,
-		Deadline:   i18n.LongDate(lang, r.Deadline().In(h.calendar.Location())),
+		Deadline:   i18n.LongDate(lang, r.Deadline().In(h.cfg.Calendar.Location())),
 		DPOContact: h.cfg.DPOContact(),
 		Authority:  h.authority(lang),
 		Home:       h.home(lang),
 	})
 }
 
-// verifyLang picks the language of a confirmation page: an explicit choice, then the language
-// the request was filed in (only once the link has proved itself, so a guessed reference
-// reveals nothing), then the browser's, then the default.
-func (h *Handler) verifyLang(req web.Request, explicit string, r *dsr.Request) i18n.Lang {
-	if _, ok := i18n.Parse(explicit); !ok {
-		explicit = query(req).Get("lang")
+// requestLang lets the language the request was filed in speak for a confirmation page, below
+// an explicit choice and above the browser's (web.Call.Suggest); r is nil until the link has
+// proved itself, so a guessed reference reveals nothing.
+func (h *Handler) requestLang(c *web.Call, r *dsr.Request) {
+	if r != nil {
+		c.Suggest(r.Lang)
 	}
-	if _, ok := i18n.Parse(explicit); !ok && r != nil {
-		explicit = r.Lang
-	}
-	return i18n.Negotiate(explicit, web.Header(req, "accept-language"), h.defLang)
 }
 
 // verifySwitch links the confirmation page in the other languages; the token travels along
 // so the person stays on the page they were on. A token that is not even well formed does not.
 func (h *Handler) verifySwitch(lang i18n.Lang, tok string) []web.LangLink {
 	if _, _, ok := token.ParseRequest(tok); !ok {
-		return web.Switch(lang, h.basePath+"/")
+		return web.Switch(lang, h.cfg.BasePath+"/")
 	}
 	out := make([]web.LangLink, 0, len(i18n.Langs))
 	for _, l := range i18n.Langs {
 		out = append(out, web.LangLink{
 			Lang:    l,
-			Href:    h.basePath + "/verify?token=" + url.QueryEscape(tok) + "&lang=" + string(l),
+			Href:    h.cfg.BasePath + "/verify?token=" + url.QueryEscape(tok) + "&lang=" + string(l),
 			Current: l == lang,
 		})
 	}

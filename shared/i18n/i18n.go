@@ -46,12 +46,9 @@ func Parse(tag string) (Lang, bool) {
 	return "", false
 }
 
-// Negotiate picks the language: an explicit choice (query parameter or form field) first,
-// then the browser's Accept-Language in order of preference, then the deployment default.
-func Negotiate(explicit, acceptLanguage string, def Lang) Lang {
-	if l, ok := Parse(explicit); ok {
-		return l
-	}
+// Accepted is the supported language the browser's Accept-Language header prefers, if it names
+// one (a q of 0 says "not this one").
+func Accepted(acceptLanguage string) (Lang, bool) {
 	best, bestQ := Lang(""), 0.0
 	for _, part := range strings.Split(acceptLanguage, ",") {
 		tag, q := part, 1.0
@@ -67,10 +64,7 @@ func Negotiate(explicit, acceptLanguage string, def Lang) Lang {
 			best, bestQ = l, q
 		}
 	}
-	if best != "" {
-		return best
-	}
-	return def
+	return best, best != ""
 }
 
 // The message files, one per area, embedded as strings so that the catalog's texts are slices
@@ -239,4 +233,19 @@ func LongDate(lang Lang, t time.Time) string {
 // DateTime is Date with the local time of day: "7. april 2026 14:05".
 func DateTime(lang Lang, t time.Time) string {
 	return Date(lang, t) + " " + t.Format("15:04")
+}
+
+// Funcs are the functions every page and mail template may use (html/template and
+// text/template take the map as their FuncMap): t translates a key, date, longdate and datetime
+// write a time as the language does, and lines splits free text into lines for a template to
+// join with <br>, so that a requester's line breaks survive without their text ever being
+// marked as safe HTML.
+func Funcs() map[string]any {
+	return map[string]any{
+		"t":        T,
+		"date":     Date,
+		"longdate": LongDate,
+		"datetime": DateTime,
+		"lines":    func(s string) []string { return strings.Split(s, "\n") },
+	}
 }

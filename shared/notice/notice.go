@@ -108,15 +108,11 @@ func (n *Notices) parsed(name string) (*mail, error) {
 	return m, m.err
 }
 
+// funcs are the template functions of every mail: i18n's, and join for address lists.
 func funcs() map[string]any {
-	return map[string]any{
-		"t":        func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
-		"date":     i18n.Date,
-		"longdate": i18n.LongDate,
-		"datetime": i18n.DateTime,
-		"lines":    func(s string) []string { return strings.Split(s, "\n") },
-		"join":     strings.Join,
-	}
+	f := i18n.Funcs()
+	f["join"] = strings.Join
+	return f
 }
 
 // Render renders template name with data: the subject and text parts with text/template, the

@@ -11,8 +11,8 @@
 // work after the response included, so work that must not be lost is written down before
 // the answer (the outbox's queued mail states) and a run cut short is repaired by the sweep.
 //
-// Where there is no Extensions API (a test calling the handler directly), Inline runs the
-// same work before the answer instead.
+// Where there is no Extensions API (a runtime without it, a test calling the handler directly),
+// Inline runs the same work before the answer instead.
 package postresponse
 
 import (
@@ -39,7 +39,6 @@ type Handler interface {
 // Queue holds the work an invocation leaves for after its response.
 type Queue struct {
 	inline bool
-	held   bool
 
 	mu   sync.Mutex
 	work []func()
@@ -52,21 +51,6 @@ type Queue struct {
 
 // Inline returns a queue that runs work at once, before the handler returns.
 func Inline() *Queue { return &Queue{inline: true} }
-
-// Held returns a queue that keeps the work until Run: a test's stand-in for the time after
-// the response, to tell the calls a person waits for from the ones after.
-func Held() *Queue { return &Queue{held: true} }
-
-// Run does the work a Held queue has kept, in the order it was left.
-func (q *Queue) Run() {
-	q.mu.Lock()
-	work := q.work
-	q.work = nil
-	q.mu.Unlock()
-	for _, fn := range work {
-		fn()
-	}
-}
 
 // Later runs fn after the response of the invocation ctx belongs to (at once, for an Inline
 // queue). fn gets a context that keeps ctx's values and deadline but not its cancellation,
@@ -98,7 +82,7 @@ func (q *Queue) Wrap(h Handler) Handler {
 	if q.registered != nil {
 		<-q.registered
 	}
-	if q.inline || q.held {
+	if q.inline {
 		return h
 	}
 	return wrapped{q: q, h: h}

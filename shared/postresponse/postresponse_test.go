@@ -27,25 +27,6 @@ func TestInlineRunsAtOnce(t *testing.T) {
 	}
 }
 
-func TestHeldWaitsForRun(t *testing.T) {
-	q := Held()
-	var order []int
-	for i := range 3 {
-		q.Later(context.Background(), func(context.Context) { order = append(order, i) })
-	}
-	if len(order) != 0 {
-		t.Fatalf("Held ran work before Run: %v", order)
-	}
-	q.Run()
-	if len(order) != 3 || order[0] != 0 || order[2] != 2 {
-		t.Fatalf("Run did %v, want [0 1 2]", order)
-	}
-	q.Run()
-	if len(order) != 3 {
-		t.Fatalf("a second Run repeated work: %v", order)
-	}
-}
-
 // TestWrapRunsAfterTheAnswer checks the extension mode's side of an invocation: the handler
 // answers without waiting for its work, the work outlives the cancellation aws-lambda-go
 // applies when the handler returns but keeps its deadline and values, and the loop is told
@@ -146,7 +127,7 @@ func TestRegister(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q.inline || q.held {
+			if q.inline {
 				t.Error("Register returned a queue that does not wait for the extension loop")
 			}
 			select {

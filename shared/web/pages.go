@@ -5,9 +5,10 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
-	"slices"
 	"strings"
 	"sync"
+
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 
 // Pages are a function's pages, each parsed with the layout (and the files every page shares,
@@ -33,7 +34,9 @@ type page struct {
 // patterns in fsys whose files are parsed into every page.
 func NewPages(fsys fs.FS, pattern string, funcs template.FuncMap, shared ...string) (*Pages, error) {
 	layout := sync.OnceValues(func() (*template.Template, error) {
-		return template.New("layout").Funcs(Funcs()).Funcs(funcs).Parse(layoutHTML)
+		return template.New("layout").Funcs(i18n.Funcs()).Funcs(template.FuncMap{
+			"css": func() template.CSS { return template.CSS(styleCSS) },
+		}).Funcs(funcs).Parse(layoutHTML)
 	})
 	files, err := fs.Glob(fsys, pattern)
 	if err != nil {
@@ -68,14 +71,4 @@ func (p *Pages) Page(name string) (*template.Template, error) {
 		pg.t = t
 	})
 	return pg.t, pg.err
-}
-
-// Names lists the pages, sorted.
-func (p *Pages) Names() []string {
-	names := make([]string, 0, len(p.pages))
-	for n := range p.pages {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }

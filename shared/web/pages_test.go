@@ -1,6 +1,8 @@
 package web
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +19,7 @@ func TestPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // the broken page is not parsed yet
 	}
-	if got := strings.Join(p.Names(), ","); got != "broken,hello" {
+	if got := strings.Join(slices.Sorted(maps.Keys(p.pages)), ","); got != "broken,hello" {
 		t.Fatalf("names %q", got)
 	}
 	var wg sync.WaitGroup
@@ -39,8 +41,5 @@ func TestPages(t *testing.T) {
 		if _, err := p.Page(name); err == nil {
 			t.Errorf("page %s: no error", name)
 		}
-	}
-	if _, err := ParsePages(fsys, "pages/*.html", nil); err == nil {
-		t.Error("ParsePages accepted a broken page")
 	}
 }

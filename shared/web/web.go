@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"strings"
 
@@ -56,22 +55,6 @@ func HTMLHeaders() map[string]string {
 	}
 }
 
-// Funcs are the template functions every page and mail template may use.
-func Funcs() template.FuncMap {
-	return template.FuncMap{
-		"t":        func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
-		"date":     i18n.Date,
-		"longdate": i18n.LongDate,
-		"datetime": i18n.DateTime,
-		"css":      func() template.CSS { return template.CSS(styleCSS) },
-		"lines":    Lines,
-	}
-}
-
-// Lines splits free text into lines for a template to join with <br>, so that a requester's
-// line breaks survive without ever marking their text as safe HTML.
-func Lines(s string) []string { return strings.Split(s, "\n") }
-
 // Page is the data the layout needs; Main is the page's own data.
 type Page struct {
 	Lang       i18n.Lang
@@ -106,24 +89,7 @@ func Switch(current i18n.Lang, path string) []LangLink {
 	return out
 }
 
-// ParsePages parses every page matching pattern in fsys together with the layout. A page file
-// defines {{define "main"}}; the result is keyed by the file's base name without extension.
-// NewPages does the same one page at a time, when each is first needed.
-func ParsePages(fsys fs.FS, pattern string, funcs template.FuncMap) (map[string]*template.Template, error) {
-	p, err := NewPages(fsys, pattern, funcs)
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range p.Names() {
-		if pages[n], err = p.Page(n); err != nil {
-			return nil, err
-		}
-	}
-	return pages, nil
-}
-
-// Render executes a page parsed by ParsePages into a response with the security headers.
+// Render executes a page (Pages.Page) into a response with the security headers.
 func Render(t *template.Template, status int, p Page) Response {
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
@@ -138,6 +104,29 @@ func Redirect(location string) Response {
 	h := HTMLHeaders()
 	h["Location"] = location
 	return Response{StatusCode: http.StatusSeeOther, Headers: h}
+}
+
+// Problem is the one JSON body of an error answer, whichever function gives it: a stable code
+// for the status ("bad_request", "not_found", …), a message in the request's language, and for
+// fields that failed validation a message each.
+type Problem struct {
+	Error   string            `json:"error"`
+	Message string            `json:"message"`
+	Errors  map[string]string `json:"errors,omitempty"`
+}
+
+// ProblemJSON answers status with a Problem.
+func ProblemJSON(status int, message string, fields map[string]string) Response {
+	return JSON(status, Problem{Error: statusCode(status), Message: message, Errors: fields})
+}
+
+// statusCode is the status's text as a code: 404 → "not_found".
+func statusCode(status int) string {
+	t := http.StatusText(status)
+	if t == "" {
+		t = http.StatusText(http.StatusInternalServerError)
+	}
+	return strings.ToLower(strings.ReplaceAll(t, " ", "_"))
 }
 
 // JSON answers with v encoded as JSON.
