@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,25 +61,8 @@ type sessionItem struct {
 // CreateLogin stores a sign-in link for l.Email, keyed by the hash of tok, until l.Expires
 // (to the second).
 func (s *Store) CreateLogin(ctx context.Context, tok string, l Login) error {
-	av, err := attributevalue.MarshalMap(loginItem{Email: l.Email, Next: l.Next, CreatedAt: TimeKey(s.now()), ExpiresAt: l.Expires.Unix()})
-	if err != nil {
-		return fmt.Errorf("store: marshal login: %w", err)
-	}
-	for k, v := range loginKey(tok) {
-		av[k] = v
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	switch {
-	case isConditionFailed(err):
-		return fmt.Errorf("store: create login: %w", fault.Conflict)
-	case err != nil:
-		return unavailable("store: create login", err)
-	}
-	return nil
+	it := loginItem{Email: l.Email, Next: l.Next, CreatedAt: TimeKey(s.now()), ExpiresAt: l.Expires.Unix()}
+	return s.putNew(ctx, "login", loginKey(tok), it)
 }
 
 // ConsumeLogin spends a sign-in link: ONE conditional delete that succeeds only while the link
@@ -111,16 +95,18 @@ func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
 // CreateSession stores a session under the hash of id. Its expiry is checked in code on every
 // read; TTL only removes it eventually.
 func (s *Store) CreateSession(ctx context.Context, id string, sess Session) error {
-	av, err := attributevalue.MarshalMap(sessionItem{
-		Email: sess.Email, CSRF: sess.CSRF,
-		CreatedAt: TimeKey(sess.Created), ExpiresAt: sess.Expires.Unix(),
-	})
+	it := sessionItem{Email: sess.Email, CSRF: sess.CSRF, CreatedAt: TimeKey(sess.Created), ExpiresAt: sess.Expires.Unix()}
+	return s.putNew(ctx, "session", sessionKey(id), it)
+}
+
+// putNew stores item under key unless an item is there already (fault.Conflict): a secret's
+// hash that is taken is a secret drawn twice, which must not overwrite the other's item.
+func (s *Store) putNew(ctx context.Context, what string, key map[string]ddbtypes.AttributeValue, item any) error {
+	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
-		return fmt.Errorf("store: marshal session: %w", err)
+		return fmt.Errorf("store: marshal %s: %w", what, err)
 	}
-	for k, v := range sessionKey(id) {
-		av[k] = v
-	}
+	maps.Copy(av, key)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                av,
@@ -128,9 +114,9 @@ func (s *Store) CreateSession(ctx context.Context, id string, sess Session) erro
 	})
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: create session: %w", fault.Conflict)
+		return fmt.Errorf("store: create %s: %w", what, fault.Conflict)
 	case err != nil:
-		return unavailable("store: create session", err)
+		return unavailable("store: create "+what, err)
 	}
 	return nil
 }
