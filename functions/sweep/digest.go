@@ -63,7 +63,7 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 	}
 	for _, c := range sorted {
 		if n := len(d.Groups); n == 0 || d.Groups[n-1].Level != c.esc.Level.Name {
-			d.Groups = append(d.Groups, digestGroup{Level: c.esc.Level.Name, Title: levelTitle(lang, c.esc.Level)})
+			d.Groups = append(d.Groups, digestGroup{Level: c.esc.Level.Name, Title: levelText(lang, "sweep.level", c.esc.Level)})
 		}
 		r := c.req
 		line := digestLine{
@@ -83,7 +83,7 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 		g := &d.Groups[len(d.Groups)-1]
 		g.Lines = append(g.Lines, line)
 	}
-	top := levelShort(lang, sorted[0].esc.Level)
+	top := levelText(lang, "sweep.short", sorted[0].esc.Level)
 	if len(sorted) == 1 {
 		d.Subject = i18n.T(lang, "sweep.digest.subject.one", s.cfg.ControllerName, top)
 	} else {
@@ -96,26 +96,16 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 	return notice.Message{To: s.cfg.DPOAddresses, Subject: subject, Text: text, HTML: html}, nil
 }
 
-// levelTitle heads a level's group: "Overdue", "Due within 5 working days".
-func levelTitle(lang i18n.Lang, l level) string {
+// levelText names a level in words: with "sweep.level" the heading of its group ("Overdue",
+// "Due within 5 working days"), with "sweep.short" its name in the subject line.
+func levelText(lang i18n.Lang, keys string, l level) string {
 	switch l.Name {
 	case levelOverdue:
-		return i18n.T(lang, "sweep.level.overdue")
+		return i18n.T(lang, keys+".overdue")
 	case levelDueToday:
-		return i18n.T(lang, "sweep.level.due_today")
+		return i18n.T(lang, keys+".due_today")
 	}
-	return i18n.T(lang, "sweep.level.working_days", l.WorkingDays)
-}
-
-// levelShort names a level inside the subject line.
-func levelShort(lang i18n.Lang, l level) string {
-	switch l.Name {
-	case levelOverdue:
-		return i18n.T(lang, "sweep.short.overdue")
-	case levelDueToday:
-		return i18n.T(lang, "sweep.short.due_today")
-	}
-	return i18n.T(lang, "sweep.short.working_days", l.WorkingDays)
+	return i18n.T(lang, keys+".working_days", l.WorkingDays)
 }
 
 // daysText says how far the deadline is, in working days: "3 working days left", "due

@@ -248,9 +248,9 @@ func checkDigest(t *testing.T, h *harness, m emulator.Mail, want map[string][]st
 			top = l
 		}
 	}
-	wantSubject := i18n.T(lang, "sweep.digest.subject.other", h.cfg.ControllerName, total, levelShort(lang, top))
+	wantSubject := i18n.T(lang, "sweep.digest.subject.other", h.cfg.ControllerName, total, levelText(lang, "sweep.short", top))
 	if total == 1 {
-		wantSubject = i18n.T(lang, "sweep.digest.subject.one", h.cfg.ControllerName, levelShort(lang, top))
+		wantSubject = i18n.T(lang, "sweep.digest.subject.one", h.cfg.ControllerName, levelText(lang, "sweep.short", top))
 	}
 	if m.Subject != wantSubject {
 		t.Errorf("%s: subject %q, want %q", at, m.Subject, wantSubject)

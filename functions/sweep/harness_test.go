@@ -26,6 +26,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
@@ -221,18 +222,7 @@ func (h *harness) get(ref string) *dsr.Request {
 // raw reads a request's item as stored.
 func (h *harness) raw(ref string) map[string]ddbtypes.AttributeValue {
 	h.t.Helper()
-	out, err := h.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(h.table),
-		Key: map[string]ddbtypes.AttributeValue{
-			store.AttrPK: &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
-			store.AttrSK: &ddbtypes.AttributeValueMemberS{Value: "REQ"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return out.Item
+	return rawitem.Request(h.t, h.db, h.table, ref)
 }
 
 // marks returns a request's escalation marks as "level": "period/state".
@@ -290,7 +280,7 @@ func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string
 	lad := newLadder(h.cal, h.cfg.Thresholds)
 	lang := h.cfg.DefaultLang
 	for _, l := range lad.levels() {
-		titles[levelTitle(lang, l)] = l.Name
+		titles[levelText(lang, "sweep.level", l)] = l.Name
 	}
 	out := map[string][]string{}
 	level := ""

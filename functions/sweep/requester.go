@@ -28,27 +28,31 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 		log.DebugContext(ctx, "expired", "ref", r.Ref)
 
 	case dsr.FollowUpRemind:
-		// A fresh secret: the old link stops working, since only the new hash is stored.
-		tok, hash := token.ForRequest(r.Ref)
-		ch, err := r.Remind(hash, now)
-		if !s.commit(ctx, log, run, r, ch, err, "remind") {
-			return
-		}
-		if s.deliver(ctx, log, run, r, ch.Mails, notice.VerifyLink(s.cfg.BaseURL, tok)) {
+		// The old link stops working, since only the new secret's hash is stored.
+		if n := s.newLink(ctx, log, run, r, "remind", func(hash string) (dsr.Change, error) { return r.Remind(hash, now) }); n > 0 {
 			run.remind()
 		}
 
 	case dsr.FollowUpReissue:
 		// The secret of the link that could not be sent was never stored: send a new one.
-		tok, hash := token.ForRequest(r.Ref)
-		ch, err := r.ReissueToken(hash, now)
-		if !s.commit(ctx, log, run, r, ch, err, "reissue") {
-			return
-		}
-		if s.deliver(ctx, log, run, r, ch.Mails, notice.VerifyLink(s.cfg.BaseURL, tok)) {
-			run.retry(len(ch.Mails))
+		if n := s.newLink(ctx, log, run, r, "reissue", func(hash string) (dsr.Change, error) { return r.ReissueToken(hash, now) }); n > 0 {
+			run.retry(n)
 		}
 	}
+}
+
+// newLink draws a new confirmation link for r, commits the change that stores its hash and
+// sends the mail that carries it, and returns how many mails went out (0 if any step failed).
+func (s *Sweeper) newLink(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, action string, change func(hash string) (dsr.Change, error)) int {
+	tok, hash := token.ForRequest(r.Ref)
+	ch, err := change(hash)
+	if !s.commit(ctx, log, run, r, ch, err, action) {
+		return 0
+	}
+	if !s.deliver(ctx, log, run, r, ch.Mails, notice.VerifyLink(s.cfg.BaseURL, tok)) {
+		return 0
+	}
+	return len(ch.Mails)
 }
 
 // retryAll retries the mails of the open requests found due for it, a few at a time, while
