@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,11 +26,7 @@ func TestInABrowser(t *testing.T) {
 	browsertest.Require(t)
 	t.Parallel()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
+	ln, base := browsertest.Listen(t)
 	e := setup(t, func(c *config.Admin) { c.BaseURL = base })
 	requester := "browser." + uniq() + "@example.dk"
 	e.seed(ref0, submission("da", requester), received0, verify)
@@ -44,7 +39,7 @@ func TestInABrowser(t *testing.T) {
 	var mu sync.Mutex
 	var posts []http.Header
 	var visits []string // "<sec-fetch-site> <with|without session cookie>" of each GET of the request page
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	browsertest.Serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		switch {
 		case r.Method == http.MethodPost:
@@ -56,9 +51,6 @@ func TestInABrowser(t *testing.T) {
 		mu.Unlock()
 		browsertest.HTTPAPI(e.h.Handle, "ANY /admin/{proxy+}").ServeHTTP(w, r)
 	}))
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
 	// "Webmail": another site holding a link into the workspace. localhost and 127.0.0.1 are
 	// different sites to the browser.
 	mail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

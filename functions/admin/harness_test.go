@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -31,6 +30,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -319,18 +319,11 @@ func (e *tenv) request(ref string) *dsr.Request {
 // raw reads the stored item as DynamoDB holds it, for the index and TTL attributes.
 func (e *tenv) raw(ref string) map[string]ddbtypes.AttributeValue {
 	e.t.Helper()
-	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(e.table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil || out.Item == nil {
-		e.t.Fatalf("raw %s: %v", ref, err)
+	it := rawitem.Request(e.t, e.db, e.table, ref)
+	if it == nil {
+		e.t.Fatalf("no item %s", ref)
 	}
-	return out.Item
+	return it
 }
 
 var missingKey = regexp.MustCompile(`\[[a-z_]+(\.[a-zA-Z0-9_]+)+\]`)

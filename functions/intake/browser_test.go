@@ -1,9 +1,7 @@
 package main
 
 import (
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,15 +22,11 @@ func TestInABrowser(t *testing.T) {
 	browsertest.Require(t)
 	t.Parallel()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
+	ln, base := browsertest.Listen(t)
 	hs := newHarness(t, withEnv("BASE_URL", base))
 	var mu sync.Mutex
 	var posts []http.Header
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	browsertest.Serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			mu.Lock()
 			posts = append(posts, r.Header.Clone())
@@ -40,9 +34,6 @@ func TestInABrowser(t *testing.T) {
 		}
 		browsertest.HTTPAPI(hs.h.Handle, "$default").ServeHTTP(w, r)
 	}))
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
 
 	ctx := browsertest.New(t, 60*time.Second, chromedp.WindowSize(320, 640), chromedp.Flag("accept-lang", "da-DK,da")).Context()
 

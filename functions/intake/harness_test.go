@@ -34,6 +34,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -339,15 +340,7 @@ func (hs *harness) request(ref string) *dsr.Request {
 // item reads a request's raw item, to prove a read-only route changed nothing at all.
 func (hs *harness) item(ref string) map[string]ddbtypes.AttributeValue {
 	hs.t.Helper()
-	out, err := hs.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName:      aws.String(hs.cfg.Table),
-		Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref}, "sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		hs.t.Fatal(err)
-	}
-	return out.Item
+	return rawitem.Request(hs.t, hs.db, hs.cfg.Table, ref)
 }
 
 // sameItem compares two raw items by value.

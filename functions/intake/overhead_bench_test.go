@@ -18,6 +18,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
 	"github.com/dsrdesk/dsrdesk/shared/token"
+	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // withRecorder builds the handler over emulator clients that record every call in rec.
@@ -142,8 +143,40 @@ func BenchmarkRoundTrips(b *testing.B) {
 // in the emulators affects both alike, and reports both and their ratio.
 type overhead struct {
 	b             *testing.B
+	hs            *harness
+	rec           *awscount.Recorder
+	db            *dynamodb.Client
+	mail          *ses.Client
 	handler, bare time.Duration
 	n, hits       int
+}
+
+// newOverhead builds a handler whose calls are recorded, and clients of its own for the same
+// calls made bare.
+func newOverhead(b *testing.B) *overhead {
+	env := emulator.Get(b)
+	o := &overhead{b: b, rec: &awscount.Recorder{}}
+	o.hs = newHarness(b, withRecorder(env, o.rec))
+	o.db, o.mail = bareClients(env)
+	return o
+}
+
+// time runs req through the handler, then the calls it made, bare, and adds each one's time;
+// it returns the handler's answer.
+func (o *overhead) time(ctx context.Context, req web.Request) web.Response {
+	o.rec.Take()
+	start := time.Now()
+	resp, _ := o.hs.h.Handle(ctx, req)
+	o.handler += time.Since(start)
+	calls := o.rec.Take()
+	o.hits = len(calls)
+	start = time.Now()
+	if err := awscount.Replay(ctx, calls, o.db, o.mail, bareKey); err != nil {
+		o.b.Fatal(err)
+	}
+	o.bare += time.Since(start)
+	o.n++
+	return resp
 }
 
 func (o *overhead) report() {
@@ -166,32 +199,17 @@ func bareKey(pk string) string { return pk + "#bare" }
 // BenchmarkSubmit is a form post against the bare calls it makes: both rate-limit counters,
 // the request's put, the verification mail and the record of its sending.
 func BenchmarkSubmit(b *testing.B) {
-	env := emulator.Get(b)
-	rec := &awscount.Recorder{}
-	hs := newHarness(b, withRecorder(env, rec))
-	db, mail := bareClients(env)
+	o := newOverhead(b)
+	hs := o.hs
 	ev := event(b, "intake-form-post")
 	tag := strings.TrimSuffix(address("bench"), "@example.dk")
 	ctx := context.Background()
-	o := &overhead{b: b}
 	for i := 0; b.Loop(); i++ {
 		// Every post from a new address and IP: the counters must not reach their limits.
 		req := withIP(withForm(ev, hs.form(fmt.Sprintf("%s-%d@example.dk", tag, i), i18n.DA)), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
-		rec.Take()
-		start := time.Now()
-		resp, _ := hs.h.Handle(ctx, req)
-		o.handler += time.Since(start)
-		if resp.StatusCode != http.StatusSeeOther {
+		if resp := o.time(ctx, req); resp.StatusCode != http.StatusSeeOther {
 			b.Fatalf("form post: %s", fmtStatus(resp))
 		}
-		calls := rec.Take()
-		o.hits = len(calls)
-		start = time.Now()
-		if err := awscount.Replay(ctx, calls, db, mail, bareKey); err != nil {
-			b.Fatal(err)
-		}
-		o.bare += time.Since(start)
-		o.n++
 	}
 	o.report()
 }
@@ -199,15 +217,12 @@ func BenchmarkSubmit(b *testing.B) {
 // BenchmarkConfirm is a press of the confirm button against the bare calls it makes: the
 // conditional write, the receipt and the DPO's notice, and the record of their sending.
 func BenchmarkConfirm(b *testing.B) {
-	env := emulator.Get(b)
-	rec := &awscount.Recorder{}
-	hs := newHarness(b, withRecorder(env, rec))
-	db, mail := bareClients(env)
+	o := newOverhead(b)
+	hs := o.hs
 	ev := event(b, "intake-verify-post")
 	ctx := context.Background()
 	now := hs.clock.Now()
 	due := hs.cfg.Calendar.Due(now)
-	o := &overhead{b: b}
 	for b.Loop() {
 		// A request awaiting confirmation for the handler, and its twin for the bare calls.
 		ref := dsr.NewReference()
@@ -219,21 +234,9 @@ func BenchmarkConfirm(b *testing.B) {
 			}
 		}
 		req := withForm(ev, map[string][]string{"token": {tok}, "lang": {"da"}})
-		rec.Take()
-		start := time.Now()
-		resp, _ := hs.h.Handle(ctx, req)
-		o.handler += time.Since(start)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.confirmed.title"))) {
+		if resp := o.time(ctx, req); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.DA, "intake.confirmed.title"))) {
 			b.Fatalf("confirm: %s\n%s", fmtStatus(resp), resp.Body)
 		}
-		calls := rec.Take()
-		o.hits = len(calls)
-		start = time.Now()
-		if err := awscount.Replay(ctx, calls, db, mail, bareKey); err != nil {
-			b.Fatal(err)
-		}
-		o.bare += time.Since(start)
-		o.n++
 	}
 	o.report()
 }

@@ -67,6 +67,19 @@ func checkNoMarks(t *testing.T, h *harness, levels map[string]string) {
 	}
 }
 
+// caughtUp checks what the run after a failed one did: every level reported is marked, and the
+// reminder and the receipt that had failed went out, once each.
+func caughtUp(t *testing.T, h *harness, levels map[string]string, reminderTo, receiptTo string) {
+	t.Helper()
+	checkMarked(t, h, levels)
+	if n := len(h.newMails(reminderTo)); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+	if n := len(h.newMails(receiptTo)); n != 1 {
+		t.Errorf("%d receipts, want 1", n)
+	}
+}
+
 func checkMarked(t *testing.T, h *harness, levels map[string]string) {
 	t.Helper()
 	for ref, level := range levels {
@@ -103,14 +116,7 @@ func TestDigestNotSentIsReportedNextRun(t *testing.T) {
 	if got := reported(t, h); !maps.Equal(got, levels) {
 		t.Errorf("next run reported %v, want %v", got, levels)
 	}
-	checkMarked(t, h, levels)
-	// The requester mails that failed went out on the second run, once.
-	if n := len(h.newMails(reminderTo)); n != 1 {
-		t.Errorf("%d reminders, want 1", n)
-	}
-	if n := len(h.newMails(receiptTo)); n != 1 {
-		t.Errorf("%d receipts, want 1", n)
-	}
+	caughtUp(t, h, levels, reminderTo, receiptTo)
 	h.run(now.Add(3 * time.Minute))
 	if got := reported(t, h); len(got) != 0 {
 		t.Errorf("third run reported %v", got)
@@ -183,13 +189,7 @@ func TestTimeoutMidRunIsCompletedNextRun(t *testing.T) {
 	if got := reported(t, h); !maps.Equal(got, levels) {
 		t.Errorf("next run reported %v, want %v", got, levels)
 	}
-	checkMarked(t, h, levels)
-	if n := len(h.newMails(reminderTo)); n != 1 {
-		t.Errorf("%d reminders, want 1", n)
-	}
-	if n := len(h.newMails(receiptTo)); n != 1 {
-		t.Errorf("%d receipts, want 1", n)
-	}
+	caughtUp(t, h, levels, reminderTo, receiptTo)
 }
 
 // refOf finds a seeded request by its requester's address.

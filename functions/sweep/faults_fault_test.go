@@ -96,13 +96,7 @@ func TestFaultThenRecovery(t *testing.T) {
 			if !maps.Equal(got, levels) {
 				t.Errorf("reported %v over both runs, want %v", got, levels)
 			}
-			checkMarked(t, h, levels)
-			if n := len(h.newMails(reminderTo)); n != 1 {
-				t.Errorf("%d reminders, want 1", n)
-			}
-			if n := len(h.newMails(receiptTo)); n != 1 {
-				t.Errorf("%d receipts, want 1", n)
-			}
+			caughtUp(t, h, levels, reminderTo, receiptTo)
 			h.run(now.Add(maxLease + 2*time.Minute))
 			if got := reported(t, h); len(got) != 0 {
 				t.Errorf("a third run reported %v", got)

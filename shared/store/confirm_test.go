@@ -8,30 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 )
 
 // absent reports whether the table holds no request ref.
 func absent(t *testing.T, db *dynamodb.Client, table, ref string) bool {
 	t.Helper()
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item == nil
+	return rawitem.Request(t, db, table, ref) == nil
 }
 
 // confirm commits a confirmation as the intake does: dsr.Verification, in one write without a

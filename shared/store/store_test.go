@@ -16,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 )
 
 var (
@@ -202,18 +203,11 @@ func TestCommitPaths(t *testing.T) {
 
 func rawItem(t *testing.T, db *dynamodb.Client, table, ref string) map[string]ddbtypes.AttributeValue {
 	t.Helper()
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil || out.Item == nil {
-		t.Fatalf("raw get %s: %v", ref, err)
+	it := rawitem.Request(t, db, table, ref)
+	if it == nil {
+		t.Fatalf("no item %s", ref)
 	}
-	return out.Item
+	return it
 }
 
 // A change computed from a stale read is refused, and nothing of it is written.

@@ -16,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 )
 
 // openRequest stores a confirmed request whose mails all went out, due at deadline.
@@ -260,15 +261,8 @@ func TestClaimEscalationNeedsAnActiveRequest(t *testing.T) {
 			t.Errorf("%s: err = %v, want fault.Conflict", ref, err)
 		}
 	}
-	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#NONE-3333"},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "REQ"},
-		},
-	})
-	if err != nil || out.Item != nil {
-		t.Fatalf("claim created an item: %v %v", out.Item, err)
+	if it := rawitem.Request(t, db, table, "NONE-3333"); it != nil {
+		t.Fatalf("claim created an item: %v", it)
 	}
 	if err := s.MarkEscalated(ctx, store.EscClaim{Ref: "NONE-3333", Level: "overdue", Period: "2026-04-01"}); !errors.Is(err, fault.Conflict) {
 		t.Fatalf("mark of an unknown request: %v", err)

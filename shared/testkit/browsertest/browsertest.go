@@ -10,7 +10,9 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,6 +145,26 @@ func (b *Browser) Screenshot(dir, name string) {
 		return
 	}
 	b.t.Logf("screenshot: %s", path)
+}
+
+// Listen reserves a loopback port for the server a browser test serves its handler on (Serve),
+// and returns it with its base URL, which goes into the handler's configuration before the
+// server can start.
+func Listen(t testing.TB) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+// Serve serves h on ln until the test ends.
+func Serve(t testing.TB, ln net.Listener, h http.Handler) {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
 }
 
 // HTTPAPI serves a Lambda handler to the browser the way API Gateway's HTTP API would:
