@@ -80,8 +80,8 @@ type handler struct {
 }
 
 // newHandler builds the handler over a DynamoDB and an SES client and the queue of work after
-// the response; main passes real ones, tests the emulators', postresponse.Inline and a fixed
-// clock.
+// the response; main passes real ones, tests the emulators', a later.Now or later.Held queue
+// (shared/testkit/later) and a fixed clock.
 func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*handler, error) {
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {

@@ -25,11 +25,10 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -57,11 +56,11 @@ type tenv struct {
 	clock *fakeclock.Clock
 	env   *emulator.Env
 	cfg   config.Admin
-	// after is the handler's queue of work after the response: postresponse.Inline unless a
-	// test holds it (held.Queue).
+	// after is the handler's queue of work after the response: later.Now unless a test holds
+	// it (later.Held).
 	after afterResponse
 	// held is the queue a test holds the work after the response in, if it does.
-	held *held.Queue
+	held *later.Held
 }
 
 // uniq returns a short random tag; tests share the SES emulator, so every address is unique.
@@ -107,7 +106,7 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	after := postresponse.Inline()
+	after := later.Now{}
 	h, err := newHandler(cfg, db, env.SES(), after, c.Now, log)
 	if err != nil {
 		t.Fatal(err)

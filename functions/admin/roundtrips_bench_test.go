@@ -14,7 +14,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -31,7 +31,7 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 	mail := ses.NewFromConfig(e.env.AWSConfig(), func(o *ses.Options) {
 		o.BaseEndpoint = aws.String(e.env.SESEndpoint)
 	}, rec.SES)
-	e.held = &held.Queue{}
+	e.held = &later.Held{}
 	e.after = e.held
 	h, err := newHandler(e.cfg, db, mail, e.after, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {

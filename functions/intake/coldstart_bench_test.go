@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/dsrdesk/dsrdesk/shared/postresponse"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/pagecheck"
 )
 
@@ -23,7 +23,7 @@ func BenchmarkBuild(b *testing.B) {
 	hs := newHarness(b)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	for b.Loop() {
-		if _, err := build(hs.cfg, hs.db, hs.env.SES(), postresponse.Inline(), hs.clock.Now, log); err != nil {
+		if _, err := build(hs.cfg, hs.db, hs.env.SES(), later.Now{}, hs.clock.Now, log); err != nil {
 			b.Fatal(err)
 		}
 	}

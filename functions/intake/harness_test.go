@@ -28,11 +28,10 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
-	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -64,8 +63,8 @@ type harness struct {
 	dpo   string
 	logs  *logsink.Buffer
 	// held keeps the handler's work after the response until the test runs it; nil when the
-	// work runs before the answer (postresponse.Inline).
-	held *held.Queue
+	// work runs before the answer (later.Now).
+	held *later.Held
 }
 
 type harnessOpt func(env map[string]string, o *harnessClients)
@@ -75,7 +74,7 @@ type harnessClients struct {
 	db    store.DynamoDB
 	ses   notice.SES
 	after afterResponse
-	held  *held.Queue
+	held  *later.Held
 }
 
 func withEnv(k, v string) harnessOpt {
@@ -121,7 +120,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		"ALLOWED_ORIGINS":  companySite,
 		"MIN_FILL_SECONDS": "3",
 	}
-	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: postresponse.Inline()}
+	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: later.Now{}}
 	for _, o := range opts {
 		o(vars, clients)
 	}

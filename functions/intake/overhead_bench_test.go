@@ -16,7 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
-	"github.com/dsrdesk/dsrdesk/shared/testkit/held"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -40,7 +40,7 @@ const tripLatency = 50 * time.Millisecond
 // told from the ones the person waits for.
 func withHeld() harnessOpt {
 	return func(_ map[string]string, c *harnessClients) {
-		c.held = &held.Queue{}
+		c.held = &later.Held{}
 		c.after = c.held
 	}
 }

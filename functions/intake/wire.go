@@ -10,8 +10,8 @@ import (
 )
 
 // build assembles the handler over a DynamoDB and an SES client. main passes the AWS clients
-// and the queue of work after the response, tests the emulators' (or dead endpoints) and
-// postresponse.Inline, so both run exactly this wiring.
+// and the queue of work after the response, tests the emulators' (or dead endpoints) and a
+// later.Now or later.Held queue (shared/testkit/later), so both run exactly this wiring.
 func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {

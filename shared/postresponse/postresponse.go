@@ -11,8 +11,8 @@
 // work after the response included, so work that must not be lost is written down before
 // the answer (the outbox's queued mail states) and a run cut short is repaired by the sweep.
 //
-// Where there is no Extensions API (a runtime without it, a test calling the handler directly),
-// Inline runs the same work before the answer instead.
+// Where there is no Extensions API, ForLambda's queue runs the same work before the answer
+// instead.
 package postresponse
 
 import (
@@ -38,6 +38,7 @@ type Handler interface {
 
 // Queue holds the work an invocation leaves for after its response.
 type Queue struct {
+	// inline runs the work at once, before the answer: where there is no Extensions API.
 	inline bool
 
 	mu   sync.Mutex
@@ -49,11 +50,8 @@ type Queue struct {
 	registered chan struct{}
 }
 
-// Inline returns a queue that runs work at once, before the handler returns.
-func Inline() *Queue { return &Queue{inline: true} }
-
-// Later runs fn after the response of the invocation ctx belongs to (at once, for an Inline
-// queue). fn gets a context that keeps ctx's values and deadline but not its cancellation,
+// Later runs fn after the response of the invocation ctx belongs to (at once, where there is
+// no Extensions API). fn gets a context that keeps ctx's values and deadline but not its cancellation,
 // which aws-lambda-go triggers as soon as the handler returns.
 func (q *Queue) Later(ctx context.Context, fn func(context.Context)) {
 	if q.inline {
@@ -255,8 +253,8 @@ func (c *apiConn) do(req *http.Request) (*http.Response, []byte, error) {
 func (c *apiConn) close() { _ = c.conn.Close() }
 
 // ForLambda is what a function's main calls: the queue of an internal extension registered
-// under name, or, where the Runtime API has no Extensions API, an Inline queue (the work then
-// runs before each response, as it would without this package) with a warning in the log.
+// under name, or, where the Runtime API has no Extensions API, a queue that runs the work before
+// each response, as it would without this package, with a warning in the log.
 // The registration runs while main builds its clients and handler, since it is a round trip
 // to the Runtime API on the cold start's path; Wrap waits for it. If the extension's loop
 // fails later, it logs why and ends the process: Lambda starts a new one, where an

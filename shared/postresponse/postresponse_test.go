@@ -3,6 +3,7 @@ package postresponse
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,12 +19,23 @@ func (f handlerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error)
 
 type ctxKey struct{}
 
-func TestInlineRunsAtOnce(t *testing.T) {
-	q := Inline()
+// Without an Extensions API to register with, ForLambda's queue runs the work at once, before
+// the answer, and the handler is served as it is.
+func TestForLambdaWithoutExtensionsRunsInline(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_RUNTIME_API", "")
+	var logs strings.Builder
+	q := ForLambda(slog.New(slog.NewJSONHandler(&logs, nil)), "test")
+	h := handlerFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil })
+	if _, ok := q.Wrap(h).(handlerFunc); !ok {
+		t.Error("Wrap wrapped the handler of a queue that runs its work inline")
+	}
 	ran := false
 	q.Later(context.Background(), func(context.Context) { ran = true })
 	if !ran {
-		t.Fatal("Inline did not run the work at once")
+		t.Fatal("the work did not run at once")
+	}
+	if !strings.Contains(logs.String(), "no Extensions API") {
+		t.Errorf("no warning logged: %s", logs.String())
 	}
 }
 

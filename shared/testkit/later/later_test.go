@@ -1,4 +1,4 @@
-package held
+package later
 
 import (
 	"context"
@@ -7,8 +7,16 @@ import (
 
 type key struct{}
 
+func TestNowRunsAtOnce(t *testing.T) {
+	ran := false
+	Now{}.Later(context.Background(), func(context.Context) { ran = true })
+	if !ran {
+		t.Fatal("Now did not run the work at once")
+	}
+}
+
 func TestHeldWaitsForRun(t *testing.T) {
-	var q Queue
+	var q Held
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
 	var order []int
 	for i := range 3 {
