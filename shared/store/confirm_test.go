@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -129,21 +128,7 @@ func TestVerificationRefuses(t *testing.T) {
 		t.Error("confirming an unknown reference created an item")
 	}
 
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() { _, _, errs[i] = confirm(ctx, s, r.Ref, "tokhash", now) })
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, fault.Conflict):
-			t.Errorf("concurrent confirm: %v", err)
-		}
-	}
+	won := race(t, 4, fault.Conflict, func() error { _, _, err := confirm(ctx, s, r.Ref, "tokhash", now); return err })
 	got, err := s.GetRequest(ctx, r.Ref)
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,21 +75,8 @@ func TestLoginConcurrentConsumeExactlyOne(t *testing.T) {
 	if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			switch _, err := s.ConsumeLogin(ctx, tok); {
-			case err == nil:
-				wins.Add(1)
-			case !errors.Is(err, fault.NotFound):
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d consumers got the login, want exactly 1", wins.Load())
+	if wins := race(t, 8, fault.NotFound, func() error { _, err := s.ConsumeLogin(ctx, tok); return err }); wins != 1 {
+		t.Fatalf("%d consumers got the login, want exactly 1", wins)
 	}
 }
 

@@ -31,6 +31,26 @@ func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
 func (c *clock) set(t time.Time)  { c.t.Store(t.UnixNano()) }
 func (c *clock) now() time.Time   { return time.Unix(0, c.t.Load()).UTC() }
 
+// race runs try n times at once and returns how many succeeded; every other one must have lost
+// the race, with an error of the kind lost.
+func race(t *testing.T, n int, lost fault.Kind, try func() error) int {
+	t.Helper()
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			switch err := try(); {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, lost):
+				t.Errorf("racing: %v, want %v", err, lost)
+			}
+		})
+	}
+	wg.Wait()
+	return int(wins.Load())
+}
+
 func newStore(t *testing.T, c *clock) (*store.Store, *dynamodb.Client, string) {
 	t.Helper()
 	env := emulator.Get(t)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -274,22 +272,12 @@ func TestClaimEscalationRace(t *testing.T) {
 	c := newClock(time.Date(2026, 4, 1, 5, 0, 0, 0, time.UTC))
 	s, _, _ := newStore(t, c)
 	r := sweepOpen(t, s, "RACE-2222", due)
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for range 12 {
-		wg.Go(func() {
-			_, _, err := s.ClaimEscalation(context.Background(), r.Ref, "due_today", "2026-04-07", c.now().Add(time.Minute))
-			switch {
-			case err == nil:
-				won.Add(1)
-			case !errors.Is(err, fault.Conflict):
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d claims won, want 1", won.Load())
+	won := race(t, 12, fault.Conflict, func() error {
+		_, _, err := s.ClaimEscalation(context.Background(), r.Ref, "due_today", "2026-04-07", c.now().Add(time.Minute))
+		return err
+	})
+	if won != 1 {
+		t.Fatalf("%d claims won, want 1", won)
 	}
 }
 
