@@ -157,8 +157,16 @@ func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
 		{"wrong token", []string{token.New()}, baseURL, "same-origin"},
 		{"another session's token", []string{other.csrf}, baseURL, "same-origin"},
 		{"right token, cross-site origin", []string{d.csrf}, "https://evil.example", "cross-site"},
-		// Browsers send Origin: null from no-referrer pages; Sec-Fetch-Site then decides.
 		{"right token, null origin from another site", []string{d.csrf}, "null", "cross-site"},
+		// Our pages send their origin (Referrer-Policy: same-origin); "null" comes from a
+		// sandboxed frame or a data: URL, whatever Sec-Fetch-Site says.
+		{"right token, null origin claiming same-origin", []string{d.csrf}, "null", "same-origin"},
+		{"right token, null origin alone", []string{d.csrf}, "null", ""},
+		// A client that sends neither header (not a browser) still needs the token.
+		{"no token, no Origin, no Sec-Fetch-Site", nil, "", ""},
+		{"wrong token, no Origin, no Sec-Fetch-Site", []string{token.New()}, "", ""},
+		{"no token, no Origin, same-origin", nil, "", "same-origin"},
+		{"wrong token, no Origin, same-origin", []string{token.New()}, "", "same-origin"},
 	}
 	for _, tc := range cases {
 		for _, r := range protected {
@@ -173,7 +181,13 @@ func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
 				form["csrf"] = tc.csrf
 			}
 			req := e.post(r.target, form, d.cookie())
-			req.Headers["origin"], req.Headers["sec-fetch-site"] = tc.origin, tc.site
+			for k, v := range map[string]string{"origin": tc.origin, "sec-fetch-site": tc.site} {
+				if v == "" {
+					delete(req.Headers, k)
+				} else {
+					req.Headers[k] = v
+				}
+			}
 			body := page(t, e.do(req), http.StatusForbidden)
 			if !strings.Contains(body, "Formularen kunne ikke modtages") {
 				t.Errorf("%s, %s: refusal not explained", tc.name, r.target)
@@ -183,6 +197,36 @@ func TestEveryPostNeedsTheCSRFToken(t *testing.T) {
 	e.unchanged(before, requester)
 	// Sign-out was refused too: the session still works.
 	page(t, d.get("/admin"), http.StatusOK)
+}
+
+// The public posts (asking for a sign-in link, pressing its button) refuse "Origin: null" as
+// they refuse another site: no mail goes out, no session starts.
+func TestSigninPostsRefuseNullOrigin(t *testing.T) {
+	e := setup(t)
+	addr := e.cfg.DPOAddresses[0]
+	ask := fixture(t, "admin-signin-post")
+	form := formOf(t, ask)
+	form.Set("email", addr)
+	for _, site := range []string{"same-origin", "cross-site", ""} {
+		req := withForm(ask, form)
+		req.Headers = map[string]string{"content-type": "application/x-www-form-urlencoded", "origin": "null"}
+		if site != "" {
+			req.Headers["sec-fetch-site"] = site
+		}
+		page(t, e.do(req), http.StatusForbidden)
+	}
+	if n := len(e.env.Mails(t, addr)); n != 0 {
+		t.Fatalf("%d sign-in mails after posts with Origin: null", n)
+	}
+	page(t, e.requestLink(addr, ""), http.StatusOK)
+	tok, _ := e.linkFrom(addr)
+	req := withForm(at(fixture(t, "admin-signin-post"), "POST", "/admin/signin/confirm"), url.Values{"token": {tok}})
+	req.Headers = map[string]string{"content-type": "application/x-www-form-urlencoded", "origin": "null", "sec-fetch-site": "same-origin"}
+	resp := e.do(req)
+	page(t, resp, http.StatusForbidden)
+	if _, _, ok := cookieValue(resp, sessionCookieName); ok {
+		t.Fatal("a post with Origin: null started a session")
+	}
 }
 
 func TestNotFound(t *testing.T) {

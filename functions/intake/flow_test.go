@@ -92,7 +92,7 @@ func TestFileConfirmReceipt(t *testing.T) {
 			mustContain(t, "verify page", show.Body, `<html lang="`+string(l)+`">`, ref, i18n.T(l, "type.access.name"),
 				maskEmail(email), `name="token" value="`+tok+`"`, `method="post"`, i18n.T(l, "intake.verify.button"))
 			mustNotContain(t, "verify page", show.Body, email, "<script")
-			if show.Headers["Referrer-Policy"] != "no-referrer" || show.Headers["Cache-Control"] != "no-store" {
+			if show.Headers["Referrer-Policy"] != "same-origin" || show.Headers["X-Frame-Options"] != "DENY" || show.Headers["Cache-Control"] != "no-store" {
 				t.Errorf("verify page headers %v", show.Headers)
 			}
 			if after := hs.item(ref); !sameItem(before, after) {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -63,8 +65,10 @@ func TestRefusedBeforeParsing(t *testing.T) {
 	}
 }
 
-// TestOrigin: a post from another site is refused with a 403 page; our own pages (which send
-// "Origin: null" under Referrer-Policy: no-referrer) and configured company sites pass.
+// TestOrigin: a post from another site is refused with a 403 page, and so is one with
+// "Origin: null" (a sandboxed frame, a data: URL, a page under no-referrer), whatever it
+// claims; our own pages (which send their origin under Referrer-Policy: same-origin) and
+// configured company sites pass.
 func TestOrigin(t *testing.T) {
 	t.Parallel()
 	hs := newHarness(t)
@@ -74,7 +78,8 @@ func TestOrigin(t *testing.T) {
 		site    string
 		allowed bool
 	}{
-		{"our page under no-referrer", "null", "same-origin", true},
+		{"Origin: null claiming same-origin", "null", "same-origin", false},
+		{"Origin: null without Sec-Fetch-Site", "null", "", false},
 		{"our origin", baseURL, "same-origin", true},
 		{"a configured company site", companySite, "cross-site", true},
 		{"another site", "https://evil.example", "cross-site", false},
@@ -121,6 +126,18 @@ func TestOrigin(t *testing.T) {
 		resp := hs.do(withHeader(event(t, "intake-verify-post"), "origin", "https://evil.example"))
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s, want 403", fmtStatus(resp))
+		}
+	})
+	t.Run("JSON and confirm with Origin: null", func(t *testing.T) {
+		email := address("nulljson")
+		resp := hs.do(withHeader(withJSON(event(t, "intake-json-post"), map[string]any{"type": "access", "name": "A", "email": email}), "origin", "null"))
+		if resp.StatusCode != http.StatusForbidden || len(hs.env.Mails(t, email)) != 0 {
+			t.Errorf("JSON: %s, want 403 and no mail", fmtStatus(resp))
+		}
+		tok := hs.file(address("nullconfirm"), i18n.DA)
+		resp = hs.do(withHeader(withHeader(withForm(event(t, "intake-verify-post"), url.Values{"token": {tok}}), "origin", "null"), "sec-fetch-site", "same-origin"))
+		if resp.StatusCode != http.StatusForbidden || hs.request(refOf(tok)).Status != dsr.PendingVerification {
+			t.Errorf("confirm: %s, want 403 and the request unconfirmed", fmtStatus(resp))
 		}
 	})
 }

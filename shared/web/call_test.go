@@ -143,6 +143,14 @@ func TestBodyAndForm(t *testing.T) {
 		{"another allowed site", post("https://www.example.dk", form, "token=t", false), fault.Other},
 		{"no Origin (curl)", post("", form, "token=t", false), fault.Other},
 		{"another site", post("https://evil.example", form, "token=t", false), fault.Forbidden},
+		// A sandboxed frame, a data: URL or a page under no-referrer sends "null": none of them
+		// is one of our pages (ours send their origin: Referrer-Policy same-origin).
+		{"Origin: null", post("null", form, "token=t", false), fault.Forbidden},
+		{"Origin: null, claiming same-origin", func() *Call {
+			c := post("null", form, "token=t", false)
+			c.Req.Headers["sec-fetch-site"] = "same-origin"
+			return c
+		}(), fault.Forbidden},
 		{"JSON where a form is read", post("", MediaJSON, `{}`, false), fault.Unsupported},
 		{"too large", post("", form, "token="+strings.Repeat("x", 100), true), fault.TooLarge},
 		{"empty", post("", form, "", false), fault.Other},
@@ -234,5 +242,26 @@ func TestStatus(t *testing.T) {
 	}
 	if StatusOf(fault.NotFound) != 404 || StatusOf(fault.Other) != 500 {
 		t.Error("StatusOf")
+	}
+}
+
+// Every page refuses to be framed twice over (CSP frame-ancestors for browsers that read it,
+// X-Frame-Options for those that do not), and tells the browser to send our origin on our own
+// posts (Referrer-Policy same-origin: under no-referrer a same-origin form post says
+// "Origin: null", which the request layer refuses) and nothing to other sites.
+func TestHTMLHeaders(t *testing.T) {
+	h := HTMLHeaders()
+	for k, want := range map[string]string{
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "same-origin",
+		"X-Content-Type-Options": "nosniff",
+		"Cache-Control":          "no-store",
+	} {
+		if h[k] != want {
+			t.Errorf("%s: %q, want %q", k, h[k], want)
+		}
+	}
+	if !strings.Contains(h["Content-Security-Policy"], "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", h["Content-Security-Policy"])
 	}
 }

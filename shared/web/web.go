@@ -44,8 +44,15 @@ func HTMLHeaders() map[string]string {
 		"Content-Type": "text/html; charset=utf-8",
 		"Content-Security-Policy": "default-src 'none'; style-src " + styleHash +
 			"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		"X-Content-Type-Options":       "nosniff",
-		"Referrer-Policy":              "no-referrer",
+		// For browsers that do not read CSP's frame-ancestors: no page of ours is framed, so
+		// nobody can dress a button of ours in theirs.
+		"X-Frame-Options":        "DENY",
+		"X-Content-Type-Options": "nosniff",
+		// same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" on
+		// our own form posts, which would make null an origin we accept, and a sandboxed
+		// frame or a data: URL elsewhere sends null too. Other sites get no referrer at all;
+		// our own routes get the page's URL, which the access logs do not record.
+		"Referrer-Policy":              "same-origin",
 		"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
 		"Cross-Origin-Opener-Policy":   "same-origin",
 		"Cross-Origin-Resource-Policy": "same-origin",
@@ -236,10 +243,13 @@ func Cookie(req Request, name string) string {
 }
 
 // SameOrigin reports whether a state-changing request comes from one of our own pages or an
-// allowed origin: Origin when the browser sends it, else Sec-Fetch-Site. Requests with neither
-// (curl, server-to-server JSON clients) are not cross-site browser posts and pass.
+// allowed origin: Origin when the browser sends it, else Sec-Fetch-Site. "Origin: null" is
+// refused whatever else the request says: our pages send their origin (HTMLHeaders), and null
+// is what a sandboxed frame, a data: URL or another site's no-referrer page sends. Requests
+// with neither header (curl, server-to-server JSON clients) are not cross-site browser posts
+// and pass; the workspace's CSRF token does not depend on either.
 func SameOrigin(req Request, allowed ...string) bool {
-	if o := Header(req, "origin"); o != "" && o != "null" {
+	if o := Header(req, "origin"); o != "" {
 		for _, a := range allowed {
 			if strings.EqualFold(strings.TrimSuffix(o, "/"), originOf(a)) {
 				return true
