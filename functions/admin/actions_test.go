@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -277,5 +278,48 @@ func TestStalePage(t *testing.T) {
 	redirect(t, d.post(requestPath(ref0)+"/note", url.Values{"version": stale["version"], "note": {"Anden."}}))
 	if r := e.request(ref0); len(r.Audit) != len(before.Audit)+2 {
 		t.Fatalf("%d audit entries", len(r.Audit))
+	}
+}
+
+// A closed request stays closed: completing, rejecting, starting or extending one that was
+// completed, rejected or left to expire is refused through the HTTP layer with the status
+// named, from a page with the current version, and nothing is written or mailed.
+func TestClosedRequestsCannotBeAnsweredAgain(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	closed := []struct {
+		ref    string
+		steps  []func(*dsr.Request, time.Time) (dsr.Change, error)
+		status dsr.Status
+	}{
+		{"C" + ref0[1:], []func(*dsr.Request, time.Time) (dsr.Change, error){verify, start, complete}, dsr.Completed},
+		{"R" + ref0[1:], []func(*dsr.Request, time.Time) (dsr.Change, error){verify, reject}, dsr.Rejected},
+		{"E" + ref0[1:], []func(*dsr.Request, time.Time) (dsr.Change, error){expire}, dsr.Expired},
+	}
+	for _, c := range closed {
+		requester := "closed." + uniq() + "@example.dk"
+		before := e.seed(c.ref, submission("da", requester), received0, c.steps...)
+		mails := len(e.env.Mails(t, requester))
+		for _, a := range []struct {
+			action string
+			form   url.Values
+		}{
+			{"complete", url.Values{"message": {"Done again."}}},
+			{"reject", url.Values{"category": {"other"}, "reason": {"No after all."}}},
+			{"start", nil},
+			{"extend", url.Values{"reason": {"More time."}}},
+		} {
+			body := page(t, d.act(c.ref, a.action, a.form), http.StatusConflict)
+			if !strings.Contains(body, i18n.T(i18n.DA, "admin.refused.heading")) {
+				t.Errorf("%s %s: refusal not explained", c.status, a.action)
+			}
+			after := e.request(c.ref)
+			if after.Status != c.status || after.Version != before.Version || len(after.Audit) != len(before.Audit) {
+				t.Errorf("%s %s changed the request: %s v%d", c.status, a.action, after.Status, after.Version)
+			}
+		}
+		if n := len(e.env.Mails(t, requester)); n != mails {
+			t.Errorf("%s: %d mails to the requester after the refusals, want %d", c.status, n, mails)
+		}
 	}
 }

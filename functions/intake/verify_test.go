@@ -198,3 +198,42 @@ func TestVerifyPageLanguage(t *testing.T) {
 	resp = hs.do(withHeader(withQuery(event(t, "intake-verify-get"), "token="+url.QueryEscape(refOf(tok)+"."+token.New())), "accept-language", "en"))
 	mustContain(t, "page", resp.Body, `<html lang="en">`)
 }
+
+// TestLinkAtItsExpiry: a link expires on a whole second (the form's clock here has no
+// fraction). One second before, the page offers the button and pressing it confirms; at the
+// expiry itself and a second after, both say the link is not valid and nothing changes.
+func TestLinkAtItsExpiry(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	for _, tc := range []struct {
+		off  time.Duration
+		live bool
+	}{{-time.Second, true}, {0, false}, {time.Second, false}} {
+		hs.clock.Set(t0)
+		email := address("expiry")
+		tok := hs.file(email, i18n.EN)
+		r := hs.request(refOf(tok))
+		if r.TokenExpires != t0.Add(dsr.ExpireAfter) {
+			t.Fatalf("token expires %v, want the whole second %v", r.TokenExpires, t0.Add(dsr.ExpireAfter))
+		}
+		hs.clock.Set(r.TokenExpires.Add(tc.off))
+		want := http.StatusNotFound
+		if tc.live {
+			want = http.StatusOK
+		}
+		if show := hs.verifyGet(tok); show.StatusCode != want {
+			t.Errorf("%v from expiry: the page answers %s, want %d", tc.off, fmtStatus(show), want)
+		}
+		resp := hs.verifyPost(tok, i18n.EN)
+		hs.runAfter()
+		got := hs.request(r.Ref)
+		switch {
+		case resp.StatusCode != want:
+			t.Errorf("%v from expiry: confirming answers %s, want %d", tc.off, fmtStatus(resp), want)
+		case tc.live && got.Status != dsr.Open:
+			t.Errorf("%v from expiry: status %s, want open", tc.off, got.Status)
+		case !tc.live && (got.Status != dsr.PendingVerification || got.Version != r.Version || len(hs.env.Mails(t, email)) != 1):
+			t.Errorf("%v from expiry: the link changed the request (%s, v%d) or sent mail", tc.off, got.Status, got.Version)
+		}
+	}
+}

@@ -168,3 +168,37 @@ func TestTokenLiveIsTheWritesRule(t *testing.T) {
 		}
 	}
 }
+
+// At whole seconds, where a text comparison and a time comparison could disagree by one
+// (">" against ">="), the write accepts a link one second before its expiry and refuses it at
+// the expiry and after, as dsr.TokenLive says.
+func TestTokenExpiryAtWholeSeconds(t *testing.T) {
+	c := newClock(received)
+	s, db, table := newStore(t, c)
+	ctx := context.Background()
+	for i, tc := range []struct {
+		off  time.Duration
+		live bool
+	}{{-time.Second, true}, {0, false}, {time.Second, false}} {
+		r := sample("CCCE-" + string("234"[i]) + "222")
+		r.TokenExpires = r.TokenExpires.Truncate(time.Second)
+		if err := s.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		before := rawItem(t, db, table, r.Ref)
+		now := r.TokenExpires.Add(tc.off)
+		c.set(now)
+		if got := dsr.TokenLive(r.TokenExpires, now); got != tc.live {
+			t.Errorf("%v from expiry: TokenLive %v, want %v", tc.off, got, tc.live)
+		}
+		_, _, err := confirm(ctx, s, r.Ref, "tokhash", now)
+		switch {
+		case tc.live && err != nil:
+			t.Errorf("%v from expiry: refused (%v)", tc.off, err)
+		case !tc.live && !errors.Is(err, fault.Conflict):
+			t.Errorf("%v from expiry: err %v, want fault.Conflict", tc.off, err)
+		case !tc.live && !reflect.DeepEqual(before, rawItem(t, db, table, r.Ref)):
+			t.Errorf("%v from expiry: a refused confirmation changed the request", tc.off)
+		}
+	}
+}
