@@ -59,7 +59,7 @@ func TestEveryPageEveryLanguage(t *testing.T) {
 		// Every field error has words in every language.
 		for _, f := range fields {
 			for _, code := range []string{dsr.CodeRequired, dsr.CodeTooLong, dsr.CodeInvalidUTF8, dsr.CodeControlChar,
-				dsr.CodeInvalidEmail, dsr.CodeInvalidChoice, codeNotText} {
+				dsr.CodeInvalidEmail, dsr.CodeInvalidChoice, dsr.CodeUnsendableEmail, dsr.CodeInvisibleChar, codeNotText} {
 				checkNoMissingKeys(t, f.Name+" "+code, fieldMessage(l, f.Name, code))
 			}
 		}

@@ -43,6 +43,14 @@ func TestValidation(t *testing.T) {
 		{"details not UTF-8", "details", "\xff\xfe", "", dsr.CodeInvalidUTF8},
 		{"customer ref too long", "customer_ref", strings.Repeat("9", dsr.MaxCustomerRef+1), "", dsr.CodeTooLong},
 		{"customer ref with a line break", "customer_ref", "K-1\nBcc: victim@example.dk", "", dsr.CodeControlChar},
+		// Addresses SES cannot send to: their mails would fail five times, silently.
+		{"email with a domain literal", "email", "mette@[192.0.2.1]", "", dsr.CodeUnsendableEmail},
+		{"email with æøå in the local part", "email", "søren@example.dk", "", dsr.CodeUnsendableEmail},
+		{"email as an encoded word", "email", "=?utf-8?q?s=C3=B8ren?=@example.dk", "", dsr.CodeUnsendableEmail},
+		// Names that read otherwise than they are stored, or not at all.
+		{"name with a right-to-left override", "name", "Mette \u202enesnerøS", "", dsr.CodeInvisibleChar},
+		{"name of invisible characters", "name", "\u200b\u2060\u200b", "", dsr.CodeInvisibleChar},
+		{"customer ref with a bidi isolate", "customer_ref", "K-1\u2066044", "", dsr.CodeInvisibleChar},
 	}
 	for _, l := range i18n.Langs {
 		for _, tc := range cases {
@@ -317,6 +325,79 @@ func TestRateLimits(t *testing.T) {
 			t.Error("a submission from another IP was limited")
 		}
 	})
+}
+
+// TestLimitsCannotBeSpentOnSomeoneElse: the attacks of issue 19 (items 3 and 4). An IP over
+// its own limit cannot go on to spend a victim's per-address limit, a submission refused for
+// its address does not spend the IP's, and victim+1@ or v.ictim@ is the victim's address as
+// far as the limit goes.
+func TestLimitsCannotBeSpentOnSomeoneElse(t *testing.T) {
+	t.Parallel()
+	post := func(hs *harness, email, ip string) web.Response {
+		return hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(email, i18n.DA)), ip))
+	}
+	t.Run("an IP over its limit does not spend the victim's", func(t *testing.T) {
+		t.Parallel()
+		hs := newHarness(t, withEnv("RATE_LIMIT_PER_IP", "2"), withEnv("RATE_LIMIT_PER_EMAIL", "1"))
+		attacker, victim := "203.0.113.7", address("victim")
+		for range 2 {
+			post(hs, address("own"), attacker)
+		}
+		for range 3 {
+			post(hs, victim, attacker) // refused: the IP has spent its limit
+		}
+		if n := len(hs.env.Mails(t, victim)); n != 0 {
+			t.Fatalf("%d mails to the victim from an IP over its limit", n)
+		}
+		post(hs, victim, "192.0.2.50")
+		if n := len(hs.env.Mails(t, victim)); n != 1 {
+			t.Errorf("the victim's own request: %d mails, want 1 (their limit was spent by someone else)", n)
+		}
+	})
+	t.Run("an address over its limit does not spend the IP's", func(t *testing.T) {
+		t.Parallel()
+		hs := newHarness(t, withEnv("RATE_LIMIT_PER_IP", "3"), withEnv("RATE_LIMIT_PER_EMAIL", "1"))
+		ip, often := "198.51.100.9", address("often")
+		for range 3 {
+			post(hs, often, ip) // one stored, two refused for the address
+		}
+		others := []string{address("colleague"), address("colleague")}
+		for _, e := range others {
+			post(hs, e, ip)
+		}
+		for _, e := range others {
+			if n := len(hs.env.Mails(t, e)); n != 1 {
+				t.Errorf("a colleague behind the same IP: %d mails, want 1", n)
+			}
+		}
+	})
+	t.Run("plus-addressing and dots are the same address", func(t *testing.T) {
+		t.Parallel()
+		hs := newHarness(t, withEnv("RATE_LIMIT_PER_EMAIL", "2"))
+		local := strings.TrimSuffix(address("victim"), "@example.dk")
+		spellings := []string{local + "@example.dk", local + "+1@example.dk", local[:1] + "." + local[1:] + "@example.dk", local + "+2@example.dk"}
+		for i, e := range spellings {
+			post(hs, e, "203.0.113."+strconv.Itoa(20+i))
+		}
+		if n := hs.requests(); n != 2 {
+			t.Errorf("%d requests stored from %d spellings of one mailbox, want 2", n, len(spellings))
+		}
+	})
+}
+
+// TestLimitedRequesterHasAWayThrough: a person whose submission was held back (over a limit)
+// sees the same page as everyone, and that page and the form say where to write instead.
+func TestLimitedRequesterHasAWayThrough(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	for _, l := range i18n.Langs {
+		sent := hs.do(withQuery(event(t, "intake-sent-get"), "lang="+string(l)))
+		form := hs.do(withQuery(event(t, "intake-form-get"), "lang="+string(l)))
+		for name, body := range map[string]string{"sent page": sent.Body, "form": form.Body} {
+			mustContain(t, string(l)+" "+name, body, `href="mailto:`+hs.dpo+`"`)
+		}
+		mustContain(t, string(l)+" sent page", sent.Body, htmlEscape(i18n.T(l, "intake.sent.nomail.write")))
+	}
 }
 
 func sameAnswers(t *testing.T, answers []web.Response) {

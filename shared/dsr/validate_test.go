@@ -40,6 +40,30 @@ func TestSubmissionValidate(t *testing.T) {
 		{"rectification needs details", func(s *Submission) { s.Type, s.Details = "rectification", "" }, FieldErrors{"details": CodeRequired}},
 		{"customer ref with newline", func(s *Submission) { s.CustomerRef = "A\nB" }, FieldErrors{"customer_ref": CodeControlChar}},
 		{"customer ref too long", func(s *Submission) { s.CustomerRef = strings.Repeat("1", MaxCustomerRef+1) }, FieldErrors{"customer_ref": CodeTooLong}},
+		// SES sends only to ASCII addresses with a host name: these parse as addresses, but their
+		// mails would fail five times, silently (issue 19, item 13).
+		{"domain literal", func(s *Submission) { s.Email = "jens@[192.0.2.1]" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"non-ASCII local part", func(s *Submission) { s.Email = "jørgen@example.dk" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"non-ASCII domain", func(s *Submission) { s.Email = "jens@blåbær.dk" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"IDN domain in its ASCII form", func(s *Submission) { s.Email = "jens@xn--blbr-roa4a.dk" }, nil},
+		{"encoded word", func(s *Submission) { s.Email = "=?utf-8?q?j=C3=B8rgen?=@example.dk" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"domain label starting with a hyphen", func(s *Submission) { s.Email = "jens@-example.dk" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"domain with an empty label", func(s *Submission) { s.Email = "jens@example..dk" }, FieldErrors{"email": CodeInvalidEmail}},
+		{"numeric top-level domain", func(s *Submission) { s.Email = "jens@192.0.2.1" }, FieldErrors{"email": CodeUnsendableEmail}},
+		{"plus and dots are fine", func(s *Submission) { s.Email = "jens.hansen+dsr@example.dk" }, nil},
+		// Format characters (Unicode Cf) make a name read otherwise than it is stored (issue 19,
+		// item 7); a joiner between letters, as Persian and Indic names have, is part of the name.
+		{"right-to-left override in name", func(s *Submission) { s.Name = "Jens \u202eneshaH" }, FieldErrors{"name": CodeInvisibleChar}},
+		{"zero-width space in name", func(s *Submission) { s.Name = "Jens\u200bHansen" }, FieldErrors{"name": CodeInvisibleChar}},
+		{"byte-order mark in name", func(s *Submission) { s.Name = "\ufeffJens" }, FieldErrors{"name": CodeInvisibleChar}},
+		{"only invisible characters", func(s *Submission) { s.Name = "\u200b\u200c\u2060" }, FieldErrors{"name": CodeInvisibleChar}},
+		{"joiner at the end of a name", func(s *Submission) { s.Name = "Jens\u200d" }, FieldErrors{"name": CodeInvisibleChar}},
+		{"non-joiner inside a Persian name", func(s *Submission) { s.Name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645" }, nil},
+		{"name without a letter", func(s *Submission) { s.Name = "--- ..." }, FieldErrors{"name": CodeRequired}},
+		{"isolate in customer ref", func(s *Submission) { s.CustomerRef = "K-1\u2066042" }, FieldErrors{"customer_ref": CodeInvisibleChar}},
+		// Details may hold anything a person writes; the workspace shows format characters
+		// visibly instead (web.Visible).
+		{"override in details", func(s *Submission) { s.Details = "abc \u202e fed" }, nil},
 		{"everything wrong", func(s *Submission) { *s = Submission{Type: "x", Email: "nope"} },
 			FieldErrors{"type": CodeInvalidChoice, "name": CodeRequired, "email": CodeInvalidEmail}},
 	}
@@ -67,5 +91,25 @@ func TestFieldErrorsMessageIsStable(t *testing.T) {
 	err := FieldErrors{"name": CodeRequired, "email": CodeInvalidEmail}
 	if got := err.Error(); got != "invalid fields: email=invalid_email name=required" {
 		t.Fatalf("Error() = %q", got)
+	}
+}
+
+// Mailbox folds the spellings large providers deliver to one mailbox, so that a rate limit
+// per address cannot be dodged with victim+1@ or v.ictim@ (issue 19, item 4).
+func TestMailbox(t *testing.T) {
+	same := []string{"victim@example.dk", " Victim@Example.DK ", "victim+1@example.dk", "v.ictim@example.dk",
+		"V.I.C.T.I.M+dsr+x@example.dk", "victim+@example.dk"}
+	for _, a := range same {
+		if got := Mailbox(a); got != Mailbox(same[0]) {
+			t.Errorf("Mailbox(%q) = %q, want %q", a, got, Mailbox(same[0]))
+		}
+	}
+	if Mailbox("jens@gmail.com") != Mailbox("j.e.n.s+x@googlemail.com") {
+		t.Error("googlemail.com is gmail.com")
+	}
+	for _, other := range []string{"victim@example.no", "victim2@example.dk", "victim@sub.example.dk", "+victim@example.dk"} {
+		if Mailbox(other) == Mailbox(same[0]) {
+			t.Errorf("Mailbox(%q) folds into %q", other, same[0])
+		}
 	}
 }
