@@ -168,6 +168,27 @@ func TestDetail(t *testing.T) {
 	}
 }
 
+// Format characters in a requester's details (a right-to-left override, a zero-width space)
+// are shown to the DPO by name, not applied: the page reads as the text is stored.
+func TestDetailShowsInvisibleCharacters(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	s := submission("da", "cf."+uniq()+"@example.dk")
+	s.Details = "Slet kontoen \u202egnidlob\u202c tak\nog\u200bså denne"
+	e.seed(ref0, s, received0, verify)
+	body := page(t, d.get(requestPath(ref0)), http.StatusOK)
+	for _, w := range []string{`Slet kontoen <span class="cf">U+202E</span>gnidlob<span class="cf">U+202C</span> tak<br>og<span class="cf">U+200B</span>så denne`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("detail lacks %q", w)
+		}
+	}
+	for _, raw := range []string{"\u202e", "\u202c", "\u200b"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("detail page carries %+q as is", raw)
+		}
+	}
+}
+
 // Whatever a requester typed is shown as text, never as markup, on every page that shows it.
 func TestRequesterTextIsEscaped(t *testing.T) {
 	e := setup(t)

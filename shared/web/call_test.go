@@ -265,3 +265,21 @@ func TestHTMLHeaders(t *testing.T) {
 		t.Errorf("CSP %q", h["Content-Security-Policy"])
 	}
 }
+
+// Format characters a requester's text may hold (a right-to-left override that reverses what
+// follows, zero-width spaces) are shown as what they are, named by their code point, so the
+// DPO reads the text as stored; everything else is escaped as html/template would.
+func TestVisible(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                    "plain",
+		"Invoice \u202efdp.exe":    `Invoice <span class="cf">U+202E</span>fdp.exe`,
+		"a\u200bb\ufeff":           `a<span class="cf">U+200B</span>b<span class="cf">U+FEFF</span>`,
+		"<b>&\"'":                  "&lt;b&gt;&amp;&#34;&#39;",
+		"\u0645\u06cc\u200c\u062e": "\u0645\u06cc<span class=\"cf\">U+200C</span>\u062e",
+		"":                         "",
+	} {
+		if got := string(Visible(in)); got != want {
+			t.Errorf("Visible(%+q) = %q, want %q", in, got, want)
+		}
+	}
+}

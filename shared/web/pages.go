@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
@@ -35,7 +37,8 @@ type page struct {
 func NewPages(fsys fs.FS, pattern string, funcs template.FuncMap, shared ...string) (*Pages, error) {
 	layout := sync.OnceValues(func() (*template.Template, error) {
 		return template.New("layout").Funcs(i18n.Funcs()).Funcs(template.FuncMap{
-			"css": func() template.CSS { return template.CSS(styleCSS) },
+			"css":     func() template.CSS { return template.CSS(styleCSS) },
+			"visible": Visible,
 		}).Funcs(funcs).Parse(layoutHTML)
 	})
 	files, err := fs.Glob(fsys, pattern)
@@ -71,4 +74,25 @@ func (p *Pages) Page(name string) (*template.Template, error) {
 		pg.t = t
 	})
 	return pg.t, pg.err
+}
+
+// Visible is text a requester wrote, escaped, with every format character (Unicode Cf: bidi
+// overrides and isolates, zero-width spaces and joiners, byte-order marks) shown as its code
+// point in a marked span instead of applied. A right-to-left override makes "fdp.exe" of
+// "exe.pdf", and zero-width characters make two texts that differ look the same; whoever reads
+// a request should see it as stored. The intake refuses them in names (dsr.CheckText) but
+// keeps them in details, which may quote anything.
+func Visible(s string) template.HTML {
+	var b strings.Builder
+	start := 0
+	for i, r := range s {
+		if !unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(s[start:i]))
+		fmt.Fprintf(&b, `<span class="cf">U+%04X</span>`, r)
+		start = i + utf8.RuneLen(r)
+	}
+	b.WriteString(template.HTMLEscapeString(s[start:]))
+	return template.HTML(b.String())
 }
