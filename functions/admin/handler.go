@@ -31,7 +31,7 @@ type requests interface {
 
 // sessions is what sign-in needs: rate limits, one-time links and sessions.
 type sessions interface {
-	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error
+	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
 	CreateLogin(ctx context.Context, tok string, l store.Login) error
 	ConsumeLogin(ctx context.Context, tok string) (store.Login, error)
 	CreateSession(ctx context.Context, id string, s store.Session) error

@@ -98,10 +98,11 @@ func (h *handler) signinRequest(c *call) web.Response {
 // limit counts a sign-in request against the address and the source IP.
 func (h *handler) limit(c *call, email string) error {
 	ip := c.Req.RequestContext.HTTP.SourceIP
-	if err := h.auth.Allow(c.ctx, "signin-ip", token.Hash(ip), signinPerIP, signinWindow); err != nil {
+	if _, err := h.auth.Allow(c.ctx, "signin-ip", token.Hash(ip), signinPerIP, signinWindow); err != nil {
 		return err
 	}
-	return h.auth.Allow(c.ctx, "signin-email", dsr.HashEmail(email), signinPerAddress, signinWindow)
+	_, err := h.auth.Allow(c.ctx, "signin-email", dsr.HashEmail(email), signinPerAddress, signinWindow)
+	return err
 }
 
 func (h *handler) sendSigninLink(c *call, addr, next string) error {

@@ -56,6 +56,9 @@ type formView struct {
 	Summary   []fieldError
 	Max       map[string]int
 	Authority authority
+	// Contact is where a person writes who would rather not use the form, or whose
+	// confirmation mail does not come (a limit held it back, a filter ate it).
+	Contact string
 }
 
 // authority is the supervisory authority a requester may complain to.
@@ -110,6 +113,7 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 		Errors:    map[string]string{},
 		Max:       maxLen,
 		Authority: h.authority(lang),
+		Contact:   h.cfg.DPOContact(),
 	}
 	for _, t := range dsr.Types {
 		v.Types = append(v.Types, typeOption{

@@ -14,12 +14,14 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // requestStore is the part of store.Store the intake uses.
 type requestStore interface {
-	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error
+	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
+	Uncount(ctx context.Context, c store.Counted) error
 	CreateRequest(ctx context.Context, r *dsr.Request) error
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
@@ -168,8 +170,17 @@ func (h *Handler) unreadable(ctx context.Context, log *slog.Logger, msg string, 
 	return h.problem(lang, asJSON, err, key)
 }
 
+// sentView is the data of the page every accepted submission lands on.
+type sentView struct {
+	Home string
+	// Contact is where to write if no mail comes: the answer is the same whether the
+	// submission was stored or held back by a limit, so this is the way through for a person
+	// who was limited.
+	Contact string
+}
+
 // sent is the page a form post lands on whatever happened to it.
 func (h *Handler) sent(c *web.Call) web.Response {
 	return h.render("sent", http.StatusOK, c.Lang, i18n.T(c.Lang, "intake.sent.title"),
-		web.Switch(c.Lang, h.cfg.BasePath+"/sent"), errorView{Home: h.home(c.Lang)})
+		web.Switch(c.Lang, h.cfg.BasePath+"/sent"), sentView{Home: h.home(c.Lang), Contact: h.cfg.DPOContact()})
 }

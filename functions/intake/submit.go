@@ -18,6 +18,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -159,17 +160,43 @@ func (h *Handler) filledByPerson(ts string, now time.Time) bool {
 
 // allow counts the submission against the per-address and per-source-IP limits, both at
 // once: they are independent writes and the form is waiting. Counters are keyed by hashes so
-// the table never holds an address or an IP in clear.
+// the table never holds an address or an IP in clear; the address is counted as the mailbox
+// it reaches (dsr.Mailbox), so victim+1@ is the victim.
+//
+// A submission one limit refuses takes back what it counted against the other: an IP that
+// has spent its own limit must not go on to spend a victim's address's, nor an address over
+// its limit a shared office IP's. (For the moment between the count and its taking back, a
+// concurrent submission sees the counter one higher; only one at the victim's very last
+// place could be refused by it.)
 func (h *Handler) allow(ctx context.Context, email, ip string) (byEmail, byIP error) {
+	var counted [2]store.Counted
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		byEmail = h.store.Allow(ctx, scopeEmail, dsr.HashEmail(email), h.cfg.RatePerEmail, h.cfg.RateWindow)
+		counted[0], byEmail = h.store.Allow(ctx, scopeEmail, dsr.HashEmail(dsr.Mailbox(email)), h.cfg.RatePerEmail, h.cfg.RateWindow)
 	})
 	wg.Go(func() {
-		byIP = h.store.Allow(ctx, scopeIP, token.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
+		counted[1], byIP = h.store.Allow(ctx, scopeIP, token.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
 	})
 	wg.Wait()
+	if byEmail == nil && byIP == nil {
+		return nil, nil
+	}
+	h.uncount(ctx, counted[:]...)
 	return byEmail, byIP
+}
+
+// uncount takes back counted events, all at once. One that cannot be taken back stays
+// counted until its window ends: a limit errs towards refusing, never towards more mail.
+func (h *Handler) uncount(ctx context.Context, counted ...store.Counted) {
+	var wg sync.WaitGroup
+	for _, c := range counted {
+		wg.Go(func() {
+			if err := h.store.Uncount(ctx, c); err != nil {
+				h.log.WarnContext(ctx, "submission", "step", "uncount", errlog.Attr(err))
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // create stores a new request received now, drawing another reference if one is taken, and

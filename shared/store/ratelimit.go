@@ -13,20 +13,25 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
+// Counted is one event Allow counted, for Uncount to take back. The zero value counted
+// nothing.
+type Counted struct{ pk string }
+
+// RatePrefix begins the partition key of every rate counter.
+const RatePrefix = "RATE#"
+
 // Allow counts one event for key in the current fixed window of the given length and returns
-// fault.Limited once limit events have been counted in it. The window start is part of the item
-// key, so a new window starts from zero without any reset; TTL only cleans up old counters.
-// key should already be a hash: counters must not hold addresses in clear.
-func (s *Store) Allow(ctx context.Context, scope, key string, limit int, window time.Duration) error {
+// fault.Limited once limit events have been counted in it; a refused event is not counted. The
+// window start is part of the item key, so a new window starts from zero without any reset;
+// TTL only cleans up old counters. key should already be a keyed hash: counters must not hold
+// addresses in clear, nor a hash anyone could reverse by trying every IP address.
+func (s *Store) Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (Counted, error) {
 	now := s.now()
 	start := now.Truncate(window)
-	pk := "RATE#" + scope + "#" + key + "#" + strconv.FormatInt(start.Unix(), 10)
+	pk := RatePrefix + scope + "#" + key + "#" + strconv.FormatInt(start.Unix(), 10)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table),
-		Key: map[string]ddbtypes.AttributeValue{
-			AttrPK: str(pk),
-			AttrSK: str("RATE"),
-		},
+		TableName:                aws.String(s.table),
+		Key:                      rateKey(pk),
 		UpdateExpression:         aws.String("ADD #n :one SET #exp = :exp"),
 		ConditionExpression:      aws.String("attribute_not_exists(#n) OR #n < :limit"),
 		ExpressionAttributeNames: map[string]string{"#n": "n", "#exp": AttrExpiresAt},
@@ -38,9 +43,37 @@ func (s *Store) Allow(ctx context.Context, scope, key string, limit int, window 
 	})
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: %s: %w", scope, fault.Limited)
+		return Counted{}, fmt.Errorf("store: %s: %w", scope, fault.Limited)
 	case err != nil:
-		return unavailable("store: rate limit", err)
+		return Counted{}, unavailable("store: rate limit", err)
+	}
+	return Counted{pk: pk}, nil
+}
+
+// Uncount takes back an event Allow counted, in the window it was counted in: an event
+// refused by another limit must not spend this one (one source over its own limit could
+// otherwise spend a victim's address's limit). Taking back the zero Counted does nothing.
+func (s *Store) Uncount(ctx context.Context, c Counted) error {
+	if c.pk == "" {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       rateKey(c.pk),
+		UpdateExpression:          aws.String("ADD #n :minus"),
+		ConditionExpression:       aws.String("#n > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#n": "n"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":minus": num(-1), ":zero": num(0)},
+	})
+	switch {
+	case isConditionFailed(err):
+		return nil // the window's counter is gone (TTL) or at zero: nothing to take back
+	case err != nil:
+		return unavailable("store: uncount", err)
 	}
 	return nil
+}
+
+func rateKey(pk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{AttrPK: str(pk), AttrSK: str("RATE")}
 }

@@ -409,7 +409,7 @@ func TestAllowCountsPerWindow(t *testing.T) {
 	s, _, _ := newStore(t, c)
 	ctx := context.Background()
 	const limit = 3
-	allow := func() error { return s.Allow(ctx, "email", dsr.HashEmail("a@x.dk"), limit, time.Hour) }
+	allow := func() error { _, err := s.Allow(ctx, "email", dsr.HashEmail("a@x.dk"), limit, time.Hour); return err }
 	for i := range limit {
 		if err := allow(); err != nil {
 			t.Fatalf("event %d: %v", i+1, err)
@@ -419,10 +419,10 @@ func TestAllowCountsPerWindow(t *testing.T) {
 		t.Fatalf("over the limit: err = %v, want fault.Limited", err)
 	}
 	// Another key and another scope have their own counters.
-	if err := s.Allow(ctx, "email", dsr.HashEmail("b@x.dk"), limit, time.Hour); err != nil {
+	if _, err := s.Allow(ctx, "email", dsr.HashEmail("b@x.dk"), limit, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Allow(ctx, "ip", dsr.HashEmail("a@x.dk"), limit, time.Hour); err != nil {
+	if _, err := s.Allow(ctx, "ip", dsr.HashEmail("a@x.dk"), limit, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	// Still in the same window at 10:59:59, a new one at 11:00.
@@ -448,6 +448,41 @@ func TestAllowCountsPerWindow(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != limit {
 		t.Fatalf("%d allowed concurrently, want %d", ok.Load(), limit)
+	}
+}
+
+// An event taken back frees its place in the window it was counted in, even when the clock
+// has moved into the next window meanwhile; taking back nothing, or more than was counted,
+// changes nothing.
+func TestUncount(t *testing.T) {
+	start := time.Date(2026, 11, 23, 10, 59, 59, 0, time.UTC)
+	c := newClock(start)
+	s, _, _ := newStore(t, c)
+	ctx := context.Background()
+	first, err := s.Allow(ctx, "ip", "k", 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, err := s.Allow(ctx, "ip", "k", 1, time.Hour)
+	if !errors.Is(err, fault.Limited) {
+		t.Fatalf("err = %v, want fault.Limited", err)
+	}
+	if err := s.Uncount(ctx, limited); err != nil {
+		t.Fatalf("taking back a refused event: %v", err)
+	}
+	c.set(start.Add(time.Second)) // the next window
+	if err := s.Uncount(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Uncount(ctx, first); err != nil {
+		t.Fatalf("taking back twice: %v", err)
+	}
+	c.set(start)
+	for i := range 2 {
+		_, err := s.Allow(ctx, "ip", "k", 1, time.Hour)
+		if want := i == 0; (err == nil) != want {
+			t.Fatalf("after taking back, event %d: %v", i+1, err)
+		}
 	}
 }
 

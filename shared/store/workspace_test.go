@@ -62,7 +62,7 @@ func TestWorkspaceReads(t *testing.T) {
 	if err := s.CreateSession(ctx, token.New(), store.Session{Email: "dpo@x.dk", Created: c.now(), Expires: c.now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Allow(ctx, "x", "k", 5, time.Hour); err != nil {
+	if _, err := s.Allow(ctx, "x", "k", 5, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 
