@@ -28,6 +28,16 @@ func (r *Request) MailsDue(now time.Time) []MailKind {
 	return kinds
 }
 
+// MailRetry says what becomes of a mail of r that is not sent: when it is due to be sent again,
+// or false if it never will be (superseded, no address left, or out of attempts).
+func (r *Request) MailRetry(kind MailKind) (time.Time, bool) {
+	m, ok := r.Mails[kind]
+	if !ok || m.State == MailSent {
+		return time.Time{}, false
+	}
+	return r.retryAt(kind, m)
+}
+
 // nextRetry is when the earliest unsent mail of r is due for a retry, if any is.
 func (r *Request) nextRetry() (time.Time, bool) {
 	var at time.Time
@@ -60,4 +70,37 @@ func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 		return m.At.Add(MailLease), true
 	}
 	return time.Time{}, false
+}
+
+// ToRequester reports whether mails of kind k go to the requester (every one but the DPO's
+// notice): those are the mails whose exact text the request keeps (SentMail).
+func (k MailKind) ToRequester() bool { return k != MailDPONew }
+
+// SentMail is the exact text of one mail that went to the requester, as kept with the request:
+// what a DPO (or a supervisory authority) reads to know what the requester was told and when.
+// A confirmation link's secret is not kept: the text holds it redacted.
+type SentMail struct {
+	Kind    MailKind
+	At      time.Time
+	To      string
+	Lang    string
+	Subject string
+	Text    string
+}
+
+// SiblingsKeptUntil is when what a request's partition holds besides the request (the texts
+// of its mails, its search entries) may be deleted, and zero if it must be deleted now. An
+// unconfirmed request's go when it would expire (its personal data goes then), an expired
+// one's at once; an open request's when it would go if answered on its deadline, and a
+// closed one's with the request. (Closing moves them to the request's own date.)
+func (r *Request) SiblingsKeptUntil(retention time.Duration) time.Time {
+	switch {
+	case r.Status == PendingVerification:
+		return r.ReceivedAt.Add(ExpireAfter)
+	case r.Status == Expired:
+		return time.Time{}
+	case r.Status.Active():
+		return r.Deadline().Add(retention)
+	}
+	return r.KeptUntil(retention)
 }

@@ -1,6 +1,7 @@
 package dsr
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -409,4 +410,21 @@ func (r *Request) AddNote(actor, note string, now time.Time) (Change, error) {
 		return Change{}, FieldErrors{"note": code}
 	}
 	return r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionNoted, Note: note}, 0), nil
+}
+
+// Clone returns a copy of r that a change can be tried on without touching r: what a page
+// does to show the mail an action would send before the DPO confirms it.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Mails = maps.Clone(r.Mails)
+	c.Audit = slices.Clone(r.Audit)
+	if r.Extension != nil {
+		x := *r.Extension
+		c.Extension = &x
+	}
+	if r.Outcome != nil {
+		o := *r.Outcome
+		c.Outcome = &o
+	}
+	return &c
 }
