@@ -22,6 +22,8 @@ func Client(c *dynamodb.Client) DynamoDB {
 		deleteItem: c.DeleteItem,
 		query:      c.Query,
 		scan:       c.Scan,
+		batchWrite: c.BatchWriteItem,
+		batchGet:   c.BatchGetItem,
 	}
 }
 
@@ -35,6 +37,8 @@ type clientFuncs struct {
 	deleteItem clientFunc[dynamodb.DeleteItemInput, dynamodb.DeleteItemOutput]
 	query      clientFunc[dynamodb.QueryInput, dynamodb.QueryOutput]
 	scan       clientFunc[dynamodb.ScanInput, dynamodb.ScanOutput]
+	batchWrite clientFunc[dynamodb.BatchWriteItemInput, dynamodb.BatchWriteItemOutput]
+	batchGet   clientFunc[dynamodb.BatchGetItemInput, dynamodb.BatchGetItemOutput]
 }
 
 func (c clientFuncs) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
@@ -59,4 +63,12 @@ func (c clientFuncs) Query(ctx context.Context, in *dynamodb.QueryInput, o ...fu
 
 func (c clientFuncs) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	return c.scan(ctx, in, o...)
+}
+
+func (c clientFuncs) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return c.batchWrite(ctx, in, o...)
+}
+
+func (c clientFuncs) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return c.batchGet(ctx, in, o...)
 }

@@ -53,6 +53,10 @@ type requestItem struct {
 	SweepPK   string `dynamodbav:"sweep_pk,omitempty"`
 	SweepAt   string `dynamodbav:"sweep_at,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expires_at,omitempty"`
+	// WsPK and WsSK place the request on the workspace index: its group's list, by type and
+	// receipt (listKey).
+	WsPK string `dynamodbav:"ws_pk,omitempty"`
+	WsSK string `dynamodbav:"ws_sk,omitempty"`
 }
 
 type extensionItem struct {
@@ -145,8 +149,23 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 	}
 	it.SweepPK, it.SweepAt = sweepKey(r)
 	it.ExpiresAt = s.expiresAt(r)
+	it.WsPK, it.WsSK = listPartition(r.Group()), listKey(r)
 	return it
 }
+
+// listPartition is the workspace index partition of a group's requests. A change moves a
+// request between partitions by its status alone, so a change made without reading the
+// request (dsr.Verification) moves it too.
+func listPartition(g dsr.Group) string { return "R#" + string(g) }
+
+// listKey orders a group's requests by type, then receipt, then reference: one Query reads a
+// type's requests newest first, and the key never changes, so only CreateRequest writes it.
+func listKey(r *dsr.Request) string {
+	return string(r.Type) + "#" + receiptKey(r)
+}
+
+// receiptKey orders requests by receipt, then reference: the order of the lists and exports.
+func receiptKey(r *dsr.Request) string { return TimeKey(r.ReceivedAt) + "#" + r.Ref }
 
 func (it *requestItem) toRequest() *dsr.Request {
 	r := &dsr.Request{

@@ -104,7 +104,7 @@ var fieldAttributes = []struct {
 }
 
 // derived are the attributes every change rewrites from the request as it now is.
-var derived = []string{AttrSweepPK, AttrSweepAt, AttrExpiresAt}
+var derived = []string{AttrSweepPK, AttrSweepAt, AttrExpiresAt, AttrWsPK}
 
 // Commit writes a change a dsr method made to r as ONE conditional UpdateItem: it holds only
 // while the stored request is still where the change started (c.From, and c.Version or the

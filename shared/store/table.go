@@ -14,6 +14,11 @@ const (
 	AttrSweepAt   = "sweep_at"
 	AttrExpiresAt = "expires_at"
 	SweepIndex    = "sweep"
+	// The workspace index: the lists (a request's group and type), search entries and the
+	// history the exports read (see docs/design.md).
+	AttrWsPK       = "ws_pk"
+	AttrWsSK       = "ws_sk"
+	WorkspaceIndex = "workspace"
 )
 
 // TableDefinition is the table as the code expects it. template.yaml declares the same table
@@ -27,6 +32,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(AttrSK), AttributeType: ddbtypes.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrSweepPK), AttributeType: ddbtypes.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrSweepAt), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrWsPK), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrWsSK), AttributeType: ddbtypes.ScalarAttributeTypeS},
 		},
 		KeySchema: []ddbtypes.KeySchemaElement{
 			{AttributeName: aws.String(AttrPK), KeyType: ddbtypes.KeyTypeHash},
@@ -40,6 +47,15 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			},
 			// The sweep needs whole requests (dates, marks, mail states, language); projecting
 			// everything avoids a GetItem per due item.
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(WorkspaceIndex),
+			KeySchema: []ddbtypes.KeySchemaElement{
+				{AttributeName: aws.String(AttrWsPK), KeyType: ddbtypes.KeyTypeHash},
+				{AttributeName: aws.String(AttrWsSK), KeyType: ddbtypes.KeyTypeRange},
+			},
+			// A list shows rows of whole requests and the exports whole mail texts: projecting
+			// everything answers a page with its Query alone.
 			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
 		}},
 		SSESpecification: &ddbtypes.SSESpecification{Enabled: aws.Bool(true)},

@@ -30,3 +30,25 @@ func Request(t testing.TB, db *dynamodb.Client, table, ref string) map[string]dd
 	}
 	return out.Item
 }
+
+// Partition returns every item under request ref's partition key (the request and the items
+// kept beside it), by sort key, read consistently.
+func Partition(t testing.TB, db *dynamodb.Client, table, ref string) map[string]map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	out, err := db.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": &ddbtypes.AttributeValueMemberS{Value: "REQ#" + ref}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatalf("raw query %s: %v", ref, err)
+	}
+	items := map[string]map[string]ddbtypes.AttributeValue{}
+	for _, it := range out.Items {
+		if sk, ok := it["sk"].(*ddbtypes.AttributeValueMemberS); ok {
+			items[sk.Value] = it
+		}
+	}
+	return items
+}
