@@ -24,6 +24,12 @@ func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, 
 		if !s.commit(ctx, log, run, r, ch, err, "expire") {
 			return
 		}
+		// The texts of the mails that went to the requester, and the entries that found the
+		// request by name, go with the personal data. Left behind, their TTL (the expiry
+		// itself) still hides and then removes them.
+		if err := s.store.SyncSiblings(ctx, r); err != nil {
+			log.WarnContext(ctx, "siblings not wiped", "ref", r.Ref, errlog.Attr(err, outOfTime))
+		}
 		run.expire()
 		log.DebugContext(ctx, "expired", "ref", r.Ref)
 

@@ -29,6 +29,7 @@ type sweepStore interface {
 	ReleaseEscalation(ctx context.Context, c store.EscClaim) error
 	ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
+	SyncSiblings(ctx context.Context, r *dsr.Request) error
 }
 
 // deliverer sends the mails a change queued and records how they went (notice.Outbox does).

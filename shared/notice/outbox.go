@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,14 +16,24 @@ type Sender interface {
 	Send(ctx context.Context, msg Message) error
 }
 
-// Recorder stores mail delivery states on a request (store.Store does).
+// Recorder stores what became of the mails about a request (store.Store does): their delivery
+// states on the request, the exact text of those that reached the requester beside it, and
+// the rest of the request's partition in step with it.
 type Recorder interface {
 	RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.MailKind]dsr.MailState) error
+	KeepMails(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error
+	SyncSiblings(ctx context.Context, r *dsr.Request) error
 }
 
 // Outbox sends the mails a committed change queued and records how each went. A mail that
 // could not be sent stays on the request as failed, and the sweep sends it later: the
 // requester's request is never lost because a mail was.
+//
+// Every change that reaches the requester goes through here after its commit (the intake's,
+// the workspace's, the sweep's), so this is also where the request's siblings follow it:
+// the text of each mail that went out is kept, and the search entries and retention of the
+// partition are brought in step (store.SyncSiblings). A mail kind added later gets both for
+// free.
 type Outbox struct {
 	Notices  *Notices
 	Sender   Sender
@@ -30,41 +41,74 @@ type Outbox struct {
 	Now      func() time.Time
 }
 
-// Deliver sends the given mails about r in parallel, then records their states in one write.
-// It returns the joined errors of whatever failed (for logging); the caller's answer to the
-// user does not depend on it.
+// Deliver sends the given mails about r in parallel, keeps the text of those sent to the
+// requester, then records their states in one write. It returns the joined errors of whatever
+// failed (for logging); the caller's answer to the user does not depend on it.
+//
+// The texts are written before the states: a page that sees a mail "sent" finds its text.
 func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error {
 	if len(kinds) == 0 {
 		return nil
 	}
 	states := make(map[dsr.MailKind]dsr.MailState, len(kinds))
+	var sent []dsr.SentMail
 	errs := make([]error, len(kinds))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, kind := range kinds {
 		wg.Go(func() {
-			err := o.send(ctx, kind, r, link)
+			msg, err := o.Notices.Request(kind, r, link)
+			if err == nil {
+				err = o.Sender.Send(ctx, msg)
+			}
 			st := dsr.MailState{State: dsr.MailSent, At: o.Now().UTC(), Attempts: r.Mails[kind].Attempts + 1}
 			if err != nil {
 				st.State = dsr.MailFailed
 				errs[i] = fmt.Errorf("%s: %w", kind, err)
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			states[kind] = st
-			mu.Unlock()
+			if err == nil && kind.ToRequester() {
+				sent = append(sent, o.kept(kind, st.At, r, msg, link))
+			}
 		})
 	}
 	wg.Wait()
+	// The partition's search entries and retention follow the request as committed, which
+	// the mails' states do not change: they are brought in step beside the two writes below.
+	synced := make(chan error, 1)
+	go func() { synced <- o.Recorder.SyncSiblings(ctx, r.Clone()) }()
+	if err := o.Recorder.KeepMails(ctx, r, sent); err != nil {
+		errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
+	}
 	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
 		errs = append(errs, fmt.Errorf("record mail states: %w", err))
+	}
+	if err := <-synced; err != nil {
+		errs = append(errs, fmt.Errorf("sync siblings: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-func (o *Outbox) send(ctx context.Context, kind dsr.MailKind, r *dsr.Request, link string) error {
-	msg, err := o.Notices.Request(kind, r, link)
-	if err != nil {
-		return err
+// kept is msg as the request keeps it: its plain-text part, the part the HTML one mirrors,
+// with the secret of a confirmation link cut out. The secret is never stored (only its hash),
+// and a copy in the mail's text would let whoever reads the table confirm the request.
+func (o *Outbox) kept(kind dsr.MailKind, at time.Time, r *dsr.Request, msg Message, link string) dsr.SentMail {
+	text := msg.Text
+	if link != "" {
+		text = strings.ReplaceAll(text, link, RedactLink(link))
 	}
-	return o.Sender.Send(ctx, msg)
+	return dsr.SentMail{Kind: kind, At: at, To: strings.Join(msg.To, ", "), Lang: string(o.Notices.requesterLang(r)), Subject: msg.Subject, Text: text}
+}
+
+// RedactLink is a confirmation link with its secret replaced: "…/verify?token=REF.…".
+func RedactLink(link string) string {
+	i := strings.Index(link, "token=")
+	if i < 0 {
+		return link
+	}
+	tok := link[i+len("token="):]
+	ref, _, _ := strings.Cut(tok, ".")
+	return link[:i] + "token=" + ref + ".…"
 }

@@ -162,22 +162,25 @@ func Filter(calls []Call, keep func(Call) bool) []Call {
 }
 
 // Describe writes the rounds as "GetItem ‖ GetItem → UpdateItem → SendEmail": ‖ joins the
-// calls of one round, → separates rounds. Failed calls are marked with "!".
+// calls of one round, → separates rounds. Failed calls are marked with "!". Within a round
+// the calls are in the order of their names: which of two parallel calls started first is
+// chance, and a description must not depend on it.
 func Describe(calls []Call) string {
 	var b strings.Builder
 	for i, round := range Rounds(calls) {
 		if i > 0 {
 			b.WriteString(" → ")
 		}
-		for j, c := range round {
-			if j > 0 {
-				b.WriteString(" ‖ ")
-			}
-			b.WriteString(c.Operation)
+		names := make([]string, 0, len(round))
+		for _, c := range round {
+			name := c.Operation
 			if c.Err != nil {
-				b.WriteString("!")
+				name += "!"
 			}
+			names = append(names, name)
 		}
+		slices.Sort(names)
+		b.WriteString(strings.Join(names, " ‖ "))
 	}
 	return b.String()
 }
