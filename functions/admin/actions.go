@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -14,68 +15,53 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
-// actions are the POST routes under /admin/requests/{ref}/.
-var actions = map[string]bool{"start": true, "extend": true, "complete": true, "reject": true, "note": true}
-
-// actionMail is the mail to the requester each action sends.
-var actionMail = map[string]dsr.MailKind{
-	"extend":   dsr.MailExtension,
-	"complete": dsr.MailCompletion,
-	"reject":   dsr.MailRejection,
-}
-
-// actionFields are the text fields each action's form posts.
-var actionFields = map[string][]string{
-	"extend":   {"reason"},
-	"complete": {"message"},
-	"reject":   {"category", "reason"},
-	"note":     {"note"},
-}
-
-// fieldLabels are the message keys of the forms' field labels, by field id.
-var fieldLabels = map[string]string{
-	"extend.reason":    "admin.extend.reason",
-	"complete.message": "admin.complete.message",
-	"reject.category":  "admin.reject.category",
-	"reject.reason":    "admin.reject.reason",
-	"note.note":        "admin.note.label",
-}
-
 var errUnknownRef = fmt.Errorf("admin: not a reference: %w", fault.NotFound)
 
-// noteAttempts bounds the retries of a note that lost a race: a note does not depend on the
-// request's state, so it is simply added to the fresh one.
-const noteAttempts = 3
+// retryAttempts bounds the retries of a change that lost a race and may simply be made again
+// on the fresh request (action.Retry).
+const retryAttempts = 3
 
-// act runs one action on a request: the dsr method decides, store.Commit writes the change
-// and its audit entry in one conditional write, then the requester's mail goes out.
-func (h *handler) act(c *call, ref, action string) web.Response {
+// Steps of an action's form. Posting without a step commits (a script's post, or an action
+// without a mail, which has no other step).
+const (
+	// stepPreview shows the exact mail the action would send, with the confirmation.
+	stepPreview = "preview"
+	// stepEdit goes back from the preview to the form, with what was typed.
+	stepEdit = "edit"
+	// stepConfirm commits.
+	stepConfirm = "confirm"
+)
+
+// act runs one step of action a on a request. To commit, the action's dsr method decides,
+// store.Commit writes the change and its audit entry in one conditional write, and the
+// requester's mail goes out after the answer.
+func (h *handler) act(c *call, ref string, a *action) web.Response {
 	form, err := h.form(c)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	r, err := h.load(c, ref)
+	r, mails, err := h.load(c, ref)
 	if err != nil {
 		return h.fail(c, err)
 	}
 	// The DPO decided on the page they saw. If the request has moved since (another DPO acted,
 	// a mail came back), they should see what changed before their decision is applied.
-	// Notes are exempt: they do not depend on the state.
-	if action != "note" && form.Get("version") != "" && form.Get("version") != strconv.Itoa(r.Version) {
-		return h.conflict(c, r, action, form)
+	if !a.Retry && form.Get("version") != "" && form.Get("version") != strconv.Itoa(r.Version) {
+		return h.conflict(c, r, mails, a, form)
+	}
+	switch form.Get("step") {
+	case stepEdit:
+		return h.showForm(c, r, mails, a, form)
+	case stepPreview:
+		if a.Mail != "" {
+			return h.preview(c, r, mails, a, form)
+		}
 	}
 	var ch dsr.Change
 	for attempt := 1; ; attempt++ {
-		ch, err = h.apply(c, r, action, form)
-		var fe dsr.FieldErrors
-		var te *dsr.TransitionError
-		switch {
-		case errors.As(err, &fe):
-			return h.invalid(c, r, action, form, fe)
-		case errors.As(err, &te):
-			return h.refused(c, r, action, form, te)
-		case err != nil:
-			return h.fail(c, err)
+		ch, err = a.Apply(h, c.sess.Email, r, form, h.now())
+		if resp, done := h.refusal(c, r, mails, a, form, err); done {
+			return resp
 		}
 		err = h.reqs.Commit(c.ctx, r, ch)
 		if err == nil {
@@ -84,76 +70,96 @@ func (h *handler) act(c *call, ref, action string) web.Response {
 		if !errors.Is(err, fault.Conflict) {
 			return h.fail(c, err)
 		}
-		fresh, lerr := h.load(c, ref)
+		fresh, freshMails, lerr := h.reqs.OpenRequest(c.ctx, r.Ref)
 		if lerr != nil {
 			return h.fail(c, lerr)
 		}
-		if action != "note" || attempt == noteAttempts {
-			h.log.Info("action conflict", "ref", r.Ref, "action", action, "dpo", c.actorHash())
-			return h.conflict(c, fresh, action, form)
+		if !a.Retry || attempt == retryAttempts {
+			h.log.Info("action conflict", "ref", r.Ref, "action", a.Name, "dpo", c.actorHash())
+			return h.conflict(c, fresh, freshMails, a, form)
 		}
 		r = fresh
 	}
 	if len(ch.Mails) > 0 {
 		// The commit queued the mail; it goes out once the DPO has the answer. A mail that
 		// fails, or a run cut short, stays on the request for the sweep to send, and the page
-		// shows it. The action itself has happened either way.
+		// says so. The action itself has happened either way.
 		h.after.Later(c.ctx, func(ctx context.Context) {
 			if err := h.outbox.Deliver(ctx, r, ch.Mails, ""); err != nil {
-				h.log.Warn("requester mail", "ref", r.Ref, "action", action, errlog.Attr(err))
+				h.log.Warn("requester mail", "ref", r.Ref, "action", a.Name, errlog.Attr(err))
 			}
 		})
 	}
-	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", action, "status", string(r.Status), "dpo", c.actorHash())
-	return web.Redirect(requestPath(r.Ref) + "?done=" + action)
+	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", a.Name, "status", string(r.Status), "dpo", c.actorHash())
+	return web.Redirect(requestPath(r.Ref) + "?done=" + url.QueryEscape(a.Name))
 }
 
-// apply calls the dsr method for action on r.
-func (h *handler) apply(c *call, r *dsr.Request, action string, form url.Values) (dsr.Change, error) {
-	actor, now := c.sess.Email, h.now()
-	switch action {
-	case "start":
-		return r.Start(actor, now)
-	case "extend":
-		return r.Extend(actor, formText(form, "reason"), h.cal.Extended(r.ReceivedAt), now)
-	case "complete":
-		return r.Complete(actor, formText(form, "message"), now)
-	case "reject":
-		return r.Reject(actor, form.Get("category"), formText(form, "reason"), now)
-	case "note":
-		return r.AddNote(actor, formText(form, "note"), now)
+// refusal turns what an action's dsr method refused into the page that says so; done is
+// false when it did not refuse.
+func (h *handler) refusal(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values, err error) (web.Response, bool) {
+	var fe dsr.FieldErrors
+	var te *dsr.TransitionError
+	switch {
+	case err == nil:
+		return web.Response{}, false
+	case errors.As(err, &fe):
+		return h.invalid(c, r, mails, a, form, fe), true
+	case errors.As(err, &te):
+		return h.refused(c, r, mails, a, form, te), true
 	}
-	return dsr.Change{}, fmt.Errorf("admin: action %q: %w", action, fault.NotFound)
+	return h.fail(c, err), true
 }
 
-// keep copies what the DPO typed into the page, so an error or a conflict loses none of it.
-func keep(v *detailView, action string, form url.Values) {
-	for _, f := range actionFields[action] {
-		v.Form[action+"."+f] = form.Get(f)
+// preview shows the mail a would send, exactly: the action's change is made on a copy of the
+// request and the mail rendered from that copy, as the outbox will render it from the
+// committed request. Nothing is written.
+func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
+	trial := r.Clone()
+	_, err := a.Apply(h, c.sess.Email, trial, form, h.now())
+	if resp, done := h.refusal(c, r, mails, a, form, err); done {
+		return resp
 	}
+	msg, err := h.notices.Request(a.Mail, trial, "")
+	if err != nil {
+		return h.fail(c, err)
+	}
+	v := h.detailView(c, r, mails)
+	v.Open = h.openAction(c, r, a, form, nil)
+	v.markChoice(a)
+	lang, _ := i18n.Parse(trial.Lang)
+	v.Open.Preview = &mailPreview{To: r.Email, Lang: i18n.T(c.Lang, "admin.langname."+string(lang)), Subject: msg.Subject, Text: msg.Text}
+	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
 }
 
-// invalid shows the request again with each error next to its field.
-func (h *handler) invalid(c *call, r *dsr.Request, action string, form url.Values, fe dsr.FieldErrors) web.Response {
-	v := h.detailView(c, r)
-	keep(v, action, form)
+// showForm shows a's form again with what the DPO typed.
+func (h *handler) showForm(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
+	v := h.detailView(c, r, mails)
+	v.Open = h.openAction(c, r, a, form, nil)
+	v.markChoice(a)
+	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+}
+
+// invalid shows the form again with each error next to its field.
+func (h *handler) invalid(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values, fe dsr.FieldErrors) web.Response {
+	errs := map[string]string{}
+	for f, code := range fe {
+		errs[f] = i18n.T(c.Lang, "error."+code)
+	}
+	v := h.detailView(c, r, mails)
+	v.Open = h.openAction(c, r, a, form, errs)
+	v.markChoice(a)
 	// The summary lists the errors in the order of the form's fields, each naming its field.
-	for _, field := range actionFields[action] {
-		code, ok := fe[field]
-		if !ok {
-			continue
+	for _, f := range v.Open.Fields {
+		if f.Error != "" {
+			v.ErrorList = append(v.ErrorList, fieldError{ID: f.ID, Label: f.Label, Message: f.Error})
 		}
-		id, msg := action+"."+field, i18n.T(c.Lang, "error."+code)
-		v.Errors[id] = msg
-		v.ErrorList = append(v.ErrorList, fieldError{ID: id, Label: i18n.T(c.Lang, fieldLabels[id]), Message: msg})
 	}
 	return h.render(c, web.Status(fe), "detail", "admin.detail.title", v)
 }
 
 // refused explains why the request's state does not allow the action.
-func (h *handler) refused(c *call, r *dsr.Request, action string, form url.Values, te *dsr.TransitionError) web.Response {
-	v := h.detailView(c, r)
-	keep(v, action, form)
+func (h *handler) refused(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values, te *dsr.TransitionError) web.Response {
+	v := h.detailView(c, r, mails)
 	reason, explain := te.Reason, ""
 	switch reason {
 	case "already_extended", "deadline_passed":
@@ -163,14 +169,28 @@ func (h *handler) refused(c *call, r *dsr.Request, action string, form url.Value
 		explain = i18n.T(c.Lang, "admin.refused.not_allowed", statusLabel(c.Lang, r.Status))
 	}
 	v.Banner = &banner{Class: "err", Heading: i18n.T(c.Lang, "admin.refused.heading"), Text: explain}
-	h.log.Info("action refused", "ref", r.Ref, "action", action, "reason", reason)
+	v.Open = h.keptText(c, r, a, form)
+	h.log.Info("action refused", "ref", r.Ref, "action", a.Name, "reason", reason)
 	return h.render(c, web.Status(te), "detail", "admin.detail.title", v)
 }
 
 // conflict shows the current state of a request someone else changed while this DPO acted.
-func (h *handler) conflict(c *call, fresh *dsr.Request, action string, form url.Values) web.Response {
-	v := h.detailView(c, fresh)
-	keep(v, action, form)
+func (h *handler) conflict(c *call, fresh *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
+	v := h.detailView(c, fresh, mails)
 	v.Banner = &banner{Class: "warn", Heading: i18n.T(c.Lang, "admin.conflict.heading"), Text: i18n.T(c.Lang, "admin.conflict.body")}
+	if ok, _ := a.Offered(h, fresh, h.now()); ok {
+		v.Open = h.openAction(c, fresh, a, form, nil)
+		v.markChoice(a)
+	} else {
+		v.Open = h.keptText(c, fresh, a, form)
+	}
 	return h.render(c, web.Status(fault.Conflict), "detail", "admin.detail.title", v)
+}
+
+// keptText is a's form for a request that no longer allows it, kept only so that what the DPO
+// typed is not lost: it shows the text without offering to send it.
+func (h *handler) keptText(c *call, r *dsr.Request, a *action, form url.Values) *openAction {
+	o := h.openAction(c, r, a, form, nil)
+	o.Submit, o.Previewed = "", false
+	return o
 }

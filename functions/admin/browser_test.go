@@ -83,15 +83,23 @@ func TestInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".notice")))
 	tok, _ := e.linkFrom(dpoAddr)
 	do(chromedp.Navigate(base+"/admin/signin/confirm?token="+tok), chromedp.Click(chromedp.CSS("main button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(`[id="complete.message"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`ol.history`)))
 	if h := heading(); h != i18n.T(i18n.DA, "admin.detail.heading", ref0) {
 		t.Fatalf("after sign-in on %q, want the request", h)
 	}
 	browsertest.CheckReadable(t, ctx, "request page")
 
-	// Answer it.
-	do(chromedp.SendKeys(chromedp.CSS(`[id="complete.message"]`), "Vi har sendt dig dine oplysninger."),
-		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	// Answer it: choose the action, write, see the mail, send it.
+	do(chromedp.Click(chromedp.CSS(`a[href*="action=complete"]`)), chromedp.WaitVisible(chromedp.CSS(`[id="complete.message"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[id="complete.message"]`), "Vi har sendt dig dine oplysninger."),
+		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".mail pre")))
+	if got := text(chromedp.Text(chromedp.CSS(".panel .mail pre"))); !strings.Contains(got, "Vi har sendt dig dine oplysninger.") {
+		t.Fatalf("the preview does not show the answer:\n%s", got)
+	}
+	if n := len(e.env.Mails(t, requester)); n != 0 {
+		t.Fatalf("the preview sent %d mails", n)
+	}
+	do(chromedp.Click(chromedp.CSS(`form[action$="/complete"] button[value=confirm]`)), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
 	browsertest.CheckReadable(t, ctx, "answered request")
 	if r := e.request(ref0); r.Status != dsr.Completed || r.Audit[len(r.Audit)-1].Actor != dpoAddr {
 		t.Fatalf("after the answer: %s by %s", r.Status, r.Audit[len(r.Audit)-1].Actor)
@@ -113,7 +121,7 @@ func TestInABrowser(t *testing.T) {
 	mu.Lock()
 	visits = nil
 	mu.Unlock()
-	do(chromedp.Navigate(mailURL), chromedp.Click(chromedp.CSS("#open")), chromedp.WaitVisible(chromedp.CSS(".account")))
+	do(chromedp.Navigate(mailURL), chromedp.Click(chromedp.CSS("#open")), chromedp.WaitVisible(chromedp.CSS("header form.who")))
 	if h := heading(); h != i18n.T(i18n.DA, "admin.detail.heading", ref0) {
 		t.Fatalf("from webmail on %q, want the request", h)
 	}
@@ -124,7 +132,7 @@ func TestInABrowser(t *testing.T) {
 	mu.Unlock()
 
 	// Sign out, on the server too.
-	do(chromedp.Click(chromedp.CSS(".account button")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
+	do(chromedp.Click(chromedp.CSS("header form.who button")), chromedp.WaitVisible(chromedp.CSS(".notice.ok")))
 	do(chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(chromedp.CSS("#email")))
 
 	// What the origin check sees from a real browser: under Referrer-Policy same-origin our

@@ -1,110 +1,156 @@
 package main
 
 import (
-	"errors"
 	"net/http"
-	"sort"
+	"net/url"
+	"slices"
+	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
+// The request page, top to bottom: a summary (where the request stands, the deadline in force
+// and why, who must act next), the history (every event, and the exact text of every mail
+// the requester was sent), then the actions, one open at a time (?action=<name>), each with a
+// preview of its mail and a confirmation before anything is sent. It needs no script: each
+// step is a link or a form post.
+
 type detailView struct {
-	Account *account
 	CSRF    string
 	Version int
 
 	Ref, Type, Article, Status, StatusCode  string
 	Name, Email, CustomerRef, Lang, Details string
+	Received, Verified, Closed              string
 
-	Received, Verified, Due, Deadline, Closed string
-	Urgency                                   *urgency
-	Extension                                 *extensionView
-	Outcome                                   *outcomeView
+	// Deadline is the deadline in force and Why says where it comes from; Urgency is set
+	// while an answer is owed.
+	Deadline, Why string
+	Urgency       *urgency
+	// Waiting says who must act next, and by when.
+	Waiting string
+	// Outcome is how the request was closed.
+	Outcome *outcomeView
+	// Mails are the mails that have not (yet) gone out, each saying what becomes of it.
+	Mails []mailNote
 
-	Mails []mailView
-	Audit []auditView
+	History []historyEntry
 
-	// The actions open in the request's status.
-	CanStart, CanClose bool
-	// ExtendTo is the date an extension would move the deadline to; empty when the request
-	// cannot be extended, and ExtendBlocked then says why (for an active request).
-	ExtendTo, ExtendBlocked string
-	Categories              []option
-
-	// Form holds what the DPO typed, kept when the page comes back with an error.
-	Form      map[string]string
-	Errors    map[string]string
-	ErrorList []fieldError
+	// Choices are the actions the request's state allows; Blocked says why others are not.
+	Choices []choiceView
+	Blocked []string
+	// Open is the chosen action's form, or the preview of its mail.
+	Open *openAction
 	// Banner is the outcome of the last action, or why it was refused.
-	Banner *banner
+	Banner    *banner
+	ErrorList []fieldError
+	// Refreshing is set while a mail is being sent: the page reloads itself to show it sent.
+	Refreshing bool
 }
 
 // fieldError is one entry of the error summary, linking to its field.
 type fieldError struct{ ID, Label, Message string }
 
-type extensionView struct{ At, By, Reason, Deadline string }
-
 type outcomeView struct{ Category, Message string }
 
-type mailView struct {
-	Kind, State, StateCode, At string
-	Attempts                   int
+type mailNote struct{ Kind, State, Class string }
+
+// historyEntry is one event, or one mail with its text.
+type historyEntry struct {
+	at              time.Time
+	When, Who, What string
+	Note            string
+	Mail            *mailText
 }
 
-type auditView struct{ At, Actor, Action, Note string }
+// mailText is a mail as it went: to whom, in which language, its subject and exact text.
+type mailText struct{ To, Lang, Subject, Text string }
+
+type choiceView struct {
+	Label, Href     string
+	Danger, Current bool
+}
+
+// openAction is the chosen action as its form or its preview shows it.
+type openAction struct {
+	Name, Heading, Hint, Submit string
+	Danger                      bool
+	// Previewed actions send a mail: their first button shows the mail instead of acting.
+	Previewed bool
+	Fields    []fieldView
+	Preview   *mailPreview
+}
+
+type fieldView struct {
+	ID, Name, Label, Hint, Value, Error string
+	// Options makes the field a select.
+	Options []option
+}
+
+// mailPreview is the exact mail the action would send.
+type mailPreview struct{ To, Lang, Subject, Text string }
 
 // banner is a notice at the top of the page; Class is ok, warn or err.
 type banner struct {
 	Class, Heading, Text string
 }
 
-// detail shows one request. ?done=<action> after a successful action says what happened.
+// detail shows one request; ?action=<name> opens that action's form, ?done=<name> after an
+// action says what happened.
 func (h *handler) detail(c *call, ref string) web.Response {
-	r, err := h.load(c, ref)
+	r, mails, err := h.load(c, ref)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	v := h.detailView(c, r)
-	if done := c.Query.Get("done"); actions[done] {
-		v.Banner = h.doneBanner(c.Lang, r, done)
+	v := h.detailView(c, r, mails)
+	if a := actionNamed(c.Query.Get("action")); a != nil {
+		if ok, _ := a.Offered(h, r, h.now()); ok {
+			v.Open = h.openAction(c, r, a, nil, nil)
+			v.markChoice(a)
+		}
 	}
-	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+	if a := actionNamed(c.Query.Get("done")); a != nil {
+		v.Banner = h.doneBanner(c.Lang, r, a)
+	}
+	resp := h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+	if v.Refreshing && v.Open == nil {
+		// No form is open whose text a reload would lose.
+		resp.Headers["Refresh"] = "2"
+	}
+	return resp
 }
 
-// load reads a request by a reference as typed or linked.
-func (h *handler) load(c *call, ref string) (*dsr.Request, error) {
+// load reads a request by a reference as typed or linked, with the texts of its mails.
+func (h *handler) load(c *call, ref string) (*dsr.Request, []dsr.SentMail, error) {
 	canon, ok := dsr.NormalizeReference(ref)
 	if !ok {
-		return nil, errUnknownRef
+		return nil, nil, errUnknownRef
 	}
 	if e, ok := c.takeEarly(canon); ok {
-		return e.r, e.err
+		return e.r, e.mails, e.err
 	}
-	return h.reqs.GetRequest(c.ctx, canon)
+	return h.reqs.OpenRequest(c.ctx, canon)
 }
 
-func (h *handler) detailView(c *call, r *dsr.Request) *detailView {
+func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *detailView {
 	l, now := c.Lang, h.now()
 	v := &detailView{
-		Account: c.account(), CSRF: c.sess.CSRF, Version: r.Version,
+		CSRF: c.sess.CSRF, Version: r.Version,
 		Ref: r.Ref, Type: typeLabel(l, r.Type), Article: r.Type.Article(),
 		Status: statusLabel(l, r.Status), StatusCode: string(r.Status),
 		Name: r.Name, Email: r.Email, CustomerRef: r.CustomerRef, Details: r.Details,
-		Received: h.dateTime(l, r.ReceivedAt), Verified: h.dateTime(l, r.VerifiedAt),
-		Due: h.longDate(l, r.Due), Deadline: h.longDate(l, r.Deadline()), Closed: h.dateTime(l, r.ClosedAt),
-		Form: map[string]string{}, Errors: map[string]string{},
+		Received: h.dateTime(l, r.ReceivedAt), Verified: h.dateTime(l, r.VerifiedAt), Closed: h.dateTime(l, r.ClosedAt),
+		Deadline: h.longDate(l, r.Deadline()),
 	}
 	if lang, ok := i18n.Parse(r.Lang); ok {
-		v.Lang = i18n.T(l, "lang."+string(lang))
+		v.Lang = i18n.T(l, "admin.langname."+string(lang))
 	}
+	v.Why, v.Waiting = h.why(l, r), h.waiting(l, r, now)
 	if r.Status.Active() {
 		u := h.urgency(l, r.Deadline(), now)
 		v.Urgency = &u
-	}
-	if x := r.Extension; x != nil {
-		v.Extension = &extensionView{At: h.dateTime(l, x.At), By: actorLabel(l, x.By), Reason: x.Reason, Deadline: h.longDate(l, x.Deadline)}
 	}
 	if o := r.Outcome; o != nil {
 		v.Outcome = &outcomeView{Message: o.Message}
@@ -112,54 +158,161 @@ func (h *handler) detailView(c *call, r *dsr.Request) *detailView {
 			v.Outcome.Category = i18n.T(l, "reject."+o.Category)
 		}
 	}
-	kinds := make([]dsr.MailKind, 0, len(r.Mails))
-	for kind := range r.Mails {
-		kinds = append(kinds, kind)
-	}
-	sort.Slice(kinds, func(i, j int) bool {
-		a, b := r.Mails[kinds[i]].At, r.Mails[kinds[j]].At
-		if !a.Equal(b) {
-			return a.Before(b)
-		}
-		return kinds[i] < kinds[j]
-	})
-	for _, kind := range kinds {
-		m := r.Mails[kind]
-		v.Mails = append(v.Mails, mailView{
-			Kind: i18n.T(l, "mail.kind."+string(kind)), State: i18n.T(l, "mail.state."+string(m.State)),
-			StateCode: string(m.State), At: h.dateTime(l, m.At), Attempts: m.Attempts,
-		})
-	}
-	for _, e := range r.Audit {
-		v.Audit = append(v.Audit, auditView{At: h.dateTime(l, e.At), Actor: actorLabel(l, e.Actor), Action: i18n.T(l, "action."+string(e.Action)), Note: e.Note})
-	}
+	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
+	v.History = h.history(l, r, mails)
 
-	// The page offers what the operations behind its forms allow, asking the same rules.
-	v.CanStart = r.Can(dsr.InProgress)
-	v.CanClose = r.Can(dsr.Completed)
-	var te *dsr.TransitionError
-	switch err := r.CanExtend(now); {
-	case err == nil:
-		v.ExtendTo = h.longDate(l, h.cal.Extended(r.ReceivedAt))
-	case errors.As(err, &te) && te.Reason != "not_allowed":
-		v.ExtendBlocked = i18n.T(l, "admin.refused."+te.Reason)
-	}
-	for _, cat := range dsr.RejectionCategories {
-		v.Categories = append(v.Categories, option{Value: cat, Label: i18n.T(l, "reject."+cat)})
+	for _, a := range registry {
+		ok, blocked := a.Offered(h, r, now)
+		switch {
+		case ok:
+			v.Choices = append(v.Choices, choiceView{
+				Label: i18n.T(l, "admin."+a.Name+".choice"), Danger: a.Danger,
+				Href: requestPath(r.Ref) + "?action=" + url.QueryEscape(a.Name) + "#act",
+			})
+		case blocked != "":
+			v.Blocked = append(v.Blocked, i18n.T(l, "admin."+a.Name+".heading")+": "+i18n.T(l, blocked))
+		}
 	}
 	return v
 }
 
-// doneBanner says what the last action did, and whether the requester's mail went out.
-func (h *handler) doneBanner(l i18n.Lang, r *dsr.Request, action string) *banner {
-	b := &banner{Class: "ok", Heading: i18n.T(l, "admin.done."+action)}
-	if kind, ok := actionMail[action]; ok {
-		switch r.Mails[kind].State {
-		case dsr.MailSent:
-			b.Text = i18n.T(l, "admin.done.mail_sent")
-		default:
-			b.Class, b.Text = "warn", i18n.T(l, "admin.done.mail_pending")
+// markChoice marks the choice of a as the one open.
+func (v *detailView) markChoice(a *action) {
+	for i := range v.Choices {
+		if v.Choices[i].Href == requestPath(v.Ref)+"?action="+url.QueryEscape(a.Name)+"#act" {
+			v.Choices[i].Current = true
 		}
+	}
+}
+
+// why says where the deadline in force comes from.
+func (h *handler) why(l i18n.Lang, r *dsr.Request) string {
+	if x := r.Extension; x != nil {
+		return i18n.T(l, "admin.why.extended", h.longDate(l, r.Due), h.date(l, x.At))
+	}
+	return i18n.T(l, "admin.why.month", h.date(l, r.ReceivedAt))
+}
+
+// waiting says who must act next on r.
+func (h *handler) waiting(l i18n.Lang, r *dsr.Request, now time.Time) string {
+	switch r.WaitsOn() {
+	case dsr.WaitsOnController:
+		return i18n.T(l, "admin.waiting.controller", h.longDate(l, r.Deadline()))
+	case dsr.WaitsOnRequester:
+		return i18n.T(l, "admin.waiting.requester", h.dateTime(l, r.ReceivedAt.Add(dsr.ExpireAfter)))
+	}
+	if r.Status == dsr.Expired {
+		return i18n.T(l, "admin.waiting.expired")
+	}
+	if onTime(r) {
+		return i18n.T(l, "admin.waiting.closed_on_time", h.date(l, r.ClosedAt))
+	}
+	return i18n.T(l, "admin.waiting.closed_late", h.date(l, r.ClosedAt))
+}
+
+// mailNotes says of every mail that has not gone out what becomes of it, as it stands now: a
+// mail queued moments ago is being sent (and the page refreshes), one that failed is tried
+// again by the next daily run or, out of attempts, never. Nothing claims a failure that has
+// not happened.
+func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes []mailNote, sending bool) {
+	kinds := make([]dsr.MailKind, 0, len(r.Mails))
+	for k := range r.Mails {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		m := r.Mails[k]
+		n := mailNote{Kind: i18n.T(l, "mail.kind."+string(k))}
+		_, retried := r.MailRetry(k)
+		switch {
+		case m.State == dsr.MailSent:
+			continue
+		case m.State == dsr.MailQueued && now.Sub(m.At) < dsr.MailLease:
+			n.State, n.Class, sending = i18n.T(l, "admin.mail.sending"), "due-soon", true
+		case !retried:
+			n.State, n.Class = plural(l, "admin.mail.given_up", m.Attempts), "overdue"
+		case m.State == dsr.MailQueued:
+			n.State, n.Class = i18n.T(l, "admin.mail.later"), "due-soon"
+		default:
+			n.State, n.Class = plural(l, "admin.mail.failed", m.Attempts), "overdue"
+		}
+		notes = append(notes, n)
+	}
+	return notes, sending
+}
+
+// history merges the audit trail and the kept mail texts into one timeline, oldest first.
+func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail) []historyEntry {
+	var out []historyEntry
+	for _, e := range r.Audit {
+		out = append(out, historyEntry{at: e.At, When: h.dateTime(l, e.At), Who: actorLabel(l, e.Actor),
+			What: i18n.T(l, "action."+string(e.Action)), Note: e.Note})
+	}
+	for _, m := range mails {
+		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
+			What: i18n.T(l, "admin.history.mail", i18n.T(l, "mail.kind."+string(m.Kind))),
+			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text}}
+		if lang, ok := i18n.Parse(m.Lang); ok {
+			e.Mail.Lang = i18n.T(l, "admin.langname."+string(lang))
+		}
+		out = append(out, e)
+	}
+	slices.SortStableFunc(out, func(a, b historyEntry) int { return a.at.Compare(b.at) })
+	return out
+}
+
+// openAction builds a's form for r, with the values the DPO posted (or, the first time, the
+// reply template) and the errors found in them.
+func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values, errs map[string]string) *openAction {
+	l := c.Lang
+	o := &openAction{
+		Name: a.Name, Heading: i18n.T(l, "admin."+a.Name+".heading"), Submit: i18n.T(l, "admin."+a.Name+".submit"),
+		Danger: a.Danger, Previewed: a.Mail != "",
+	}
+	var args []any
+	if a.HintArgs != nil {
+		args = a.HintArgs(h, l, r, h.now())
+	}
+	o.Hint = i18n.T(l, "admin."+a.Name+".about", args...)
+	for _, f := range a.Fields {
+		fv := fieldView{ID: a.Name + "." + f.Name, Name: f.Name, Label: i18n.T(l, f.Label), Error: errs[f.Name]}
+		if f.Hint != "" {
+			fv.Hint = i18n.T(l, f.Hint)
+		}
+		if form != nil {
+			fv.Value = form.Get(f.Name)
+		}
+		if f.Choices != nil {
+			fv.Options = []option{{Value: "", Label: i18n.T(l, f.Prompt)}}
+			for _, v := range f.Choices() {
+				fv.Options = append(fv.Options, option{Value: v, Label: i18n.T(l, f.ChoiceKey+v), Selected: v == fv.Value})
+			}
+		}
+		o.Fields = append(o.Fields, fv)
+	}
+	return o
+}
+
+// doneBanner says what the last action did and what became of its mail, as it stands now.
+func (h *handler) doneBanner(l i18n.Lang, r *dsr.Request, a *action) *banner {
+	b := &banner{Class: "ok", Heading: i18n.T(l, "admin.done."+a.Name)}
+	if a.Mail == "" {
+		return b
+	}
+	m, ok := r.Mails[a.Mail]
+	_, retried := r.MailRetry(a.Mail)
+	switch {
+	case !ok:
+	case m.State == dsr.MailSent:
+		b.Text = i18n.T(l, "admin.done.mail_sent", h.dateTime(l, m.At))
+	case m.State == dsr.MailQueued && h.now().Sub(m.At) < dsr.MailLease:
+		b.Text = i18n.T(l, "admin.done.mail_sending")
+	case !retried:
+		b.Class, b.Text = "warn", plural(l, "admin.mail.given_up", m.Attempts)
+	case m.State == dsr.MailQueued:
+		b.Class, b.Text = "warn", i18n.T(l, "admin.mail.later")
+	default:
+		b.Class, b.Text = "warn", plural(l, "admin.mail.failed", m.Attempts)
 	}
 	return b
 }

@@ -8,10 +8,11 @@ import (
 // two reads are independent and the DPO waits for both, so they share one round trip. Its
 // result is used only once the session has been checked.
 type early struct {
-	ref  string
-	done chan struct{}
-	r    *dsr.Request
-	err  error
+	ref   string
+	done  chan struct{}
+	r     *dsr.Request
+	mails []dsr.SentMail
+	err   error
 }
 
 // readEarly starts reading request ref for c, if c carries a session cookie worth checking
@@ -24,7 +25,7 @@ func (h *handler) readEarly(c *call, ref string) {
 	e := &early{ref: canon, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
-		e.r, e.err = h.reqs.GetRequest(c.ctx, canon)
+		e.r, e.mails, e.err = h.reqs.OpenRequest(c.ctx, canon)
 	}()
 	c.early = e
 }

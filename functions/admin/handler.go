@@ -22,6 +22,7 @@ import (
 // requests is what the workspace reads and changes of requests.
 type requests interface {
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
+	OpenRequest(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 	ActiveRequests(ctx context.Context) ([]*dsr.Request, error)
 	UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error)
@@ -49,11 +50,6 @@ type afterResponse interface {
 	Later(ctx context.Context, fn func(context.Context))
 }
 
-// renderer renders a mail that is not about a request (the sign-in link).
-type renderer interface {
-	Render(name string, data any) (subject, text, html string, err error)
-}
-
 //go:embed pages
 var pageFiles embed.FS
 
@@ -64,7 +60,7 @@ type handler struct {
 	auth    sessions
 	outbox  deliverer
 	after   afterResponse
-	notices renderer
+	notices *notice.Notices
 	sender  notice.Sender
 	cal     *deadline.Calendar
 	now     func() time.Time
@@ -183,14 +179,15 @@ func (h *handler) route(c *call) web.Response {
 		serve = h.signout
 	case strings.HasPrefix(c.Path, "/admin/requests/"):
 		ref, action, _ := strings.Cut(strings.TrimPrefix(c.Path, "/admin/requests/"), "/")
+		a := actionNamed(action)
 		switch {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
 			h.readEarly(c, ref)
-		case actions[action] && c.Method == "POST":
-			serve = func(c *call) web.Response { return h.act(c, ref, action) }
+		case a != nil && c.Method == "POST":
+			serve = func(c *call) web.Response { return h.act(c, ref, a) }
 			h.readEarly(c, ref)
-		case actions[action] && get:
+		case a != nil && get:
 			// A reload or a bookmark of where a form posted: show the request instead.
 			serve = func(*call) web.Response { return web.Redirect(requestPath(ref)) }
 		}

@@ -14,7 +14,6 @@ import (
 )
 
 type reportView struct {
-	Account    *account
 	Types      []string
 	Months     []monthRow
 	TypeTotals []int
@@ -117,7 +116,7 @@ func (h *handler) report(c *call) web.Response {
 	l := c.Lang
 	s := h.count(rs, h.now())
 	v := reportView{
-		Account: c.account(), Total: s.total, Answered: s.answered, OnTime: s.onTime,
+		Total: s.total, Answered: s.answered, OnTime: s.onTime,
 		Overdue: s.overdue, Active: s.active, Pending: s.pending, Expired: s.expired,
 		TypeTotals: make([]int, len(dsr.Types)),
 	}

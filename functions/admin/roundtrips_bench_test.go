@@ -44,10 +44,13 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 // actionTrips are the round trips a DPO waits for, one after another, and the calls made
 // after the answer.
 //
-// The session and the request are read together, then the conditional write that decides the
+// The session and the request's partition (the request and its mail texts) are read
+// together, then the conditional write that decides the
 // action and queues the requester's mail. The mail and the record of its sending follow the
 // answer (shared/postresponse): the write already holds the mail as queued, so a run cut
-// short leaves it for the sweep, never lost. A note mails no one.
+// short leaves it for the sweep, never lost. After the mail, its text is kept, then its state
+// recorded, while the request's search entries and retention are brought in step beside them.
+// A note mails no one.
 var actionTrips = []struct {
 	name  string
 	do    func(d *dpo, ref string) web.Response
@@ -56,13 +59,13 @@ var actionTrips = []struct {
 	after string
 }{
 	{"detail", func(d *dpo, ref string) web.Response { return d.get(requestPath(ref)) },
-		1, "GetItem ‖ GetItem", ""},
+		1, "GetItem ‖ Query", ""},
 	{"note", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/note", url.Values{"version": {"2"}, "note": {"Ringede til kunden."}})
-	}, 2, "GetItem ‖ GetItem → UpdateItem", ""},
+	}, 2, "GetItem ‖ Query → UpdateItem", ""},
 	{"complete", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}})
-	}, 2, "GetItem ‖ GetItem → UpdateItem", "SendEmail → UpdateItem"},
+	}, 2, "GetItem ‖ Query → UpdateItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 }
 
 // countActionTrips seeds an open request, runs one case on it and returns the calls made

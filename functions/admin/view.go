@@ -19,15 +19,8 @@ import (
 // it matches the sweep's first escalation level by default.
 const dueSoonWorkingDays = 5
 
-// account is the signed-in DPO as the page header shows them, with the sign-out form's token.
-type account struct {
-	Email string
-	CSRF  string
-}
-
 // messageView is a page that only says something: an error, a refusal, an expired link.
 type messageView struct {
-	Account      *account
 	Heading      string
 	Body         string
 	Href, Action string
@@ -48,10 +41,12 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 		Title:      i18n.T(c.Lang, titleKey),
 		Controller: h.cfg.ControllerName,
 		Switch:     switchLinks(c),
+		Tool:       true,
 		Main:       main,
 	}
 	if c.sess != nil {
 		p.Nav = h.nav(c)
+		p.Account = &web.Account{Email: c.sess.Email, SignOut: "/admin/signout", CSRF: c.sess.CSRF}
 	}
 	if c.Method == "HEAD" {
 		resp := web.Render(t, status, p)
@@ -61,14 +56,19 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 	return web.Render(t, status, p)
 }
 
+// navLinks are the workspace's menu: each entry is a page that exists.
+var navLinks = []struct{ href, key string }{
+	{"/admin", "admin.nav.worklist"},
+	{"/admin/report", "admin.nav.report"},
+}
+
+// nav is the menu, marking the section the page belongs to (a request belongs to the worklist).
 func (h *handler) nav(c *call) []web.NavLink {
-	links := []struct{ href, key string }{
-		{"/admin", "admin.nav.worklist"},
-		{"/admin/report", "admin.nav.report"},
-	}
-	out := make([]web.NavLink, 0, len(links))
-	for _, l := range links {
-		out = append(out, web.NavLink{Href: l.href, Label: i18n.T(c.Lang, l.key), Current: c.Path == l.href})
+	out := make([]web.NavLink, 0, len(navLinks))
+	for _, l := range navLinks {
+		cur := c.Path == l.href || (l.href != "/admin" && strings.HasPrefix(c.Path, l.href+"/")) ||
+			(l.href == "/admin" && (strings.HasPrefix(c.Path, "/admin/requests/") || c.Path == "/admin/search"))
+		out = append(out, web.NavLink{Href: l.href, Label: i18n.T(c.Lang, l.key), Current: cur})
 	}
 	return out
 }
@@ -88,16 +88,9 @@ func switchLinks(c *call) []web.LangLink {
 	return out
 }
 
-func (c *call) account() *account {
-	if c.sess == nil {
-		return nil
-	}
-	return &account{Email: c.sess.Email, CSRF: c.sess.CSRF}
-}
-
 // message renders a message page with an optional link onwards.
 func (h *handler) message(c *call, status int, headingKey, bodyKey, href, actionKey string) web.Response {
-	v := messageView{Account: c.account(), Heading: i18n.T(c.Lang, headingKey), Body: i18n.T(c.Lang, bodyKey), Href: href}
+	v := messageView{Heading: i18n.T(c.Lang, headingKey), Body: i18n.T(c.Lang, bodyKey), Href: href}
 	if actionKey != "" {
 		v.Action = i18n.T(c.Lang, actionKey)
 	}
@@ -154,7 +147,7 @@ func logPath(p string) string {
 	} else {
 		ref = "{ref}"
 	}
-	if action != "" && !actions[action] {
+	if action != "" && actionNamed(action) == nil {
 		action = "{action}"
 	}
 	if action == "" {

@@ -25,7 +25,6 @@ type row struct {
 }
 
 type worklistView struct {
-	Account       *account
 	Rows          []row
 	Unverified    []row
 	StatusOptions []option
@@ -54,7 +53,7 @@ func (h *handler) worklist(c *call) web.Response {
 	}
 	now := h.now()
 	v := worklistView{
-		Account: c.account(), Filtered: status != "" || typ != "",
+		Filtered:    status != "" || typ != "",
 		TypeOptions: typeOptions(c.Lang, typ),
 		StatusOptions: []option{
 			{Value: "", Label: i18n.T(c.Lang, "admin.filter.all_open"), Selected: status == ""},
@@ -99,11 +98,10 @@ func (h *handler) row(l i18n.Lang, r *dsr.Request) row {
 }
 
 type searchView struct {
-	Account *account
-	Query   string
-	Error   string
-	Rows    []row
-	Kind    string
+	Query string
+	Error string
+	Rows  []row
+	Kind  string
 }
 
 // search finds requests in any status, closed ones too, by reference or by the requester's
@@ -113,7 +111,7 @@ func (h *handler) search(c *call) web.Response {
 	if q == "" {
 		return web.Redirect("/admin")
 	}
-	v := searchView{Account: c.account(), Query: q}
+	v := searchView{Query: q}
 	if ref, ok := dsr.NormalizeReference(q); ok {
 		v.Kind = "reference"
 		r, err := h.reqs.GetRequest(c.ctx, ref)

@@ -115,8 +115,9 @@ func TestSearch(t *testing.T) {
 	}
 }
 
-// The request page shows everything the requester sent, every date, the mails and the whole
-// audit trail, and offers only the actions the status allows.
+// The request page shows everything the requester sent, the deadline in force and why, who
+// must act next, the whole history with the text of every mail, and offers only the actions
+// the status allows, each behind its own choice.
 func TestDetail(t *testing.T) {
 	e := setup(t)
 	d := e.session(e.cfg.DPOAddresses[0])
@@ -128,42 +129,57 @@ func TestDetail(t *testing.T) {
 
 	body := page(t, d.get(requestPath(ref0)), http.StatusOK)
 	for _, w := range []string{
-		"Karen Blixen", s.Email, "C-1042", "Første linje<br>Andre linje", "Norsk (bokmål)",
+		"Karen Blixen", s.Email, "C-1042", "Første linje<br>Andre linje", i18n.T(i18n.DA, "admin.langname.nb"),
 		i18n.T(i18n.DA, "type.access.name"), "GDPR art. 15",
-		"2. marts 2026 10:00",                           // received, local time
-		"tirsdag 7. april 2026", "tirsdag 2. juni 2026", // due and extended
-		"Mange systemer.", i18n.T(i18n.DA, "admin.extension.by", d.email, "10. marts 2026 10:15"),
-		i18n.T(i18n.DA, "mail.kind.extension"), i18n.T(i18n.DA, "mail.state.sent"),
+		"2. marts 2026 10:00",  // received, local time
+		"tirsdag 2. juni 2026", // the deadline in force, and why
+		i18n.T(i18n.DA, "admin.why.extended", "tirsdag 7. april 2026", "10. marts 2026"),
+		i18n.T(i18n.DA, "admin.waiting.controller", "tirsdag 2. juni 2026"),
+		"Mange systemer.", i18n.T(i18n.DA, "admin.history.mail", i18n.T(i18n.DA, "mail.kind.extension")),
+		i18n.T(i18n.NB, "admin.mail.extension.subject", ref0), // the mail as it went, in the requester's language
 		i18n.T(i18n.DA, "action.submitted"), i18n.T(i18n.DA, "action.verified"), i18n.T(i18n.DA, "action.extended"), i18n.T(i18n.DA, "action.noted"),
 		i18n.T(i18n.DA, "admin.actor.requester"), "Ringte kunden.",
-		`action="/admin/requests/` + ref0 + `/start"`, `action="/admin/requests/` + ref0 + `/complete"`,
-		`action="/admin/requests/` + ref0 + `/reject"`, `action="/admin/requests/` + ref0 + `/note"`,
-		`name="csrf" value="` + d.csrf + `"`, `name="version" value="4"`,
+		`href="/admin/requests/` + ref0 + `?action=start#act"`, `href="/admin/requests/` + ref0 + `?action=complete#act"`,
+		`href="/admin/requests/` + ref0 + `?action=reject#act"`, `href="/admin/requests/` + ref0 + `?action=note#act"`,
+		i18n.T(i18n.DA, "admin.refused.already_extended"),
 	} {
 		if !strings.Contains(body, w) {
 			t.Errorf("detail lacks %q", w)
 		}
 	}
-	if strings.Contains(body, "/extend\"") {
-		t.Error("extension offered twice")
+	// No form is open until one is chosen.
+	if strings.Contains(body, "<form method=\"post\" action=\"/admin/requests/") || strings.Contains(body, "action=extend") {
+		t.Error("the page opens a form nobody chose, or offers the extension twice")
+	}
+	// Chosen, exactly that form opens, carrying the page's version.
+	body = page(t, d.get(requestPath(ref0)+"?action=complete"), http.StatusOK)
+	if n := strings.Count(body, "<form method=\"post\" action=\"/admin/requests/"); n != 1 || !strings.Contains(body, `action="/admin/requests/`+ref0+`/complete"`) ||
+		!strings.Contains(body, `name="csrf" value="`+d.csrf+`"`) || !strings.Contains(body, `name="version" value="4"`) {
+		t.Errorf("?action=complete opens %d forms:\n%s", n, body)
+	}
+	// A choice the request does not allow opens nothing.
+	if body = page(t, d.get(requestPath(ref0)+"?action=extend"), http.StatusOK); strings.Contains(body, "/extend\"") {
+		t.Error("?action=extend opened a form the request does not allow")
 	}
 
 	// Closed: only the note remains, and the answer is shown.
 	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Alt sendt."}}))
 	body = page(t, d.get(requestPath(ref0)), http.StatusOK)
-	for _, gone := range []string{"/start\"", "/complete\"", "/reject\"", "/extend\""} {
+	for _, gone := range []string{"action=start", "action=complete", "action=reject", "action=extend"} {
 		if strings.Contains(body, gone) {
 			t.Errorf("closed request still offers %s", gone)
 		}
 	}
-	if !strings.Contains(body, "Alt sendt.") || !strings.Contains(body, i18n.T(i18n.DA, "admin.detail.closed")) {
+	if !strings.Contains(body, "Alt sendt.") || !strings.Contains(body, i18n.T(i18n.DA, "admin.detail.closed")) ||
+		!strings.Contains(body, i18n.T(i18n.DA, "admin.waiting.closed_on_time", "10. marts 2026")) {
 		t.Error("closed request does not show its answer")
 	}
 
 	// A fresh open request offers the extension with the date it would move to.
 	e.seed("FRSH-2222", submission("en", "f."+uniq()+"@example.dk"), received0, verify)
-	body = page(t, d.get(requestPath("FRSH-2222")), http.StatusOK)
-	if !strings.Contains(body, i18n.T(i18n.DA, "admin.extend.hint", "tirsdag 2. juni 2026")) {
+	body = page(t, d.get(requestPath("FRSH-2222")+"?action=extend"), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.extend.about", "tirsdag 2. juni 2026")) ||
+		!strings.Contains(body, i18n.T(i18n.DA, "admin.why.month", "2. marts 2026")) {
 		t.Error("extension form does not say the new date")
 	}
 }

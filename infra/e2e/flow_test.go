@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
@@ -152,19 +154,41 @@ func answer(t *testing.T, d *stack, ref string, f filing, email string) {
 		t.Fatal("no session cookie after sign-in")
 	}
 
-	// The request, and the answer.
+	// The request; the answer's own form, chosen; the mail it would send, shown; then sent.
 	detail := dpo.open(back, "same-origin")
 	expectPage(t, detail, dpoLang, i18n.T(dpoLang, "admin.detail.heading", ref), f.name, email, f.details)
+	form = dpo.open(back+"?action=complete", "same-origin")
 	message := "Vi har slettet kontoen din og alle opplysninger om deg."
-	doneURL := dpo.submit(d.base+"/admin/requests/"+ref+"/complete", url.Values{
-		"csrf":    {hidden(t, detail.body, "csrf")},
-		"version": {hidden(t, detail.body, "version")},
+	answer := url.Values{
+		"csrf":    {hidden(t, form.body, "csrf")},
+		"version": {hidden(t, form.body, "version")},
 		"message": {message},
-	}).location(t, d.base)
+		"step":    {"preview"},
+	}
+	preview := dpo.submit(d.base+"/admin/requests/"+ref+"/complete", answer)
+	expectPage(t, preview, dpoLang, i18n.T(f.lang, "admin.mail.completion.subject", ref), message)
+	answer.Set("step", "confirm")
+	doneURL := dpo.submit(d.base+"/admin/requests/"+ref+"/complete", answer).location(t, d.base)
 	if doneURL != d.base+"/admin/requests/"+ref+"?done=complete" {
 		t.Errorf("after completing: redirect to %s", doneURL)
 	}
-	expectPage(t, dpo.open(doneURL, "same-origin"), dpoLang, i18n.T(dpoLang, "admin.done.complete"), i18n.T(dpoLang, "admin.done.mail_sent"))
+	// The mail goes after the answer: the page says it is being sent until it has gone, and
+	// then when it went. It never says it failed.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		done := dpo.open(doneURL, "same-origin")
+		expectPage(t, done, dpoLang, i18n.T(dpoLang, "admin.done.complete"))
+		text := html.UnescapeString(done.body)
+		if strings.Contains(text, strings.TrimSuffix(i18n.T(dpoLang, "admin.done.mail_sent", ""), ".")) {
+			break
+		}
+		if !strings.Contains(text, i18n.T(dpoLang, "admin.done.mail_sending")) || done.header.Get("Refresh") == "" {
+			t.Fatalf("the done page says neither sent nor being sent (with a refresh):\n%s", done.body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the mail was still being sent after 10 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 
 	r, err := d.store.GetRequest(context.Background(), ref)
 	if err != nil {

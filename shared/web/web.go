@@ -70,8 +70,20 @@ type Page struct {
 	// Switch links to this page in the other languages; empty hides the switch.
 	Switch []LangLink
 	// Nav is optional navigation (the DPO workspace's menu).
-	Nav  []NavLink
-	Main any
+	Nav []NavLink
+	// Tool marks a page of the DPO workspace: a working tool's header (its name, the menu, who
+	// is signed in) instead of the public form's, and the language choice in the footer, out
+	// of the way.
+	Tool bool
+	// Account is who is signed in, shown with a sign-out button in a tool's header.
+	Account *Account
+	Main    any
+}
+
+// Account is the signed-in person a tool's header names, and its sign-out form: where it
+// posts and the CSRF token it carries.
+type Account struct {
+	Email, SignOut, CSRF string
 }
 
 // LangLink is one entry of the language switch.

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+)
+
+// An action is one thing a DPO can do to a request from its page. Adding one is one
+// registration (register, below): the page offers it as a choice, shows its form alone when
+// chosen (?action=<name>), previews the mail it sends from the very change it would commit,
+// asks for confirmation, then commits that change and sends the mail. Nothing else in the
+// workspace names an action.
+//
+// Its texts are message keys: admin.<name>.heading, admin.<name>.about (given HintArgs),
+// admin.<name>.submit, admin.<name>.choice (the choice's label) and admin.done.<name> (the
+// banner after it), plus each field's own label and hint.
+type action struct {
+	// Name is the action's path segment (/admin/requests/{ref}/{name}) and ?action= value,
+	// and its log name. Stable.
+	Name string
+	// Fields are what its form asks, in order.
+	Fields []field
+	// Mail is the mail to the requester its change queues, "" for none. An action with a mail
+	// is previewed and confirmed before it is committed; one without is committed at once.
+	Mail dsr.MailKind
+	// Danger marks a choice that refuses the requester (shown in red).
+	Danger bool
+	// Offered says whether r's page offers the action at now. When it does not but the DPO
+	// should know why (the one extension is used up), blocked is the reason's message key.
+	Offered func(h *handler, r *dsr.Request, now time.Time) (ok bool, blocked string)
+	// HintArgs are the arguments of the form's hint (the date an extension would give), if any.
+	HintArgs func(h *handler, l i18n.Lang, r *dsr.Request, now time.Time) []any
+	// Apply calls the dsr method that decides the change, with the DPO as actor and the posted
+	// form. Its dsr.FieldErrors name the fields (by Field.Name) that failed.
+	Apply func(h *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error)
+	// Retry lets a change that lost a race be made again on the fresh request without asking
+	// the DPO (a note does not depend on the request's state); otherwise the DPO sees what
+	// changed.
+	Retry bool
+}
+
+// field is one input of an action's form.
+type field struct {
+	// Name is the posted field's name, and the name dsr.FieldErrors give it.
+	Name string
+	// Label and Hint are message keys.
+	Label, Hint string
+	// Choices, if set, makes the field a select of these values, each labelled by the
+	// message key ChoiceKey+value, after a first empty option labelled Prompt.
+	Choices   func() []string
+	ChoiceKey string
+	Prompt    string
+	// Reply marks the text the requester reads: it is filled in from the reply template for
+	// the request's type and language (settings), which the DPO then edits.
+	Reply bool
+}
+
+// registry holds every action, in the order the page offers them.
+var registry []*action
+
+// register adds an action; a second action with the same name is a programming error.
+func register(a *action) {
+	if actionNamed(a.Name) != nil {
+		panic("admin: action " + a.Name + " registered twice")
+	}
+	registry = append(registry, a)
+}
+
+// actionNamed returns the registered action called name, or nil.
+func actionNamed(name string) *action {
+	for _, a := range registry {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// The actions every deployment has.
+func init() {
+	register(&action{
+		Name:    "start",
+		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.InProgress), "" },
+		Apply: func(_ *handler, actor string, r *dsr.Request, _ url.Values, now time.Time) (dsr.Change, error) {
+			return r.Start(actor, now)
+		},
+	})
+	register(&action{
+		Name:   "extend",
+		Mail:   dsr.MailExtension,
+		Fields: []field{{Name: "reason", Label: "admin.extend.reason", Hint: "admin.extend.reason_hint", Reply: true}},
+		Offered: func(_ *handler, r *dsr.Request, now time.Time) (bool, string) {
+			var te *dsr.TransitionError
+			switch err := r.CanExtend(now); {
+			case err == nil:
+				return true, ""
+			case errors.As(err, &te) && te.Reason != "not_allowed":
+				return false, "admin.refused." + te.Reason
+			}
+			return false, ""
+		},
+		HintArgs: func(h *handler, l i18n.Lang, r *dsr.Request, _ time.Time) []any {
+			return []any{h.longDate(l, h.cal.Extended(r.ReceivedAt))}
+		},
+		Apply: func(h *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Extend(actor, formText(form, "reason"), h.cal.Extended(r.ReceivedAt), now)
+		},
+	})
+	register(&action{
+		Name:    "complete",
+		Mail:    dsr.MailCompletion,
+		Fields:  []field{{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true}},
+		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Completed), "" },
+		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Complete(actor, formText(form, "message"), now)
+		},
+	})
+	register(&action{
+		Name:   "reject",
+		Mail:   dsr.MailRejection,
+		Danger: true,
+		Fields: []field{
+			{Name: "category", Label: "admin.reject.category", Choices: func() []string { return dsr.RejectionCategories },
+				ChoiceKey: "reject.", Prompt: "admin.reject.choose"},
+			{Name: "reason", Label: "admin.reject.reason", Hint: "admin.reject.reason_hint", Reply: true},
+		},
+		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Rejected), "" },
+		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Reject(actor, form.Get("category"), formText(form, "reason"), now)
+		},
+	})
+	register(&action{
+		Name:    "note",
+		Fields:  []field{{Name: "note", Label: "admin.note.label"}},
+		Offered: func(*handler, *dsr.Request, time.Time) (bool, string) { return true, "" },
+		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.AddNote(actor, formText(form, "note"), now)
+		},
+		Retry: true,
+	})
+}
+
+// replyField is the field of a that the reply template fills in, or nil.
+func (a *action) replyField() *field {
+	i := slices.IndexFunc(a.Fields, func(f field) bool { return f.Reply })
+	if i < 0 {
+		return nil
+	}
+	return &a.Fields[i]
+}

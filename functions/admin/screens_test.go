@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/browsertest"
+)
+
+// screen is one workspace page as a DPO sees it: where it is, what shows it has loaded, and
+// what a step before the screenshot does on it (a click, a form filled in).
+type screen struct {
+	name  string
+	path  string
+	ready string
+	// before, if set, runs after the page loaded and before the screenshot.
+	before func(b *browsertest.Browser)
+}
+
+// widths are the screens every page is drawn at: a laptop, and a phone, where a DPO lands from
+// a digest link.
+var widths = []int64{1280, 390}
+
+// TestEveryScreen draws every workspace page in Chromium in Danish, Norwegian and English, at
+// 1280 and 390 px, saves each as artifacts/e2e/admin-<page>-<lang>-<width>.png, and checks what
+// a person would notice first: nothing scrolls sideways on a phone, every text is readable and
+// every control shows its focus.
+func TestEveryScreen(t *testing.T) {
+	browsertest.Require(t)
+	t.Parallel()
+	ln, base := browsertest.Listen(t)
+	e := setup(t, func(c *config.Admin) { c.BaseURL = base })
+	w := e.workspace()
+	browsertest.Serve(t, ln, browsertest.HTTPAPI(e.h.Handle, "ANY /admin/{proxy+}"))
+	shots := browsertest.ArtifactDir(t, "e2e")
+
+	b := browsertest.New(t, 5*time.Minute, chromedp.WindowSize(1280, 900))
+	e.signInBrowser(b, base, e.cfg.DPOAddresses[0])
+
+	screens := []screen{
+		{name: "worklist", path: "/admin", ready: "main h1"},
+		{name: "request", path: requestPath(w.extended), ready: "ol.history"},
+		{name: "request-mail", path: requestPath(w.extended), ready: "ol.history", before: func(b *browsertest.Browser) {
+			b.Do(chromedp.Click(chromedp.CSS("ol.history details summary")))
+		}},
+		{name: "request-action", path: requestPath(w.open) + "?action=complete", ready: `[id="complete.message"]`},
+		{name: "request-preview", path: requestPath(w.open) + "?action=reject", ready: `[id="reject.reason"]`, before: func(b *browsertest.Browser) {
+			b.Do(chromedp.SetValue(chromedp.CSS(`[id="reject.category"]`), "manifestly_unfounded"),
+				chromedp.SendKeys(chromedp.CSS(`[id="reject.reason"]`), "Du har bedt om det samme fjorten gange i dag."),
+				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
+		}},
+		{name: "request-pending", path: requestPath(w.pending), ready: "ol.history"},
+		{name: "request-closed", path: requestPath(w.closed), ready: "ol.history"},
+		{name: "report", path: "/admin/report", ready: "main h1"},
+		{name: "search", path: "/admin/search?q=" + url.QueryEscape(w.email), ready: "main h1"},
+		{name: "not-found", path: "/admin/requests/ZZZZ-ZZZZ", ready: "main h1"},
+	}
+	for _, lang := range i18n.Langs {
+		b.Do(chromedp.Navigate(base + "/admin?lang=" + string(lang)))
+		for _, width := range widths {
+			b.Do(chromedp.EmulateViewport(width, 900))
+			for _, s := range screens {
+				name := fmt.Sprintf("admin-%s-%s-%d", s.name, lang, width)
+				b.Do(chromedp.Navigate(base+s.path), chromedp.WaitVisible(chromedp.CSS(s.ready)))
+				if s.before != nil {
+					s.before(b)
+				}
+				if got := browsertest.Get(b, chromedp.Evaluate[string](`document.documentElement.lang`)); got != string(lang) {
+					t.Errorf("%s: page in %q", name, got)
+				}
+				if wide := browsertest.Get(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); wide > 0 {
+					t.Errorf("%s scrolls sideways by %d px", name, wide)
+				}
+				b.Screenshot(shots, name)
+				if width == widths[0] && lang == i18n.DA {
+					browsertest.CheckReadable(t, b.Context(), name)
+				}
+			}
+		}
+	}
+}
+
+// world is the workspace a screenshot shows: requests in every state, in every language,
+// with names as requesters write them.
+type world struct {
+	open, extended, pending, closed string
+	email                           string
+}
+
+// workspace fills e's table with a small company's requests and returns the ones the screens
+// show. The answers go through the handler, so their mails are sent and kept as a DPO's are.
+func (e *tenv) workspace() world {
+	e.t.Helper()
+	d := e.session(e.cfg.DPOAddresses[1])
+	w := world{email: "ola.nordmann." + uniq() + "@example.no"}
+	people := []struct {
+		name, lang, typ string
+		received        time.Time
+		steps           []func(*dsr.Request, time.Time) (dsr.Change, error)
+	}{
+		{"Ola Nordmann", "nb", "access", time.Date(2026, 2, 12, 9, 0, 0, 0, time.UTC), []func(*dsr.Request, time.Time) (dsr.Change, error){verify}},
+		{"Søren Kierkegaard", "da", "erasure", time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC), []func(*dsr.Request, time.Time) (dsr.Change, error){verify, start}},
+		{"Karen Blixen", "da", "rectification", received0, []func(*dsr.Request, time.Time) (dsr.Change, error){verify}},
+		{"Jane Doe", "en", "portability", now0.Add(-2 * time.Hour), []func(*dsr.Request, time.Time) (dsr.Change, error){verify}},
+		{"Bjørn Ærø", "da", "objection", now0.Add(-time.Hour), nil},
+		{"Ingrid Ås", "nb", "restriction", time.Date(2025, 11, 3, 9, 0, 0, 0, time.UTC), []func(*dsr.Request, time.Time) (dsr.Change, error){verify, complete}},
+		{"Peter Hansen", "da", "withdraw_consent", time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC), []func(*dsr.Request, time.Time) (dsr.Change, error){verify, reject}},
+	}
+	refs := make([]string, len(people))
+	for i, p := range people {
+		s := dsr.Submission{Type: p.typ, Name: p.name, Email: strings.ToLower(strings.ReplaceAll(p.name, " ", ".")) + "." + uniq() + "@example.dk",
+			Details: "Jeg vil gerne vide, hvilke oplysninger I har om mig,\nog hvor I har dem fra.", CustomerRef: fmt.Sprintf("K-%04d", 1041+i), Lang: p.lang}
+		if i == 0 {
+			s.Email = w.email
+		}
+		refs[i] = dsr.NewReference()
+		e.seed(refs[i], s, p.received, p.steps...)
+	}
+	w.open, w.pending = refs[2], refs[4]
+	// One extended with reasons and a note, one answered: their mails go out as the DPO's do.
+	w.extended = refs[0]
+	redirect(e.t, d.act(w.extended, "extend", url.Values{"reason": {"Oplysningerne ligger i tre systemer, og vi har mange anmodninger lige nu."}}))
+	redirect(e.t, d.act(w.extended, "note", url.Values{"note": {"Ringede til Ola: han vil helst have svaret på e-mail."}}))
+	w.closed = refs[3]
+	redirect(e.t, d.act(w.closed, "complete", url.Values{"message": {"We have attached a copy of your data in a machine-readable format (JSON).\nKind regards"}}))
+	return w
+}
+
+// signInBrowser signs email in in b the way a DPO does: the sign-in form, the mailed link,
+// the confirmation.
+func (e *tenv) signInBrowser(b *browsertest.Browser, base, email string) {
+	e.t.Helper()
+	b.Do(chromedp.Navigate(base+"/admin/signin"), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email), chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	tok, _ := e.linkFrom(email)
+	b.Do(chromedp.Navigate(base+"/admin/signin/confirm?token="+tok), chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("header form.who")))
+}
