@@ -332,17 +332,20 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 	}{
 		"IntakeFunction": {[]string{
 			"Allow dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
+			"Allow dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
 			ses,
 		}, basic, lambda},
 		"AdminFunction": {[]string{
 			"Allow dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
 			"Allow dynamodb:Scan on {RequestsTable.Arn}",
-			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep",
+			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep,{RequestsTable.Arn}/index/workspace",
+			"Allow dynamodb:BatchGetItem,dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
 			ses,
 		}, basic, lambda},
 		"SweepFunction": {[]string{
 			"Allow dynamodb:GetItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep",
+			"Allow dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
 			"Allow sqs:SendMessage on {SweepFailureQueue.Arn}",
 			ses,
 		}, basic, lambda},
