@@ -25,7 +25,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/httpapi"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/lambdart"
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/proc"
 	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/proc"
 	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
 

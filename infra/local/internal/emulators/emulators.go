@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/proc"
 )
 
 // Emulator is a running emulator process.

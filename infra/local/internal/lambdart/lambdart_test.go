@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/proc"
+	"github.com/dsrdesk/dsrdesk/infra/proc"
 	"github.com/dsrdesk/dsrdesk/shared/postresponse"
 )
 

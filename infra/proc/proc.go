@@ -1,6 +1,7 @@
-// Package proc starts the runner's child processes so that none outlives it: each child
-// leads its own process group (so its own children are stopped with it) and, on Linux,
-// is killed by the kernel if the runner dies without cleaning up.
+// Package proc starts child processes so that none outlives its parent: each child leads
+// its own process group (so its own children are stopped with it) and, on Linux, is killed
+// by the kernel if the parent dies without cleaning up. The emulator launcher
+// (infra/emulators) and the local runner's function workers start theirs through it.
 package proc
 
 import (
