@@ -89,13 +89,12 @@ func TestCrashAtStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	r, err := runner.Start(ctx, runner.Options{
-		Template:         filepath.Join(root, "template.yaml"),
-		EnvFile:          envFile,
-		DynamoDBEndpoint: d.DynamoDBEndpoint,
-		SESEndpoint:      d.SESEndpoint,
-		NoSchedules:      true,
-		Output:           io.Discard,
-		Logger:           slog.New(slog.DiscardHandler),
+		Template:    filepath.Join(root, "template.yaml"),
+		EnvFile:     envFile,
+		Endpoints:   d.Endpoints,
+		NoSchedules: true,
+		Output:      io.Discard,
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err == nil {
 		r.Stop()

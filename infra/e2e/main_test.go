@@ -161,7 +161,7 @@ func start() (*stack, error) {
 		r.Stop()
 		return nil, err
 	}
-	aws := &emulator.Env{DynamoDBEndpoint: r.DynamoDBEndpoint, SESEndpoint: r.SESEndpoint}
+	aws := emulator.Around(r.Endpoints)
 	return &stack{
 		Runner: r,
 		base:   base,

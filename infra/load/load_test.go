@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
@@ -304,7 +305,7 @@ func startDesk(t *testing.T, workers int, shared *desk, vars map[string]string) 
 		Workers: workers, NoSchedules: true, Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
 	}
 	if shared != nil {
-		opts.DynamoDBEndpoint, opts.SESEndpoint = shared.runner.DynamoDBEndpoint, shared.runner.SESEndpoint
+		opts.Endpoints = shared.runner.Endpoints
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -318,7 +319,7 @@ func startDesk(t *testing.T, workers int, shared *desk, vars map[string]string) 
 		}
 		r.Stop()
 	})
-	env := &emulator.Env{DynamoDBEndpoint: r.DynamoDBEndpoint, SESEndpoint: r.SESEndpoint}
+	env := emulator.Around(r.Endpoints)
 	if shared != nil {
 		started = shared.started
 	}
@@ -455,7 +456,7 @@ func (d *desk) mails(t *testing.T) map[string][]mail {
 	seen := map[string]bool{}
 	out := map[string][]mail{}
 	for since := d.started.Unix(); since <= time.Now().Unix(); since += mailWindow - 1 {
-		res, err := http.Get(d.runner.SESEndpoint + "/store?since=" + strconv.FormatInt(since, 10))
+		res, err := http.Get(d.runner.Endpoints[emulators.SES] + "/store?since=" + strconv.FormatInt(since, 10))
 		if err != nil {
 			t.Fatal(err)
 		}

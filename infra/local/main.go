@@ -1,8 +1,9 @@
 // Command local runs the whole product on a laptop without Docker or the SAM CLI:
 // go run ./infra/local (make dev), from the project root.
 //
-// It reads template.yaml, starts dynalite and aws-ses-v2-local from infra/node_modules
-// (npm ci --prefix infra if they are missing), creates the table, builds every function
+// It reads template.yaml, starts dynalite and aws-ses-v2-local (and s3rver when the
+// template has a bucket) from infra/node_modules (npm ci --prefix infra if they are
+// missing) through infra/emulators, creates the tables and buckets, builds every function
 // for this machine, runs -workers processes of each behind a Lambda Runtime API, serves
 // the HttpApi routes as API Gateway HTTP API (payload 2.0) on -addr, fires ScheduleV2
 // events, and prints where everything is. POST /_local/invoke/<LogicalId> invokes a
@@ -32,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
 )
 
@@ -62,10 +64,11 @@ func run() int {
 	fs.StringVar(&opts.EnvFile, "env-file", defaultEnvFile, `environment overrides in sam local --env-vars format: {"Parameters": {...}} for every function, {"<LogicalId>": {...}} for one; only variables the template declares are overridden`)
 	fs.Var(params(opts.Parameters), "param", "override a template parameter: -param Key=Value (repeatable)")
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:3000", "where the HTTP API listens")
-	fs.StringVar(&opts.DynamoDBEndpoint, "dynamodb-endpoint", "", "use this DynamoDB endpoint instead of starting dynalite")
-	fs.StringVar(&opts.SESEndpoint, "ses-endpoint", "", "use this SES endpoint instead of starting aws-ses-v2-local")
-	fs.IntVar(&opts.DynamoDBPort, "dynamodb-port", 8000, "port for the dynalite the runner starts (0: any free port)")
-	fs.IntVar(&opts.SESPort, "ses-port", 8005, "port for the aws-ses-v2-local the runner starts (0: any free port)")
+	endpoints, ports := map[*emulators.Emulator]*string{}, map[*emulators.Emulator]*int{}
+	for _, e := range emulators.All {
+		endpoints[e] = fs.String(e.ID+"-endpoint", "", fmt.Sprintf("use this %s endpoint instead of starting %s", e.Service, e.Bin))
+		ports[e] = fs.Int(e.ID+"-port", e.Port, fmt.Sprintf("port for the %s the runner starts (0: any free port)", e.Bin))
+	}
 	fs.StringVar(&opts.Persist, "persist", "", "keep DynamoDB data in this folder (default: in memory)")
 	fs.IntVar(&opts.Workers, "workers", 2, "processes per function (concurrency)")
 	fs.BoolVar(&opts.NoSchedules, "no-schedules", false, "do not fire ScheduleV2 events (POST /_local/invoke/<LogicalId> still works)")
@@ -81,6 +84,10 @@ func run() int {
 	fs.Visit(func(f *flag.Flag) { envFileSet = envFileSet || f.Name == "env-file" })
 	if _, err := os.Stat(opts.EnvFile); !envFileSet && err != nil {
 		opts.EnvFile = ""
+	}
+	opts.Endpoints, opts.Ports = emulators.Endpoints{}, map[*emulators.Emulator]int{}
+	for _, e := range emulators.All {
+		opts.Endpoints[e], opts.Ports[e] = *endpoints[e], *ports[e]
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "unexpected arguments: %v\n", fs.Args())

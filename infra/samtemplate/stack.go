@@ -378,17 +378,24 @@ func (s *Stack) ref(arg *yaml.Node) (any, error) {
 		return []any{}, nil
 	}
 	if r, ok := s.Template.Resources[name]; ok {
-		var nameProp string
-		switch r.Type {
-		case TypeTable, TypeSimpleTable:
-			nameProp = "TableName"
-		case TypeFunction:
-			nameProp = "FunctionName"
-		}
+		nameProp := map[string]string{
+			TypeTable: "TableName", TypeSimpleTable: "TableName", TypeFunction: "FunctionName",
+			TypeBucket: "BucketName", TypeTopic: "TopicName",
+		}[r.Type]
+		physical := name
 		if n := r.Properties[nameProp]; nameProp != "" && n != nil {
-			return s.ResolveString(n)
+			v, err := s.ResolveString(n)
+			if err != nil {
+				return nil, err
+			}
+			physical = v
+		} else if r.Type == TypeBucket {
+			physical = s.generatedBucketName(name)
 		}
-		return name, nil
+		if r.Type == TypeTopic { // a topic's Ref is its ARN
+			return fmt.Sprintf("arn:%s:sns:%s:%s:%s", s.Partition, s.Region, s.AccountID, physical), nil
+		}
+		return physical, nil
 	}
 	if s.implicit(name) {
 		return name, nil

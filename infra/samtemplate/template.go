@@ -17,6 +17,8 @@ const (
 	TypeTable       = "AWS::DynamoDB::Table"
 	TypeSimpleTable = "AWS::Serverless::SimpleTable"
 	TypeHTTPAPI     = "AWS::Serverless::HttpApi"
+	TypeBucket      = "AWS::S3::Bucket"
+	TypeTopic       = "AWS::SNS::Topic"
 )
 
 // Template is a SAM template as written. Values stay *yaml.Node so that intrinsic

@@ -1,96 +1,111 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
-	"time"
+	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/lambdart"
 )
 
-// Dummy credentials: the emulators want a signed request, not a real identity.
-const (
-	accessKeyID     = "local"
-	secretAccessKey = "local"
-)
+// needed lists the emulators the stack uses: each that is needed by a resource type
+// the template declares (and creates), and those needed always.
+func (r *Runner) needed() []*emulators.Emulator {
+	var out []*emulators.Emulator
+	for _, e := range emulators.All {
+		if len(e.Resources) == 0 || slices.ContainsFunc(e.Resources, r.stack.Declares) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
+// checkPorts fails at once, naming the flag, when a fixed port for an emulator the runner
+// is to start is busy on 127.0.0.1.
+func (r *Runner) checkPorts(context.Context) error {
+	var errs []error
+	for _, e := range r.needed() {
+		port := r.opts.Ports[e]
+		if port == 0 || r.opts.Endpoints[e] != "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s emulator port 127.0.0.1:%d is busy (another runner, or a test?): choose another with -%s-port, or use a running one with -%s-endpoint: %w",
+				e.Service, port, e.ID, e.ID, err))
+			continue
+		}
+		_ = ln.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// startEmulators starts, side by side, each emulator the stack needs that Options does
+// not give an endpoint for.
 func (r *Runner) startEmulators(ctx context.Context) error {
-	r.DynamoDBEndpoint, r.SESEndpoint = r.opts.DynamoDBEndpoint, r.opts.SESEndpoint
-	if r.DynamoDBEndpoint != "" && r.SESEndpoint != "" {
+	var start []*emulators.Emulator
+	for _, e := range r.needed() {
+		if url := r.opts.Endpoints[e]; url != "" {
+			r.Endpoints[e] = url
+		} else {
+			start = append(start, e)
+		}
+	}
+	if len(start) == 0 {
 		return nil
 	}
-	nodeModules, installDir := r.opts.NodeModules, ""
+	nodeModules := cmp.Or(r.opts.NodeModules, os.Getenv("DSR_NODE_MODULES"))
 	if nodeModules == "" {
-		nodeModules = os.Getenv("DSR_NODE_MODULES")
-	}
-	if nodeModules == "" {
-		installDir = findInfra(r.opts.Dir)
-		nodeModules = filepath.Join(installDir, "node_modules")
-	}
-	if installDir != "" {
-		if err := emulators.Install(ctx, nodeModules, installDir, r.log); err != nil {
-			return err
-		}
-	}
-	o := emulators.Options{NodeModules: nodeModules, Output: r.out, Logger: r.log}
-	if r.DynamoDBEndpoint == "" {
-		e, err := emulators.StartDynamoDB(ctx, o, r.opts.DynamoDBPort, r.opts.Persist)
+		infra, err := emulators.FindInfra(r.opts.Dir)
 		if err != nil {
 			return err
 		}
-		r.emulators = append(r.emulators, e)
-		r.DynamoDBEndpoint = e.Endpoint
-	}
-	if r.SESEndpoint == "" {
-		e, err := emulators.StartSES(ctx, o, r.opts.SESPort)
-		if err != nil {
+		if err := emulators.Install(ctx, infra, r.log); err != nil {
 			return err
 		}
-		r.emulators = append(r.emulators, e)
-		r.SESEndpoint = e.Endpoint
+		nodeModules = filepath.Join(infra, "node_modules")
 	}
-	return nil
+	procs := make([]*emulators.Process, len(start))
+	errs := make([]error, len(start))
+	var wg sync.WaitGroup
+	for i, e := range start {
+		o := emulators.Options{NodeModules: nodeModules, Port: r.opts.Ports[e], Output: r.out}
+		if e == emulators.DynamoDB {
+			o.Dir = r.opts.Persist
+		}
+		wg.Go(func() { procs[i], errs[i] = emulators.Start(ctx, e, o) })
+	}
+	wg.Wait()
+	for i, p := range procs {
+		if p != nil {
+			r.emulators = append(r.emulators, p)
+			r.Endpoints[start[i]] = p.Endpoint
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// findInfra returns the nearest infra folder with a package.json at or above dir (the
-// template may sit below the project root, as test fixtures do), else <dir>/infra.
-func findInfra(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "infra", "package.json")); err == nil {
-			return filepath.Join(d, "infra")
-		}
-		if filepath.Dir(d) == d {
-			return filepath.Join(dir, "infra")
-		}
-	}
-}
-
-// createTables creates the template's tables, tolerating ones that exist (persisted
-// data, or a shared emulator). TTL and backups are not set: dynalite has no API for them.
-func (r *Runner) createTables(ctx context.Context) error {
+// createResources creates the template's tables and buckets, tolerating ones that exist
+// (persisted data, or a shared emulator). TTL and backups are not set: dynalite has no
+// API for them.
+func (r *Runner) createResources(ctx context.Context) error {
 	tables, err := r.stack.Tables()
 	if err != nil {
 		return err
 	}
-	if len(tables) == 0 {
-		return nil
-	}
-	db := dynamodb.New(dynamodb.Options{
-		Region:       r.stack.Region,
-		BaseEndpoint: aws.String(r.DynamoDBEndpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, ""),
-	})
+	db := emulators.DynamoDBClient(r.Endpoints[emulators.DynamoDB])
 	for _, t := range tables {
 		_, err := db.CreateTable(ctx, t.CreateTableInput())
 		var inUse *types.ResourceInUseException
@@ -98,37 +113,32 @@ func (r *Runner) createTables(ctx context.Context) error {
 		case errors.As(err, &inUse):
 			r.log.Info("table exists", "table", t.TableName)
 		case err != nil:
-			return fmt.Errorf("create table %s (%s) at %s: %w", t.LogicalID, t.TableName, r.DynamoDBEndpoint, err)
+			return fmt.Errorf("create table %s (%s) at %s: %w", t.LogicalID, t.TableName, r.Endpoints[emulators.DynamoDB], err)
 		default:
 			r.log.Info("created table", "table", t.TableName)
 		}
-		if err := waitActive(ctx, db, t.TableName); err != nil {
+		if err := emulators.WaitActive(ctx, db, t.TableName); err != nil {
 			return err
 		}
 		r.Tables = append(r.Tables, t.TableName)
 	}
-	return nil
-}
-
-func waitActive(ctx context.Context, db *dynamodb.Client, name string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", name, err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("table %s is still %s after 30s", name, out.Table.TableStatus)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	buckets, err := r.stack.Buckets()
+	if err != nil {
+		return err
 	}
+	for _, b := range buckets {
+		created, err := emulators.CreateBucket(ctx, emulators.S3Client(r.Endpoints[emulators.S3]), b.BucketName)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", b.LogicalID, err)
+		}
+		if created {
+			r.log.Info("created bucket", "bucket", b.BucketName)
+		} else {
+			r.log.Info("bucket exists", "bucket", b.BucketName)
+		}
+		r.Buckets = append(r.Buckets, b.BucketName)
+	}
+	return nil
 }
 
 // environment is what a function process sees: the template's variables (with the
@@ -144,11 +154,8 @@ func (r *Runner) environment(fn *function, ev envOverrides) []string {
 		"AWS_LAMBDA_LOG_STREAM_NAME":      "local",
 		"AWS_REGION":                      r.stack.Region,
 		"AWS_DEFAULT_REGION":              r.stack.Region,
-		"AWS_ACCESS_KEY_ID":               accessKeyID,
-		"AWS_SECRET_ACCESS_KEY":           secretAccessKey,
-		"AWS_ENDPOINT_URL_DYNAMODB":       r.DynamoDBEndpoint,
-		"AWS_ENDPOINT_URL_SES":            r.SESEndpoint,
-		"AWS_ENDPOINT_URL_SESV2":          r.SESEndpoint,
+		"AWS_ACCESS_KEY_ID":               emulators.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":           emulators.SecretAccessKey,
 		"AWS_EC2_METADATA_DISABLED":       "true", // no IMDS probing on a laptop
 		"LAMBDA_TASK_ROOT":                filepath.Dir(r.bootstrap(fn.def.LogicalID)),
 		"_HANDLER":                        fn.def.Handler,
@@ -158,6 +165,7 @@ func (r *Runner) environment(fn *function, ev envOverrides) []string {
 	} {
 		vars[k] = v
 	}
+	maps.Copy(vars, r.Endpoints.Vars())
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)
@@ -176,7 +184,7 @@ type envOverrides interface {
 
 // startFunctions starts every function's workers; they start side by side, and the
 // first that fails to start fails the runner with its output.
-func (r *Runner) startFunctions(ctx context.Context, ev envOverrides) error {
+func (r *Runner) startFunctions(ctx context.Context) error {
 	errs := make([]error, len(r.order))
 	done := make(chan int, len(r.order))
 	for i, id := range r.order {
@@ -187,7 +195,7 @@ func (r *Runner) startFunctions(ctx context.Context, ev envOverrides) error {
 				ARN:       fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", r.stack.Partition, r.stack.Region, r.stack.AccountID, fn.def.Name),
 				Bootstrap: r.bootstrap(id),
 				Dir:       filepath.Dir(r.bootstrap(id)),
-				Env:       r.environment(fn, ev),
+				Env:       r.environment(fn, r.envVars),
 				Timeout:   fn.def.Timeout,
 				Workers:   r.opts.Workers,
 				Output:    r.out,

@@ -1,7 +1,8 @@
 // Package runner is the Docker-less stand-in for sam local start-api: it reads
-// template.yaml, starts the AWS emulators (dynalite, aws-ses-v2-local), creates the
-// table, builds every function for the host, runs each behind a Lambda Runtime API,
-// serves the HTTP API routes and fires the schedules.
+// template.yaml, starts the AWS emulators it needs through the one launcher
+// (infra/emulators), creates the tables and buckets, builds every function for the host,
+// runs each behind a Lambda Runtime API, serves the HTTP API routes and fires the
+// schedules. Resources of other types are not run.
 //
 // The command in infra/local only parses flags; tests start the same runner with
 // Start and free ports.
@@ -22,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/httpapi"
 	"github.com/dsrdesk/dsrdesk/infra/local/internal/lambdart"
 	"github.com/dsrdesk/dsrdesk/infra/proc"
@@ -30,7 +31,8 @@ import (
 )
 
 // Options configures a runner. The zero value of a port or address means a free
-// loopback port; the command's flags supply the fixed defaults (3000, 8000, 8005).
+// loopback port; the command's flags supply the fixed defaults (3000, and each
+// emulator's Port).
 type Options struct {
 	// Template is the path to template.yaml (-template). Required.
 	Template string
@@ -43,14 +45,12 @@ type Options struct {
 	Parameters map[string]string
 	// Addr is where the HTTP API listens (-addr). Default 127.0.0.1:0.
 	Addr string
-	// DynamoDBEndpoint and SESEndpoint use running emulators instead of starting
-	// them (-dynamodb-endpoint, -ses-endpoint).
-	DynamoDBEndpoint string
-	SESEndpoint      string
-	// DynamoDBPort and SESPort are the ports for the emulators the runner starts
-	// (-dynamodb-port, -ses-port); 0 picks free ones.
-	DynamoDBPort int
-	SESPort      int
+	// Endpoints are emulators already running (-dynamodb-endpoint, -ses-endpoint, …):
+	// the runner uses them instead of starting its own.
+	Endpoints emulators.Endpoints
+	// Ports are where the runner starts its emulators (-dynamodb-port, -ses-port, …);
+	// missing or 0: a free port.
+	Ports map[*emulators.Emulator]int
 	// Persist keeps dynalite's data in this folder (-persist); empty: in memory.
 	Persist string
 	// Workers is the number of processes per function (-workers); default 1.
@@ -80,20 +80,22 @@ type Runner struct {
 	// Addr is the HTTP API's bound host:port and URL its base URL, no trailing slash.
 	Addr string
 	URL  string
-	// DynamoDBEndpoint and SESEndpoint are the emulators' base URLs.
-	DynamoDBEndpoint string
-	SESEndpoint      string
-	// Tables are the table names created from the template.
-	Tables []string
+	// Endpoints are the base URLs of the emulators in use, started or given.
+	Endpoints emulators.Endpoints
+	// Tables and Buckets are the names created from the template.
+	Tables  []string
+	Buckets []string
 
 	opts      Options
 	log       *slog.Logger
+	envVars   samtemplate.EnvVars
 	stack     *samtemplate.Stack
 	functions map[string]*function
 	order     []string
 	router    *httpapi.Router
+	ln        net.Listener
 	srv       *http.Server
-	emulators []*emulators.Emulator
+	emulators []*emulators.Process
 	buildDir  string
 	schedules []*scheduled
 
@@ -116,110 +118,94 @@ type function struct {
 // Start brings the stack up and returns once every function has polled for work. ctx
 // bounds the start-up only; the runner runs until Stop. On error everything started so
 // far is stopped.
-func Start(ctx context.Context, opts Options) (r *Runner, err error) {
+func Start(ctx context.Context, opts Options) (*Runner, error) {
 	if opts.Template == "" {
 		return nil, errors.New("no template: set Options.Template (-template)")
 	}
+	r := newRunner(opts)
+	for _, step := range []func(context.Context) error{
+		r.load,
+		r.checkPorts, // cheap, before the slow steps, so that a busy port fails at once
+		r.build,
+		r.startEmulators,
+		r.createResources,
+		r.startFunctions,
+	} {
+		if err := step(ctx); err != nil {
+			r.Stop()
+			return nil, err
+		}
+	}
+	r.serve()
+	return r, nil
+}
+
+func newRunner(opts Options) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.Output == nil {
 		opts.Output = os.Stdout
 	}
-	if opts.Workers < 1 {
-		opts.Workers = 1
-	}
+	opts.Workers = max(opts.Workers, 1)
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	tplPath, err := filepath.Abs(opts.Template)
-	if err != nil {
-		return nil, fmt.Errorf("template path: %w", err)
-	}
-	if opts.Dir == "" {
-		opts.Dir = filepath.Dir(tplPath)
-	}
-	r = &Runner{opts: opts, log: opts.Logger, functions: map[string]*function{}, done: make(chan struct{}),
-		out: proc.NewOutput(opts.Output)}
+	r := &Runner{opts: opts, log: opts.Logger, functions: map[string]*function{}, done: make(chan struct{}),
+		out: proc.NewOutput(opts.Output), Endpoints: emulators.Endpoints{}}
 	r.closeDone = sync.OnceFunc(func() { close(r.done) })
 	r.stopCtx, r.stopAll = context.WithCancel(context.Background())
-	defer func() {
-		if err != nil {
-			r.Stop()
-			r = nil
-		}
-	}()
+	return r
+}
 
+// load reads the template and the env file, binds the HTTP API's address and resolves
+// the stack. It binds first so that the URL is known before the functions' environment
+// is resolved: !GetAtt <Api>.ApiEndpoint resolves to it.
+func (r *Runner) load(context.Context) error {
+	tplPath, err := filepath.Abs(r.opts.Template)
+	if err != nil {
+		return fmt.Errorf("template path: %w", err)
+	}
+	if r.opts.Dir == "" {
+		r.opts.Dir = filepath.Dir(tplPath)
+	}
 	tpl, err := samtemplate.ParseFile(tplPath)
 	if err != nil {
-		return r, err
+		return err
 	}
-	envVars := samtemplate.EnvVars{}
-	if opts.EnvFile != "" {
-		if envVars, err = samtemplate.ReadEnvVars(opts.EnvFile); err != nil {
-			return r, fmt.Errorf("-env-file: %w", err)
+	if r.opts.EnvFile != "" {
+		if r.envVars, err = samtemplate.ReadEnvVars(r.opts.EnvFile); err != nil {
+			return fmt.Errorf("-env-file: %w", err)
 		}
 	}
-
-	// Bind first: the URL is known before the functions' environment is resolved, so
-	// !GetAtt <Api>.ApiEndpoint can resolve to it.
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return r, fmt.Errorf("HTTP API address %s is not available: choose another with -addr: %w", opts.Addr, err)
+	if r.ln, err = net.Listen("tcp", r.opts.Addr); err != nil {
+		return fmt.Errorf("HTTP API address %s is not available: choose another with -addr: %w", r.opts.Addr, err)
 	}
-	r.Addr = ln.Addr().String()
+	r.Addr = r.ln.Addr().String()
 	r.URL = "http://" + r.Addr
-	r.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
 	attrs := map[string]string{"ServerlessHttpApi.ApiEndpoint": r.URL}
 	for _, id := range tpl.IDs(samtemplate.TypeHTTPAPI) {
 		attrs[id+".ApiEndpoint"] = r.URL
 	}
 	r.stack, err = tpl.Stack(samtemplate.StackOptions{
-		Parameters: opts.Parameters, StackName: opts.StackName, Region: opts.Region, AccountID: opts.AccountID,
+		Parameters: r.opts.Parameters, StackName: r.opts.StackName, Region: r.opts.Region, AccountID: r.opts.AccountID,
 		Attributes: attrs,
 	})
 	if err != nil {
-		_ = ln.Close()
-		return r, err
+		return err
 	}
 	if err := r.plan(); err != nil {
-		_ = ln.Close()
-		return r, err
+		return err
 	}
-	if empty := r.emptyVariables(envVars); len(r.stack.Unset) > 0 && len(empty) > 0 {
+	if empty := r.emptyVariables(r.envVars); len(r.stack.Unset) > 0 && len(empty) > 0 {
 		r.log.Warn("variables are empty: parameters without a Default or -param resolve to \"\"; set the variables in the -env-file or pass -param",
 			"parameters", strings.Join(r.stack.Unset, ","), "variables", strings.Join(empty, ","))
 	}
+	return nil
+}
 
-	// Cheap checks before the slow steps, so that a busy port fails at once.
-	if opts.DynamoDBEndpoint == "" {
-		err = errors.Join(err, emulators.CheckPort(opts.DynamoDBPort, "DynamoDB emulator", "-dynamodb-port (or use a running one with -dynamodb-endpoint)"))
-	}
-	if opts.SESEndpoint == "" {
-		err = errors.Join(err, emulators.CheckPort(opts.SESPort, "SES emulator", "-ses-port (or use a running one with -ses-endpoint)"))
-	}
-	if err != nil {
-		_ = ln.Close()
-		return r, err
-	}
-
-	if err := r.build(ctx); err != nil {
-		_ = ln.Close()
-		return r, err
-	}
-	if err := r.startEmulators(ctx); err != nil {
-		_ = ln.Close()
-		return r, err
-	}
-	if err := r.createTables(ctx); err != nil {
-		_ = ln.Close()
-		return r, err
-	}
-	if err := r.startFunctions(ctx, envVars); err != nil {
-		_ = ln.Close()
-		return r, err
-	}
-
+// serve starts the HTTP API, the watch on the emulators and the schedules.
+func (r *Runner) serve() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_local/invoke/{function}", r.serveInvoke)
 	mux.Handle("/", &httpapi.Handler{
@@ -228,29 +214,24 @@ func Start(ctx context.Context, opts Options) (r *Runner, err error) {
 		Context: httpapi.Context{AccountID: r.stack.AccountID},
 		Logger:  r.log,
 	})
-	r.srv.Handler = mux
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	r.bg.Go(func() {
+		if err := r.srv.Serve(r.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.fail(fmt.Errorf("HTTP API server: %w", err))
 		}
-	}()
+	})
 	for _, e := range r.emulators {
-		r.bg.Add(1)
-		go func() {
-			defer r.bg.Done()
+		r.bg.Go(func() {
 			select {
 			case <-e.Exited():
-				r.fail(fmt.Errorf("%s exited", e.Name))
+				r.fail(fmt.Errorf("%s exited", e.Emulator.Bin))
 			case <-r.stopCtx.Done():
 			}
-		}()
+		})
 	}
-	if !opts.NoSchedules {
+	if !r.opts.NoSchedules {
 		r.startSchedules()
 	}
-	return r, nil
 }
 
 // emptyVariables lists, as Function.VARIABLE, the variables the template declares that are
@@ -305,8 +286,11 @@ func (r *Runner) Banner() string {
 	fmt.Fprintf(&b, "\ndsrdesk local runner (stands in for sam local start-api)\n\n")
 	fmt.Fprintf(&b, "  request form    %s/\n", r.URL)
 	fmt.Fprintf(&b, "  DPO workspace   %s/admin\n", r.URL)
-	fmt.Fprintf(&b, "  mail viewer     %s/\n", r.SESEndpoint)
-	fmt.Fprintf(&b, "  DynamoDB        %s  (tables: %s)\n", r.DynamoDBEndpoint, strings.Join(r.Tables, ", "))
+	fmt.Fprintf(&b, "  mail viewer     %s/\n", r.Endpoints[emulators.SES])
+	fmt.Fprintf(&b, "  DynamoDB        %s  (tables: %s)\n", r.Endpoints[emulators.DynamoDB], strings.Join(r.Tables, ", "))
+	if url := r.Endpoints[emulators.S3]; url != "" {
+		fmt.Fprintf(&b, "  S3              %s  (buckets: %s)\n", url, strings.Join(r.Buckets, ", "))
+	}
 	fmt.Fprintf(&b, "\n  routes\n")
 	for _, rt := range r.router.Keys() {
 		fmt.Fprintf(&b, "    %-36s %s\n", rt.Key, rt.Function)
@@ -364,6 +348,9 @@ func (r *Runner) fail(err error) {
 func (r *Runner) Stop() {
 	r.stopOnce.Do(func() {
 		r.stopAll()
+		if r.ln != nil {
+			_ = r.ln.Close() // when Start failed before serving; Shutdown closes it otherwise
+		}
 		if r.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_ = r.srv.Shutdown(ctx)
@@ -382,8 +369,9 @@ func (r *Runner) Stop() {
 		}
 		wg.Wait()
 		for _, e := range r.emulators {
-			e.Stop()
+			wg.Go(e.Stop)
 		}
+		wg.Wait()
 		r.bg.Wait()
 		if r.buildDir != "" {
 			_ = os.RemoveAll(r.buildDir)

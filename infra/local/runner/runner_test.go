@@ -21,10 +21,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/dsrdesk/dsrdesk/infra/local/internal/emulators"
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/proc"
 	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
@@ -58,7 +58,7 @@ func nodeModules(t *testing.T) string {
 	nm := filepath.Join(infra, "node_modules")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := emulators.Install(ctx, nm, infra, slog.New(slog.DiscardHandler)); err != nil {
+	if err := emulators.Install(ctx, infra, nil); err != nil {
 		t.Fatal(err)
 	}
 	return nm
@@ -228,9 +228,11 @@ func TestEnvironment(t *testing.T) {
 		"AWS_LAMBDA_FUNCTION_NAME":        "EchoFunction",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
 		"AWS_REGION":                      "us-east-1",
-		"AWS_ACCESS_KEY_ID":               "local",
-		"AWS_ENDPOINT_URL_DYNAMODB":       r.DynamoDBEndpoint,
-		"AWS_ENDPOINT_URL_SES":            r.SESEndpoint,
+		"AWS_ACCESS_KEY_ID":               emulators.AccessKeyID,
+		"AWS_ENDPOINT_URL_DYNAMODB":       r.Endpoints[emulators.DynamoDB],
+		"AWS_ENDPOINT_URL_SES":            r.Endpoints[emulators.SES],
+		"AWS_ENDPOINT_URL_SESV2":          r.Endpoints[emulators.SES],
+		"AWS_ENDPOINT_URL_S3":             r.Endpoints[emulators.S3],
 		"_HANDLER":                        "bootstrap",
 		"TZ":                              "UTC",
 		"TABLE_NAME":                      "local-echo",
@@ -245,8 +247,7 @@ func TestEnvironment(t *testing.T) {
 
 func TestTableCreated(t *testing.T) {
 	r := shared(t)
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(r.DynamoDBEndpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+	db := emulators.DynamoDBClient(r.Endpoints[emulators.DynamoDB])
 	out, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("local-echo")})
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +257,17 @@ func TestTableCreated(t *testing.T) {
 	}
 	if fmt.Sprint(r.Tables) != "[local-echo]" {
 		t.Errorf("Tables = %v", r.Tables)
+	}
+	// The bucket is there, under the name !Ref gives the function.
+	if fmt.Sprint(r.Buckets) != "[local-uploads]" {
+		t.Errorf("Buckets = %v", r.Buckets)
+	}
+	if _, err := emulators.S3Client(r.Endpoints[emulators.S3]).HeadBucket(context.Background(),
+		&s3.HeadBucketInput{Bucket: aws.String("local-uploads")}); err != nil {
+		t.Errorf("bucket local-uploads: %v", err)
+	}
+	if env := echo(t, do(t, "GET", r.URL+"/", "", nil)).Env; env["BUCKET"] != "local-uploads" {
+		t.Errorf("BUCKET = %q", env["BUCKET"])
 	}
 }
 
@@ -332,7 +344,7 @@ func TestCrashRestartsWorker(t *testing.T) {
 	base := shared(t)
 	opts := testOptions(t)
 	opts.Workers = 1
-	opts.DynamoDBEndpoint, opts.SESEndpoint = base.DynamoDBEndpoint, base.SESEndpoint
+	opts.Endpoints = base.Endpoints
 	r, err := Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +390,7 @@ func TestInvokeOnDemand(t *testing.T) {
 	if res := do(t, "POST", r.URL+"/_local/invoke/Nope", "", nil); res.status != 404 {
 		t.Errorf("unknown function: %d", res.status)
 	}
-	if !strings.Contains(r.Banner(), "/_local/invoke/<LogicalId>") || !strings.Contains(r.Banner(), r.SESEndpoint+"/") {
+	if !strings.Contains(r.Banner(), "/_local/invoke/<LogicalId>") || !strings.Contains(r.Banner(), r.Endpoints[emulators.SES]+"/") {
 		t.Errorf("banner:\n%s", r.Banner())
 	}
 }
@@ -395,8 +407,9 @@ func TestBusyPort(t *testing.T) {
 		set  func(*Options)
 		flag string
 	}{
-		{"dynamodb", func(o *Options) { o.DynamoDBPort = port }, "-dynamodb-port"},
-		{"ses", func(o *Options) { o.SESPort = port }, "-ses-port"},
+		{"dynamodb", func(o *Options) { o.Ports = map[*emulators.Emulator]int{emulators.DynamoDB: port} }, "-dynamodb-port"},
+		{"ses", func(o *Options) { o.Ports = map[*emulators.Emulator]int{emulators.SES: port} }, "-ses-port"},
+		{"s3", func(o *Options) { o.Ports = map[*emulators.Emulator]int{emulators.S3: port} }, "-s3-port"},
 		{"addr", func(o *Options) { o.Addr = ln.Addr().String() }, "-addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -437,7 +450,7 @@ func TestBuildFailure(t *testing.T) {
 func TestCrashAtStart(t *testing.T) {
 	base := shared(t)
 	opts := testOptions(t)
-	opts.DynamoDBEndpoint, opts.SESEndpoint = base.DynamoDBEndpoint, base.SESEndpoint
+	opts.Endpoints = base.Endpoints
 	opts.Parameters = map[string]string{"EchoMode": "crash-at-start"}
 	_, err := Start(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "refusing to start because ECHO_MODE=crash-at-start") ||
@@ -454,7 +467,7 @@ func TestStopLeavesNoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	pids := r.pids()
-	if len(pids) != 4 { // dynalite, aws-ses-v2-local, two echo workers
+	if len(pids) != 5 { // dynalite, aws-ses-v2-local, s3rver, two echo workers
 		t.Errorf("pids = %v", pids)
 	}
 	buildDir := r.buildDir

@@ -1,17 +1,20 @@
-// Package emulator gives tests a real DynamoDB and SES API to talk to: dynalite and
-// aws-ses-v2-local from infra/node_modules, started on free loopback ports once per test
-// binary. Mocks of the SDK would not catch a wrong condition expression or a mail the SES API
-// refuses; the emulators do.
+// Package emulator gives tests a real DynamoDB, SES and S3 API to talk to: dynalite,
+// aws-ses-v2-local and s3rver, started on free loopback ports once per test binary by the
+// one launcher the local runner uses too (infra/emulators). Mocks of the SDK would not catch
+// a wrong condition expression or a mail the SES API refuses; the emulators do.
 //
 // A package that uses it calls Run from TestMain so the emulators stop with the tests:
 //
 //	func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
 //
 // Tests in one binary share the emulators and may run in parallel: each test makes its own
-// table with NewTable and mails to addresses only it uses, then reads them back with Mails.
+// table with NewTable (or bucket with NewBucket) and mails to addresses only it uses, then
+// reads them back with Mails. Get starts DynamoDB and SES; S3 starts on first use, because
+// most packages store no files and each emulator costs a Node.js start-up.
 //
-// DSR_TEST_DYNAMODB_ENDPOINT and DSR_TEST_SES_ENDPOINT, when set, point the tests at emulators
-// that are already running (the local runner's, say) instead of starting new ones.
+// DSR_TEST_DYNAMODB_ENDPOINT, DSR_TEST_SES_ENDPOINT and DSR_TEST_S3_ENDPOINT
+// (emulators.Emulator.TestEndpointVar), when set, point the tests at emulators that are
+// already running (the local runner's, say) instead of starting new ones.
 package emulator
 
 import (
@@ -24,39 +27,44 @@ import (
 	"net/http"
 	"net/mail"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/dsrdesk/dsrdesk/infra/emulators"
 )
 
 // Environment variables that replace a started emulator with a running one.
-const (
-	EnvDynamoDBEndpoint = "DSR_TEST_DYNAMODB_ENDPOINT"
-	EnvSESEndpoint      = "DSR_TEST_SES_ENDPOINT"
+var (
+	EnvDynamoDBEndpoint = emulators.DynamoDB.TestEndpointVar()
+	EnvSESEndpoint      = emulators.SES.TestEndpointVar()
+	EnvS3Endpoint       = emulators.S3.TestEndpointVar()
 )
 
 // Region is the region every client built here uses. The emulators ignore it, but the SDK
 // signs with it, and eu-north-1 is where the product runs.
-const Region = "eu-north-1"
+const Region = emulators.Region
 
-// The emulators check that requests are signed, not by whom.
-const (
-	dummyAccessKey = "dsrdesk-test"
-	dummySecretKey = "dsrdesk-test"
-)
-
-// Env is the pair of emulators the tests of one binary share.
+// Env is the set of emulators the tests of one binary share.
 type Env struct {
 	DynamoDBEndpoint string // e.g. http://127.0.0.1:41234
 	SESEndpoint      string
+
+	// S3Endpoint is empty until S3, S3URL or NewBucket starts the S3 emulator; set it when
+	// building an Env around a running one.
+	S3Endpoint string
+	s3Mu       sync.Mutex
 }
 
 var (
@@ -64,85 +72,111 @@ var (
 	shared    *Env
 	startErr  error
 
+	// One start per emulator and binary, whoever asks first.
+	starts = map[*emulators.Emulator]func() (string, error){}
+
 	procsMu sync.Mutex
-	procs   []*process // what this binary started, stopped by Run
+	procs   []*emulators.Process // what this binary started, stopped by Run
 )
 
-// Run runs the tests and then stops the emulators Get started, so none outlive the test binary.
-// Call it from TestMain: os.Exit(emulator.Run(m)). Without it they live until the binary exits
-// (on Linux the kernel then kills them; elsewhere they are left running).
+func init() {
+	for _, e := range emulators.All {
+		starts[e] = sync.OnceValues(func() (string, error) { return endpoint(e) })
+	}
+}
+
+// Run runs the tests and then stops the emulators this binary started, so none outlive it.
+// Call it from TestMain: os.Exit(emulator.Run(m)). Without it they live until the binary
+// exits (on Linux the kernel then kills them; elsewhere they are left running).
 func Run(m *testing.M) int {
 	code := m.Run()
 	stopAll()
 	return code
 }
 
-// Get returns the emulators for this test binary, starting them on first use. Later calls
-// (from any goroutine) wait for the first and get the same Env, or the same failure.
+// Get returns the DynamoDB and SES emulators for this test binary, starting them on first
+// use. Later calls (from any goroutine) wait for the first and get the same Env, or the same
+// failure.
 func Get(t testing.TB) *Env {
 	t.Helper()
-	startOnce.Do(func() { shared, startErr = start() })
+	startOnce.Do(func() {
+		// Both start side by side: each costs a Node.js start-up (about half a second),
+		// and every test package pays it.
+		var dynErr, sesErr error
+		var wg sync.WaitGroup
+		env := &Env{}
+		wg.Go(func() { env.DynamoDBEndpoint, dynErr = starts[emulators.DynamoDB]() })
+		wg.Go(func() { env.SESEndpoint, sesErr = starts[emulators.SES]() })
+		wg.Wait()
+		if startErr = errors.Join(dynErr, sesErr); startErr != nil {
+			stopAll()
+			return
+		}
+		shared = env
+	})
 	if startErr != nil {
 		t.Fatalf("emulator: %v", startErr)
 	}
 	return shared
 }
 
-func start() (*Env, error) {
-	env := &Env{
-		DynamoDBEndpoint: strings.TrimRight(os.Getenv(EnvDynamoDBEndpoint), "/"),
-		SESEndpoint:      strings.TrimRight(os.Getenv(EnvSESEndpoint), "/"),
+// Around returns an Env for emulators that are already running (the local runner's), so
+// that a test can read what they hold.
+func Around(ep emulators.Endpoints) *Env {
+	return &Env{DynamoDBEndpoint: ep[emulators.DynamoDB], SESEndpoint: ep[emulators.SES], S3Endpoint: ep[emulators.S3]}
+}
+
+// endpoint is the emulator's URL from its DSR_TEST_*_ENDPOINT variable, else one started
+// for this binary.
+func endpoint(e *emulators.Emulator) (string, error) {
+	if url := strings.TrimRight(os.Getenv(e.TestEndpointVar()), "/"); url != "" {
+		return url, nil
 	}
-	if env.DynamoDBEndpoint != "" && env.SESEndpoint != "" {
-		return env, nil
-	}
-	bins, err := installed()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a first npm ci included
+	defer cancel()
+	infra, err := emulators.FindInfra(".")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	// Both start in parallel: each costs a Node.js start-up (about half a second), and
-	// every test package pays it.
+	if err := emulators.Install(ctx, infra, nil); err != nil {
+		return "", fmt.Errorf("%w (or set %s to a running %s emulator)", err, e.TestEndpointVar(), e.Service)
+	}
+	p, err := emulators.Start(ctx, e, emulators.Options{NodeModules: filepath.Join(infra, "node_modules"), Env: emulatorEnv()})
+	if err != nil {
+		return "", err
+	}
+	procsMu.Lock()
+	procs = append(procs, p)
+	procsMu.Unlock()
+	return p.Endpoint, nil
+}
+
+// emulatorEnv is the test's environment without SMTP_TRANSPORT, with which aws-ses-v2-local
+// would forward every test mail to a real SMTP server.
+func emulatorEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "SMTP_TRANSPORT=")
+	})
+}
+
+func stopAll() {
+	procsMu.Lock()
+	defer procsMu.Unlock()
 	var wg sync.WaitGroup
-	var dynErr, sesErr error
-	if env.DynamoDBEndpoint == "" {
-		wg.Go(func() {
-			// Tables go ACTIVE at once: the default 500 ms per table adds up over a suite, and
-			// NewTable still has to see CREATING turn ACTIVE.
-			env.DynamoDBEndpoint, dynErr = launch("dynalite", bins.dynalite,
-				"--host", "127.0.0.1", "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-		})
-	}
-	if env.SESEndpoint == "" {
-		wg.Go(func() {
-			env.SESEndpoint, sesErr = launch("aws-ses-v2-local", bins.ses, "--host", "127.0.0.1")
-		})
+	for _, p := range procs {
+		wg.Go(p.Stop)
 	}
 	wg.Wait()
-	if err := errors.Join(dynErr, sesErr); err != nil {
-		stopAll()
-		return nil, err
-	}
-	return env, nil
+	procs = nil
 }
 
 // AWSConfig returns a config for the emulators: region eu-north-1 and dummy static
-// credentials. It is built by hand rather than with config.LoadDefaultConfig so that a
-// developer's ~/.aws files, profile or session token cannot leak into a test. It carries no
-// endpoint (aws.Config has only a global one): build clients with DynamoDB and SES, or set
-// BaseEndpoint on the client options.
-func (e *Env) AWSConfig() aws.Config {
-	return aws.Config{
-		Region:      Region,
-		Credentials: credentials.NewStaticCredentialsProvider(dummyAccessKey, dummySecretKey, ""),
-	}
-}
+// credentials, never a developer's ~/.aws (emulators.Config). It carries no endpoint:
+// build clients with DynamoDB, SES and S3, or set BaseEndpoint on the client options.
+func (e *Env) AWSConfig() aws.Config { return emulators.Config() }
 
 // DynamoDB returns a client for the DynamoDB emulator.
-func (e *Env) DynamoDB() *dynamodb.Client {
-	return dynamodb.NewFromConfig(e.AWSConfig(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(e.DynamoDBEndpoint)
-	})
-}
+func (e *Env) DynamoDB() *dynamodb.Client { return emulators.DynamoDBClient(e.DynamoDBEndpoint) }
 
 // SES returns a client for the SES emulator.
 func (e *Env) SES() *ses.Client {
@@ -151,24 +185,80 @@ func (e *Env) SES() *ses.Client {
 	})
 }
 
-// Environ returns the variables that make a subprocess reading the AWS environment (a
-// function binary, the local runner) talk to these emulators. Append them to os.Environ():
-// exec.Cmd uses the last value of a repeated key. The shared-config and profile variables are
-// blanked because a developer's profile that does not exist here would fail a subprocess that
-// loads it with config.LoadDefaultConfig.
-func (e *Env) Environ() []string {
-	return []string{
-		"AWS_ENDPOINT_URL_DYNAMODB=" + e.DynamoDBEndpoint,
-		"AWS_ENDPOINT_URL_SES=" + e.SESEndpoint,
-		"AWS_REGION=" + Region,
-		"AWS_ACCESS_KEY_ID=" + dummyAccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + dummySecretKey,
-		"AWS_SESSION_TOKEN=",
-		"AWS_PROFILE=",
-		"AWS_CONFIG_FILE=" + os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true",
+// S3URL returns the S3 emulator's base URL, starting it on first use.
+func (e *Env) S3URL(t testing.TB) string {
+	t.Helper()
+	e.s3Mu.Lock()
+	defer e.s3Mu.Unlock()
+	if e.S3Endpoint == "" {
+		url, err := starts[emulators.S3]()
+		if err != nil {
+			t.Fatalf("emulator: %v", err)
+		}
+		e.S3Endpoint = url
 	}
+	return e.S3Endpoint
+}
+
+// S3 returns a client for the S3 emulator (path-style addressing), starting it on first
+// use.
+func (e *Env) S3(t testing.TB) *s3.Client { return emulators.S3Client(e.S3URL(t)) }
+
+// NewBucket creates a bucket under a name no other test uses and returns the name; when the
+// test ends, it empties the bucket and deletes it.
+func (e *Env) NewBucket(t testing.TB) string {
+	t.Helper()
+	client := e.S3(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // never fails
+	name := "test-" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := emulators.CreateBucket(ctx, client, name); err != nil {
+		t.Fatalf("emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := deleteBucket(ctx, client, name); err != nil {
+			t.Errorf("emulator: %v", err)
+		}
+	})
+	return name
+}
+
+func deleteBucket(ctx context.Context, client *s3.Client, name string) error {
+	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(name)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("empty bucket %s: %w", name, err)
+		}
+		for _, o := range page.Contents {
+			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: o.Key}); err != nil {
+				return fmt.Errorf("empty bucket %s: %w", name, err)
+			}
+		}
+	}
+	_, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
+	var gone *s3types.NoSuchBucket
+	if err != nil && !errors.As(err, &gone) {
+		return fmt.Errorf("delete bucket %s: %w", name, err)
+	}
+	return nil
+}
+
+// Environ returns the variables that make a subprocess reading the AWS environment (a
+// function binary, the local runner) talk to these emulators, S3 only once it has started
+// (emulators.Endpoints.Environ). Append them to os.Environ().
+func (e *Env) Environ() []string {
+	e.s3Mu.Lock()
+	defer e.s3Mu.Unlock()
+	return emulators.Endpoints{
+		emulators.DynamoDB: e.DynamoDBEndpoint,
+		emulators.SES:      e.SESEndpoint,
+		emulators.S3:       e.S3Endpoint,
+	}.Environ()
 }
 
 // NewTable creates a table from def under a name no other test uses (def's TableName is
@@ -194,7 +284,7 @@ func (e *Env) NewTable(t testing.TB, def *dynamodb.CreateTableInput) string {
 			t.Errorf("emulator: delete table: %v", err)
 		}
 	})
-	if err := waitActive(ctx, db, *in.TableName); err != nil {
+	if err := emulators.WaitActive(ctx, db, *in.TableName); err != nil {
 		t.Fatalf("emulator: %v", err)
 	}
 	return *in.TableName
@@ -213,29 +303,6 @@ func tableName(testName string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:]) // never fails
 	return base + "-" + hex.EncodeToString(b[:])
-}
-
-// waitActive waits for the table and every GSI to be ACTIVE. The SDK's TableExists waiter
-// checks only the table and polls every 20 s by default.
-func waitActive(ctx context.Context, db *dynamodb.Client, name string) error {
-	for {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", name, err)
-		}
-		active := out.Table.TableStatus == types.TableStatusActive
-		for _, gsi := range out.Table.GlobalSecondaryIndexes {
-			active = active && gsi.IndexStatus == types.IndexStatusActive
-		}
-		if active {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("table %s not ACTIVE: %w", name, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // Mail is one message as the SES emulator stored it.

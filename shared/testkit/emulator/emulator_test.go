@@ -1,11 +1,11 @@
 package emulator
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 )
@@ -248,11 +249,14 @@ func TestOverride(t *testing.T) {
 	t.Parallel()
 	env := Get(t)
 	to := address("override")
+	bucket := env.NewBucket(t)
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestOverrideChild$", "-test.count=1", "-test.v")
 	cmd.Env = slices.Concat(os.Environ(), env.Environ(), []string{
 		EnvDynamoDBEndpoint + "=" + env.DynamoDBEndpoint,
 		EnvSESEndpoint + "=" + env.SESEndpoint,
+		EnvS3Endpoint + "=" + env.S3URL(t),
 		"DSR_EMULATOR_CHILD_TO=" + to,
+		"DSR_EMULATOR_CHILD_BUCKET=" + bucket,
 	})
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestOverrideChild") {
@@ -260,6 +264,9 @@ func TestOverride(t *testing.T) {
 	}
 	if got := env.Mails(t, to); len(got) != 1 {
 		t.Errorf("the child's mail: %d in this SES emulator, want 1", len(got))
+	}
+	if _, err := env.S3(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("child")}); err != nil {
+		t.Errorf("the child's object in this S3 emulator: %v", err)
 	}
 }
 
@@ -269,8 +276,9 @@ func TestOverrideChild(t *testing.T) {
 		t.Skip("run by TestOverride")
 	}
 	env := Get(t)
-	if env.DynamoDBEndpoint != os.Getenv(EnvDynamoDBEndpoint) || env.SESEndpoint != os.Getenv(EnvSESEndpoint) {
-		t.Errorf("Get = %+v, want the endpoints from the environment", env)
+	if env.DynamoDBEndpoint != os.Getenv(EnvDynamoDBEndpoint) || env.SESEndpoint != os.Getenv(EnvSESEndpoint) ||
+		env.S3URL(t) != os.Getenv(EnvS3Endpoint) {
+		t.Errorf("Get = %s %s %s, want the endpoints from the environment", env.DynamoDBEndpoint, env.SESEndpoint, env.S3Endpoint)
 	}
 	procsMu.Lock()
 	started := len(procs)
@@ -297,6 +305,57 @@ func TestOverrideChild(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("send via AWS_ENDPOINT_URL_SES: %v", err)
+	}
+	_, err = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(os.Getenv("DSR_EMULATOR_CHILD_BUCKET")), Key: aws.String("child"), Body: strings.NewReader("from the child"),
+	})
+	if err != nil {
+		t.Errorf("put via AWS_ENDPOINT_URL_S3: %v", err)
+	}
+}
+
+// Each test gets a bucket of its own, emptied and deleted when it ends.
+func TestNewBucket(t *testing.T) {
+	t.Parallel()
+	env := Get(t)
+	client := env.S3(t)
+	made := make(chan string, 2)
+	t.Run("group", func(t *testing.T) {
+		for i := range cap(made) {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				name := env.NewBucket(t)
+				_, err := client.PutObject(t.Context(), &s3.PutObjectInput{
+					Bucket: aws.String(name), Key: aws.String("REQ-1/a.txt"), Body: strings.NewReader("æøå"),
+				})
+				if err != nil {
+					t.Fatalf("put: %v", err)
+				}
+				got, err := client.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(name), Key: aws.String("REQ-1/a.txt")})
+				if err != nil {
+					t.Fatalf("get: %v", err)
+				}
+				body, _ := io.ReadAll(got.Body)
+				got.Body.Close()
+				if string(body) != "æøå" {
+					t.Errorf("got %q", body)
+				}
+				made <- name
+			})
+		}
+	})
+	close(made)
+	var names []string
+	for n := range made {
+		names = append(names, n)
+	}
+	if len(names) != 2 || names[0] == names[1] {
+		t.Fatalf("bucket names %v: want 2 different ones", names)
+	}
+	for _, n := range names {
+		if _, err := client.HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: aws.String(n)}); err == nil {
+			t.Errorf("bucket %s is still there after its test ended", n)
+		}
 	}
 }
 
@@ -331,44 +390,5 @@ func TestTableName(t *testing.T) {
 	}
 	if long := tableName(strings.Repeat("x", 400)); len(long) > 255 {
 		t.Errorf("name of %d characters, limit 255", len(long))
-	}
-}
-
-// Stopping must leave no emulator behind: Run relies on it.
-func TestStop(t *testing.T) {
-	t.Parallel()
-	if os.Getenv(EnvDynamoDBEndpoint) != "" {
-		t.Skip("emulators given by the environment")
-	}
-	bins, err := installed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, out, err := startProcess("dynalite", bins.dynalite, port, []string{"--host", "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := waitReady(p, port, out); err != nil {
-		p.stop()
-		t.Fatal(err)
-	}
-	p.stop()
-	select {
-	case <-p.done:
-	default:
-		t.Fatal("process still running after stop")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-	defer cancel()
-	db := dynamodb.NewFromConfig((&Env{}).AWSConfig(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(fmt.Sprintf("http://127.0.0.1:%d", port))
-		o.RetryMaxAttempts = 1
-	})
-	if _, err := db.ListTables(ctx, &dynamodb.ListTablesInput{}); err == nil {
-		t.Error("the stopped emulator still answers")
 	}
 }
