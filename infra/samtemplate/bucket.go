@@ -23,7 +23,7 @@ func (s *Stack) Buckets() ([]*Bucket, error) {
 		}
 		name, err := s.ref(nodeFor(id))
 		if err != nil {
-			return nil, fmt.Errorf("bucket %s: %w", id, err)
+			return nil, fmt.Errorf("bucket %s: %w", id, in("resource "+id, err))
 		}
 		out = append(out, &Bucket{LogicalID: id, BucketName: name.(string)})
 	}

@@ -125,7 +125,7 @@ func (s *Stack) Function(logicalID string) (*Function, error) {
 	}
 	fn, err := s.function(r)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", logicalID, err)
+		return nil, fmt.Errorf("function %s: %w", logicalID, in("resource "+logicalID, err))
 	}
 	return fn, nil
 }

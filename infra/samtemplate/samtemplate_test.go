@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -98,7 +99,7 @@ func TestResolveEveryTag(t *testing.T) {
 		"CONTROLLER_NAME":           "Example ApS",
 		"BASE_URL":                  "http://127.0.0.1:3000",
 		"DPO_ADDRESSES":             "dpo@example.com,privacy@example.com",
-		"DEFAULT_LANG":              "da", // FindInMap follows the Country parameter, not the variable.
+		"DEFAULT_LANG":              "da", // the condition follows the Country parameter, not the variable.
 		"AWS_ENDPOINT_URL_DYNAMODB": "",
 		"AWS_ENDPOINT_URL_SES":      "",
 		// The function's own.
@@ -113,8 +114,12 @@ func TestResolveEveryTag(t *testing.T) {
 		"SUB_VARS":         "Hej, Example ApS",
 		"RETENTION_DAYS":   "1095",
 		"ACCOUNT":          "123456789012:aws",
-		"UNKNOWABLE":       "no", // the condition needs !ImportValue: false branch.
-		"ENCODED":          "aGVsbG8=",
+		"STRICT":           "no",
+		"NORWAY_PROD":      "no",
+		"UPLOADS":          "local-uploads",
+		"UPLOADS_ARN":      "arn:aws:s3:::local-uploads",
+		"ARCHIVE":          "local-archive-123456789012", // not created (IsProd is false), but named
+		"TOPIC":            "arn:aws:sns:us-east-1:123456789012:local-inbound",
 	}
 	if !reflect.DeepEqual(fn.Environment, want) {
 		for k, v := range want {
@@ -133,9 +138,17 @@ func TestResolveEveryTag(t *testing.T) {
 		!reflect.DeepEqual(fn.Architectures, []string{"arm64"}) || fn.Name != "IntakeFunction" {
 		t.Errorf("function = %+v", fn)
 	}
-	ok, err := st.Condition("Unknowable")
-	if ok || !errors.Is(err, samtemplate.ErrUnresolvable) {
-		t.Errorf("Condition(Unknowable) = %v, %v; want false, ErrUnresolvable", ok, err)
+	var events []string
+	for _, e := range fn.Events {
+		events = append(events, fmt.Sprint(e.Type, " ", e.Properties))
+	}
+	if want := []string{
+		"HttpApi map[ApiId:HttpApi Method:get Path:/]",
+		"SNS map[Topic:arn:aws:sns:us-east-1:123456789012:local-inbound]",
+		"HttpApi map[ApiId:HttpApi Method:POST Path:/requests]",
+		"S3 map[Bucket:local-uploads Events:s3:ObjectCreated:*]",
+	}; !reflect.DeepEqual(events, want) {
+		t.Errorf("events =\n%s\nwant\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -164,7 +177,9 @@ func TestParametersAndConditions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fn.Environment["MIN_FILL_SECONDS"] != "3" || fn.Environment["DEFAULT_LANG"] != "nb" {
+			if fn.Environment["MIN_FILL_SECONDS"] != "3" || fn.Environment["DEFAULT_LANG"] != "nb" ||
+				fn.Environment["STRICT"] != "yes" || fn.Environment["NORWAY_PROD"] != "yes" ||
+				fn.Environment["ARCHIVE"] != "local-archive-123456789012" {
 				t.Errorf("env = %v", fn.Environment)
 			}
 			if _, ok := fn.Environment["LOG_LEVEL"]; ok {
@@ -181,6 +196,9 @@ func TestParametersAndConditions(t *testing.T) {
 			tbl, _ := st.Table("Table")
 			if !tbl.PointInTimeRecovery {
 				t.Error("PITR should follow IsProd")
+			}
+			if buckets, _ := st.Buckets(); len(buckets) != 2 || buckets[0].BucketName != "local-archive-123456789012" {
+				t.Errorf("buckets = %v, want Archive too", buckets)
 			}
 		}},
 		{name: "list parameter", params: map[string]string{"DpoAddresses": "a@x.dk, b@x.dk"}, check: func(t *testing.T, st *samtemplate.Stack) {
@@ -342,7 +360,7 @@ Resources:
 func TestResolveErrors(t *testing.T) {
 	for _, tc := range []struct{ name, value, want string }{
 		{"unknown ref", "!Ref Nope", "no such parameter or resource"},
-		{"import", "!ImportValue x", "cannot be resolved locally"},
+		{"import", "!ImportValue x", "unsupported intrinsic Fn::ImportValue (line 1)"},
 		{"select range", "!Select [3, [a, b]]", "out of range"},
 		{"bad getatt", "!GetAtt Nope", "expected Resource.Attribute"},
 		{"sub unknown", `!Sub "${Nope}"`, "Nope"},
@@ -433,5 +451,102 @@ Resources:
 	}
 	if _, err := tpl.Stack(samtemplate.StackOptions{Parameters: map[string]string{"BaseUrl": "http://x"}}); err == nil {
 		t.Error("an override is still checked against AllowedPattern")
+	}
+}
+
+func TestBuckets(t *testing.T) {
+	st := stack(t, nil)
+	buckets, err := st.Buckets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(buckets) != 1 || *buckets[0] != (samtemplate.Bucket{LogicalID: "Uploads", BucketName: "local-uploads"}) {
+		t.Errorf("buckets = %+v, want Uploads alone (Archive's condition is false)", buckets)
+	}
+	for typ, want := range map[string]bool{
+		samtemplate.TypeBucket: true, "AWS::SES::ReceiptRule": true, "AWS::ApiGatewayV2::DomainName": false, "AWS::SQS::Queue": false,
+	} {
+		if got := st.Declares(typ); got != want {
+			t.Errorf("Declares(%s) = %v, want %v", typ, got, want)
+		}
+	}
+}
+
+// Only the intrinsics the template and its planned resources use are evaluated; any other
+// in a resource the runner resolves, or in a condition, is an error that names it and
+// where it is, never a silent guess.
+func TestUnsupportedIntrinsic(t *testing.T) {
+	const doc = `
+Parameters:
+  Stage: {Type: String, Default: dev}
+Conditions:
+  IsProd: %s
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Environment: {Variables: {VALUE: %s}}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: %s
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: %s}
+  Ignored:
+    Type: AWS::SES::ReceiptRuleSet
+    Properties: {RuleSetName: !Base64 "not resolved locally"}
+`
+	const cond, value, table, bucket = "!Equals [!Ref Stage, prod]", "plain", "t", "b"
+	for _, tc := range []struct {
+		name                       string
+		cond, value, table, bucket string
+		intrinsic, where           string
+	}{
+		{name: "Base64 in a function", value: "!Base64 x", intrinsic: "Fn::Base64", where: "resource Fn"},
+		{name: "FindInMap in a function", value: "!FindInMap [M, a, b]", intrinsic: "Fn::FindInMap", where: "resource Fn"},
+		{name: "GetAZs in a function", value: "!Select [0, !GetAZs '']", intrinsic: "Fn::GetAZs", where: "resource Fn"},
+		{name: "ImportValue in a table", table: "!ImportValue shared-table", intrinsic: "Fn::ImportValue", where: "resource Table"},
+		{name: "Cidr in a bucket", bucket: "!Select [0, !Cidr [10.0.0.0/16, 2, 8]]", intrinsic: "Fn::Cidr", where: "resource Bucket"},
+		{name: "long form", value: `{"Fn::Transform": {Name: x}}`, intrinsic: "Fn::Transform", where: "resource Fn"},
+		{name: "pseudo parameter", value: `!Sub "${AWS::StackId}"`, intrinsic: "AWS::StackId", where: "resource Fn"},
+		{name: "through a reference", value: "!Ref Bucket", bucket: "!Base64 b", intrinsic: "Fn::Base64", where: "resource Bucket"},
+		{name: "in a condition", cond: "!Equals [!FindInMap [M, a, b], prod]", intrinsic: "Fn::FindInMap", where: "condition IsProd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			or := func(v, def string) string {
+				if v == "" {
+					return def
+				}
+				return v
+			}
+			tpl, err := samtemplate.Parse([]byte(fmt.Sprintf(doc, or(tc.cond, cond), or(tc.value, value), or(tc.table, table), or(tc.bucket, bucket))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := tpl.Stack(samtemplate.StackOptions{})
+			if err == nil {
+				_, err = st.Functions()
+			}
+			if err == nil {
+				_, err = st.Tables()
+			}
+			if err == nil {
+				_, err = st.Buckets()
+			}
+			var u *samtemplate.UnsupportedError
+			if !errors.As(err, &u) || u.Intrinsic != tc.intrinsic || u.Where != tc.where {
+				t.Fatalf("err = %v, want an unsupported %s in %s", err, tc.intrinsic, tc.where)
+			}
+			if want := "unsupported intrinsic " + tc.intrinsic + " in " + tc.where; !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %q, want it to say %q", err, want)
+			}
+			if testing.Verbose() {
+				t.Log(err)
+			}
+		})
 	}
 }

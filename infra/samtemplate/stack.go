@@ -1,7 +1,6 @@
 package samtemplate
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -55,13 +54,43 @@ type Stack struct {
 	// Conditions are all evaluated when the stack is made, so that a Stack is read-only
 	// afterwards and safe for concurrent use.
 	conditions map[string]bool
-	condErrs   map[string]error
 	evaluating map[string]bool
 }
 
-// ErrUnresolvable marks a value that cannot be resolved locally (an unsupported
-// intrinsic, an unknown reference). Conditions that hit it are treated as false.
-var ErrUnresolvable = errors.New("cannot be resolved locally")
+// UnsupportedError is an intrinsic function or pseudo parameter that the local stack does
+// not evaluate: only what template.yaml and the resources planned for it use is kept.
+type UnsupportedError struct {
+	Intrinsic string // Fn::Base64, AWS::StackId
+	// Where is "resource <LogicalId>" or "condition <Name>"; empty from [Stack.Resolve]
+	// on a bare value.
+	Where string
+	Line  int
+}
+
+func (e *UnsupportedError) Error() string {
+	msg := "unsupported intrinsic " + e.Intrinsic
+	if e.Where != "" {
+		msg += " in " + e.Where
+	}
+	if e.Line > 0 {
+		msg += fmt.Sprintf(" (line %d)", e.Line)
+	}
+	return msg + ": the local runner does not evaluate it"
+}
+
+// in names where an unsupported intrinsic was found, once: the innermost resource or
+// condition is the one to name. The messages wrapped around it on the way up (the
+// property's path) are kept.
+func in(where string, err error) error {
+	var u *UnsupportedError
+	if !errors.As(err, &u) || u.Where != "" {
+		return err
+	}
+	path := strings.TrimSuffix(err.Error(), u.Error())
+	named := *u
+	named.Where = where
+	return fmt.Errorf("%s%w", path, &named)
+}
 
 // noValue is what !Ref AWS::NoValue resolves to: the enclosing mapping or sequence
 // drops the entry that holds it.
@@ -79,7 +108,6 @@ func (t *Template) Stack(opts StackOptions) (*Stack, error) {
 		Attributes: opts.Attributes,
 		Parameters: map[string]string{},
 		conditions: map[string]bool{},
-		condErrs:   map[string]error{},
 		evaluating: map[string]bool{},
 	}
 	for name := range opts.Parameters {
@@ -114,7 +142,7 @@ func (t *Template) Stack(opts StackOptions) (*Stack, error) {
 	}
 	sort.Strings(conds)
 	for _, name := range conds {
-		if _, err := s.Condition(name); err != nil && !errors.Is(err, ErrUnresolvable) {
+		if _, err := s.Condition(name); err != nil {
 			return nil, err
 		}
 	}
@@ -316,18 +344,8 @@ func (s *Stack) call(n *yaml.Node, fn string, arg *yaml.Node) (any, error) {
 			}
 		}
 		return result, nil
-	case "Fn::Base64":
-		v, err := s.ResolveString(arg)
-		if err != nil {
-			return nil, err
-		}
-		return base64.StdEncoding.EncodeToString([]byte(v)), nil
-	case "Fn::FindInMap":
-		return s.findInMap(arg)
-	case "Fn::GetAZs":
-		return []any{s.Region + "a", s.Region + "b", s.Region + "c"}, nil
 	}
-	return nil, fmt.Errorf("%w: line %d: %s", ErrUnresolvable, n.Line, fn)
+	return nil, &UnsupportedError{Intrinsic: fn, Line: n.Line}
 }
 
 // args resolves the sequence argument of a function; want < 0 accepts any length.
@@ -366,16 +384,15 @@ func (s *Stack) ref(arg *yaml.Node) (any, error) {
 		return s.AccountID, nil
 	case "AWS::StackName":
 		return s.Name, nil
-	case "AWS::StackId":
-		return fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/00000000-0000-0000-0000-000000000000", s.Partition, s.Region, s.AccountID, s.Name), nil
 	case "AWS::Partition":
 		return s.Partition, nil
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::NoValue":
 		return noValue{}, nil
-	case "AWS::NotificationARNs":
-		return []any{}, nil
+	}
+	if strings.HasPrefix(name, "AWS::") {
+		return nil, &UnsupportedError{Intrinsic: name, Line: arg.Line}
 	}
 	if r, ok := s.Template.Resources[name]; ok {
 		nameProp := map[string]string{
@@ -386,7 +403,7 @@ func (s *Stack) ref(arg *yaml.Node) (any, error) {
 		if n := r.Properties[nameProp]; nameProp != "" && n != nil {
 			v, err := s.ResolveString(n)
 			if err != nil {
-				return nil, err
+				return nil, in("resource "+name, err)
 			}
 			physical = v
 		} else if r.Type == TypeBucket {
@@ -400,7 +417,7 @@ func (s *Stack) ref(arg *yaml.Node) (any, error) {
 	if s.implicit(name) {
 		return name, nil
 	}
-	return nil, fmt.Errorf("%w: line %d: !Ref %s: no such parameter or resource", ErrUnresolvable, arg.Line, name)
+	return nil, nodeErr(arg, "!Ref %s: no such parameter or resource", name)
 }
 
 // implicit reports whether name is a resource SAM generates from the template.
@@ -441,7 +458,7 @@ func (s *Stack) attribute(at *yaml.Node, id, attr string) (any, error) {
 	}
 	r, ok := s.Template.Resources[id]
 	if !ok && !s.implicit(id) {
-		return nil, fmt.Errorf("%w: line %d: !GetAtt %s.%s: no such resource", ErrUnresolvable, at.Line, id, attr)
+		return nil, nodeErr(at, "!GetAtt %s.%s: no such resource", id, attr)
 	}
 	name := id
 	if ok {
@@ -459,8 +476,10 @@ func (s *Stack) attribute(at *yaml.Node, id, attr string) (any, error) {
 	switch {
 	case attr == "Arn" && (r.Type == TypeTable || r.Type == TypeSimpleTable):
 		return arn("dynamodb", "table/"+name), nil
-	case attr == "StreamArn" && r.Type == TypeTable:
-		return arn("dynamodb", "table/"+name+"/stream/1970-01-01T00:00:00.000"), nil
+	case attr == "Arn" && r.Type == TypeBucket:
+		return fmt.Sprintf("arn:%s:s3:::%s", s.Partition, name), nil
+	case attr == "TopicArn" && r.Type == TypeTopic:
+		return name, nil // a topic's Ref is its ARN already
 	case attr == "Arn" && r.Type == TypeFunction:
 		return arn("lambda", "function:"+name), nil
 	case attr == "Arn" && (r.Type == "AWS::IAM::Role" || strings.HasSuffix(id, "Role")):
@@ -534,7 +553,7 @@ func (s *Stack) fnIf(arg *yaml.Node) (any, error) {
 		return nil, nodeErr(arg, "!If: expected [condition, true value, false value]")
 	}
 	ok, err := s.Condition(deref(arg.Content[0]).Value)
-	if err != nil && !errors.Is(err, ErrUnresolvable) {
+	if err != nil {
 		return nil, err
 	}
 	if ok {
@@ -543,16 +562,14 @@ func (s *Stack) fnIf(arg *yaml.Node) (any, error) {
 	return s.resolve(arg.Content[2])
 }
 
-// Condition evaluates a named condition. A condition that refers to something that
-// cannot be resolved locally is false; the error is returned alongside (wrapping
-// ErrUnresolvable) for callers that want to know.
+// Condition evaluates a named condition.
 func (s *Stack) Condition(name string) (bool, error) {
 	if v, ok := s.conditions[name]; ok {
-		return v, s.condErrs[name]
+		return v, nil
 	}
 	n, ok := s.Template.Conditions[name]
 	if !ok {
-		return false, fmt.Errorf("%w: condition %s is not declared", ErrUnresolvable, name)
+		return false, fmt.Errorf("condition %s is not declared", name)
 	}
 	if s.evaluating[name] {
 		return false, fmt.Errorf("condition %s refers to itself", name)
@@ -561,11 +578,7 @@ func (s *Stack) Condition(name string) (bool, error) {
 	defer delete(s.evaluating, name)
 	v, err := s.resolve(n)
 	if err != nil {
-		err = fmt.Errorf("condition %s: %w", name, err)
-		if errors.Is(err, ErrUnresolvable) {
-			s.conditions[name], s.condErrs[name] = false, err
-		}
-		return false, err
+		return false, fmt.Errorf("condition %s: %w", name, in("condition "+name, err))
 	}
 	b, isBool := v.(bool)
 	if !isBool {
@@ -625,22 +638,6 @@ func (s *Stack) selectFn(arg *yaml.Node) (any, error) {
 		return nil, nodeErr(arg, "!Select: index %d out of range (%d values)", idx, len(list))
 	}
 	return list[idx], nil
-}
-
-func (s *Stack) findInMap(arg *yaml.Node) (any, error) {
-	args, err := s.args(arg, 3)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := s.Template.Mappings[fmt.Sprint(args[0])]
-	if !ok {
-		return nil, nodeErr(arg, "!FindInMap: no mapping %v", args[0])
-	}
-	v := mappingValue(mappingValue(m, fmt.Sprint(args[1])), fmt.Sprint(args[2]))
-	if v == nil {
-		return nil, nodeErr(arg, "!FindInMap: %v has no %v.%v", args[0], args[1], args[2])
-	}
-	return s.resolve(v)
 }
 
 func or(v, def string) string {

@@ -79,12 +79,12 @@ func (s *Stack) Table(logicalID string) (*Table, error) {
 	}
 	v, err := s.Resolve(propsNode(r.Properties))
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", logicalID, err)
+		return nil, fmt.Errorf("table %s: %w", logicalID, in("resource "+logicalID, err))
 	}
 	props, _ := v.(map[string]any)
 	name, err := s.ref(nodeFor(logicalID))
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", logicalID, err)
+		return nil, fmt.Errorf("table %s: %w", logicalID, in("resource "+logicalID, err))
 	}
 	t := &Table{LogicalID: logicalID}
 	t.TableName, _ = name.(string)

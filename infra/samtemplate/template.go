@@ -28,7 +28,6 @@ type Template struct {
 	Transform     []string
 	Description   string
 	Parameters    map[string]Parameter
-	Mappings      map[string]*yaml.Node
 	Conditions    map[string]*yaml.Node
 	Globals       Globals
 	Resources     map[string]Resource
@@ -137,7 +136,6 @@ func Parse(data []byte) (*Template, error) {
 	root := doc.Content[0]
 	t := &Template{
 		Parameters: map[string]Parameter{},
-		Mappings:   map[string]*yaml.Node{},
 		Conditions: map[string]*yaml.Node{},
 		Resources:  map[string]Resource{},
 		Outputs:    map[string]*yaml.Node{},
@@ -158,8 +156,6 @@ func Parse(data []byte) (*Template, error) {
 				t.Parameters[name] = p
 				return err
 			})
-		case "Mappings":
-			err = eachEntry(val, func(name string, n *yaml.Node) error { t.Mappings[name] = n; return nil })
 		case "Conditions":
 			err = eachEntry(val, func(name string, n *yaml.Node) error { t.Conditions[name] = n; return nil })
 		case "Outputs":
