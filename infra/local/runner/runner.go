@@ -348,23 +348,18 @@ func (r *Runner) fail(err error) {
 func (r *Runner) Stop() {
 	r.stopOnce.Do(func() {
 		r.stopAll()
-		if r.ln != nil {
-			_ = r.ln.Close() // when Start failed before serving; Shutdown closes it otherwise
-		}
 		if r.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_ = r.srv.Shutdown(ctx)
 			cancel()
 			_ = r.srv.Close()
+		} else if r.ln != nil {
+			_ = r.ln.Close() // Start failed before serving
 		}
 		var wg sync.WaitGroup
 		for _, fn := range r.functions {
 			if fn.rt != nil {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					fn.rt.Close()
-				}()
+				wg.Go(fn.rt.Close)
 			}
 		}
 		wg.Wait()
