@@ -18,7 +18,11 @@
 // HttpApi and ScheduleV2, Scheduler retries, dead-letter queues, StartDate/EndDate and
 // flexible windows, Lambda's async retries, IAM policies, layers, and the arm64
 // architecture (functions are built for the host). DynamoDB TTL and point-in-time
-// recovery are not set (dynalite has no API for them).
+// recovery are not set (dynalite has no API for them); a bucket is created by name only
+// (no policy, lifecycle or notifications). Resources of any other type (SES receipt rules,
+// SNS topics, queues, alarms, custom domains) are not run, and their properties are not
+// read; the template's intrinsics outside what samtemplate evaluates are an error naming
+// the resource.
 package main
 
 import (
