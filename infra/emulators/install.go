@@ -2,7 +2,6 @@ package emulators
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -77,5 +76,3 @@ func installed(nodeModules string) bool {
 	}
 	return true
 }
-
-var errNoNode = errors.New("node is not on PATH: the emulators are npm packages, install Node.js 18 or later")

@@ -108,7 +108,10 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-var errExited = errors.New("exited before serving")
+var (
+	errExited = errors.New("exited before serving")
+	errNoNode = errors.New("node is not on PATH: the emulators are npm packages, install Node.js 18 or later")
+)
 
 // launch runs the package's command on port and waits until it serves.
 func launch(ctx context.Context, e *Emulator, o Options, port int, dir string) (*Process, error) {
