@@ -30,6 +30,8 @@ func TestBadTemplate(t *testing.T) {
 			want: []string{"template.yaml", "parse template", "line"}},
 		{name: "reference to nothing", old: "TABLE_NAME: !Ref RequestsTable", new: "TABLE_NAME: !Ref RequestTable",
 			want: []string{"TABLE_NAME", "line", "!Ref RequestTable", "no such parameter or resource"}},
+		{name: "intrinsic the runner does not evaluate", old: "TABLE_NAME: !Ref RequestsTable", new: "TABLE_NAME: !Base64 RequestsTable",
+			want: []string{"TABLE_NAME", "unsupported intrinsic Fn::Base64 in resource", "line"}},
 		{name: "route on an API that does not exist", old: "ApiId: !Ref HttpApi, Method: POST, Path: /requests", new: "ApiId: !Ref HttpAPI, Method: POST, Path: /requests",
 			want: []string{"IntakeFunction", "Events.Submit", "!Ref HttpAPI"}},
 		{name: "schedule that does not parse", params: map[string]string{"EscalationSchedule": "cron(0 7 * *)"},
