@@ -91,6 +91,7 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 	case err != nil:
 		run.fail()
 		log.WarnContext(ctx, "escalation claim failed", "ref", r.Ref, "level", esc.Level.Name, errlog.Attr(err, outOfTime))
+		s.withdraw(ctx, log, store.EscClaim{Ref: r.Ref, Level: esc.Level.Name, Period: esc.Period, Lease: lease.UTC()})
 		return claimed{}, claimFailed
 	}
 	// The index lags the table: the claim returned the request as it is now. If the DPO closed
@@ -134,6 +135,18 @@ func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, clai
 		log.DebugContext(ctx, "escalated", "ref", c.claim.Ref, "level", c.claim.Level, "period", c.claim.Period)
 	})
 	return nil
+}
+
+// withdraw gives up a claim whose write failed: DynamoDB may have made it although its answer
+// was lost (the invocation's deadline, a dropped connection), and a claim nobody knows of would
+// hold the level back until its lease lapsed. The release is conditional on this very claim,
+// so where the write never landed it changes nothing.
+func (s *Sweeper) withdraw(ctx context.Context, log *slog.Logger, c store.EscClaim) {
+	ctx, cancel := cleanup(ctx)
+	defer cancel()
+	if err := s.store.ReleaseEscalation(ctx, c); err != nil && !errors.Is(err, fault.Conflict) {
+		log.WarnContext(ctx, "escalation not released", "ref", c.Ref, "level", c.Level, errlog.Attr(err, outOfTime))
+	}
 }
 
 // release gives up claims. One that cannot be released lapses at its lease.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
@@ -106,4 +108,41 @@ func TestFaultThenRecovery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A claim DynamoDB made but whose answer was lost (the connection dropped, or the invocation's
+// deadline came first) is given back at once: a run minutes later reports the level, rather
+// than the lost claim holding it until its lease lapses. Every other line goes out on time.
+func TestLostClaimAnswerIsGivenBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	now := localTime(t, "DK", 2026, 11, 23, 7, 0)
+	levels, _, _ := dueSet(t, h, now)
+	dbp := awsfault.Start(t, h.env.DynamoDBEndpoint)
+	dbp.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.DropAnswer, Times: 1})
+	// No SDK retry: a retry of the lost write would find the claim and report a conflict, which
+	// is another path (the level is then another run's).
+	db := dbp.DynamoDB(h.env.AWSConfig(), func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	h.clock.Set(now)
+	if err := h.sweeperOn(db, nil).Handle(context.Background(), scheduledEvent(t)); err != nil {
+		t.Logf("first run: %v", err)
+	}
+	if _, faulted := dbp.Requests("UpdateItem"); faulted != 1 {
+		t.Fatalf("%d answers dropped, want 1: the scenario did not happen", faulted)
+	}
+	got := reported(t, h)
+	if len(got) != len(levels)-1 {
+		t.Fatalf("first run reported %d of %d lines, want all but the lost claim", len(got), len(levels))
+	}
+	h.run(now.Add(time.Minute))
+	for ref, level := range reported(t, h) {
+		if _, dup := got[ref]; dup {
+			t.Errorf("%s reported twice", ref)
+		}
+		got[ref] = level
+	}
+	if !maps.Equal(got, levels) {
+		t.Errorf("reported %v over both runs, want %v", got, levels)
+	}
+	checkMarked(t, h, levels)
 }
