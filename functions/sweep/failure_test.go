@@ -261,7 +261,8 @@ func TestLeaseFollowsTheInvocation(t *testing.T) {
 		t.Errorf("no deadline: lease %s, want %s", got, now.Add(maxLease))
 	}
 
-	// The claims of a run with 3 s left, caught while its digest hangs.
+	// The claims of a run with 8 s left, caught while its digest hangs (time enough to claim on a
+	// loaded machine).
 	r, _ := h.add(seed{received: now.AddDate(0, -1, -3), verified: true})
 	hanging := ses.NewFromConfig(h.env.AWSConfig(), func(o *ses.Options) {
 		o.BaseEndpoint = aws.String(blackhole(t))
@@ -269,7 +270,7 @@ func TestLeaseFollowsTheInvocation(t *testing.T) {
 	})
 	s := h.sweeper(hanging)
 	s.reserve = 0
-	const left = 3 * time.Second
+	const left = 8 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), left)
 	defer cancel()
 	done := make(chan error)
