@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -93,18 +96,82 @@ func fieldMessages(lang i18n.Lang, errs dsr.FieldErrors) map[string]string {
 	return out
 }
 
-// form shows the empty form.
-func (h *Handler) form(c *web.Call) web.Response {
-	return h.formPage(c.Lang, dsr.Submission{}, nil, "")
+// The fill-time trap. The form carries the time it was rendered, signed with the deployment's
+// key, so a bot can neither post too soon after fetching it nor write a time of its own
+// (ts=1 passed every check before it was signed). A signed time older than maxFormAge is no
+// bot's but a person's who left the tab open: their form comes back, filled in, to send again.
+//
+// The trap is a speed bump for simple bots, no more: a bot that fetches the form and waits
+// three seconds passes it, and the JSON API, which a company's own site posts to from a form
+// of its own, has none. What bounds abuse is the rate limits, the ceiling on unconfirmed
+// requests, and confirmation from the mailbox.
+const (
+	renderPurpose = "form-render"
+	maxFormAge    = 24 * time.Hour
+)
+
+// renderTime is the form's signed render time at.
+func renderTime(key keyed.Key, at time.Time) string {
+	return key.Sign(renderPurpose, strconv.FormatInt(at.Unix(), 10))
 }
 
-// formPage renders the form with values and errors (HTTP 400 when there are errors). ts is
-// the render time the person's first view carried, kept so that correcting a mistake does not
-// restart the minimum fill time; empty means now.
-func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.FieldErrors, ts string) web.Response {
+// fill is what a posted render time says about who filled in the form.
+type fill int
+
+const (
+	byPerson  fill = iota
+	byBot          // forged, from the future, or posted too soon
+	stale          // signed, but older than maxFormAge
+	unstamped      // none: the form was shown while the key could not be read
+)
+
+// filled reads a posted render time.
+func (h *Handler) filled(key keyed.Key, ts string, now time.Time) fill {
 	if ts == "" {
-		ts = strconv.FormatInt(h.now().Unix(), 10)
+		return unstamped
 	}
+	msg, ok := key.Open(renderPurpose, ts)
+	if !ok {
+		return byBot
+	}
+	sec, err := strconv.ParseInt(msg, 10, 64)
+	rendered := time.Unix(sec, 0)
+	switch {
+	case err != nil || rendered.After(now) || now.Sub(rendered) < h.cfg.MinFill:
+		return byBot
+	case now.Sub(rendered) > maxFormAge:
+		return stale
+	}
+	return byPerson
+}
+
+// keptTS is the posted render time if it is still good, so that correcting a mistake does not
+// restart the minimum fill time; else a new one.
+func (h *Handler) keptTS(key keyed.Key, ts string, now time.Time) string {
+	if msg, ok := key.Open(renderPurpose, ts); ok {
+		if sec, err := strconv.ParseInt(msg, 10, 64); err == nil && !time.Unix(sec, 0).After(now) && now.Sub(time.Unix(sec, 0)) <= maxFormAge {
+			return ts
+		}
+	}
+	return renderTime(key, now)
+}
+
+// form shows the empty form. It is shown even when the key cannot be read (the table is
+// unreachable): it tells people their rights and where else to write. It then carries no
+// render time, and a post of it comes back to be sent again rather than being taken for a bot's.
+func (h *Handler) form(ctx context.Context, c *web.Call) web.Response {
+	ts := ""
+	if key, err := h.keys.Load(ctx); err == nil {
+		ts = renderTime(key, h.now())
+	} else {
+		h.log.WarnContext(ctx, "form", "outcome", "unstamped", errlog.Attr(err))
+	}
+	return h.formPage(c.Lang, dsr.Submission{}, nil, ts, "")
+}
+
+// formPage renders the form with values and errors (HTTP 400 when there are errors, or a
+// notice: the key of a message above them). ts is the signed render time the form carries.
+func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.FieldErrors, ts, notice string) web.Response {
 	v := formView{
 		Action:    h.cfg.BasePath + "/requests",
 		Lang:      lang,
@@ -124,6 +191,9 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 			Article: i18n.T(lang, "type.article", t.Article()),
 			Checked: values.Type == string(t),
 		})
+	}
+	if notice != "" {
+		v.Summary = append(v.Summary, fieldError{ID: "submit", Message: i18n.T(lang, notice)})
 	}
 	for _, f := range fields {
 		if code, ok := errs[f.Name]; ok {
@@ -148,13 +218,4 @@ func printable(s dsr.Submission) dsr.Submission {
 	s.Type, s.Name, s.Email = fix(s.Type), fix(s.Name), fix(s.Email)
 	s.Details, s.CustomerRef, s.Lang = fix(s.Details), fix(s.CustomerRef), fix(s.Lang)
 	return s
-}
-
-// keptTS is the posted render time if it is a plausible one, for re-rendering the form.
-func keptTS(ts string, now time.Time) string {
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sec > now.Unix() || sec <= 0 {
-		return ""
-	}
-	return strconv.FormatInt(sec, 10)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -22,6 +23,7 @@ import (
 type requestStore interface {
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
 	Uncount(ctx context.Context, c store.Counted) error
+	keyed.Source
 	CreateRequest(ctx context.Context, r *dsr.Request) error
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
@@ -53,6 +55,9 @@ type Handler struct {
 	// configured company sites, the language from ?lang=, the browser, or the default.
 	site *web.Site
 	pace *pacer
+	// keys is the deployment's secret key, read when first needed: the rate counters are
+	// keyed hashes, and the form's render time is signed.
+	keys *keyed.Keys
 }
 
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
@@ -76,6 +81,7 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterRe
 			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
 		},
 		pace: newPacer(),
+		keys: keyed.New(st),
 	}, nil
 }
 
@@ -96,7 +102,7 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 	get := c.Method == http.MethodGet || c.Method == http.MethodHead
 	switch {
 	case c.Path == "/" && get:
-		return h.form(c), nil
+		return h.form(ctx, c), nil
 	case c.Path == "/requests" && c.Method == http.MethodPost:
 		return h.cors(c, h.submit(ctx, c)), nil
 	case c.Path == "/requests" && c.Method == http.MethodOptions:

@@ -67,7 +67,22 @@ type tripCase struct {
 // Confirming takes one: the conditional write that opens the request and queues the receipt
 // and the DPO's notice, which go out (together) after the answer. A link that no longer
 // confirms costs the refused write and the read that says why.
+//
+// The first request of a container that needs the deployment's key (shared/keyed) reads it
+// first: one more round trip for the form page and for a submission.
 var tripCases = []tripCase{
+	{"form-first", func(hs *harness, rec *awscount.Recorder) {
+		cold := hs.coldContainer(rec)
+		if resp := cold.do(event(hs.t, "intake-form-get")); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `name="ts" value="1`) {
+			hs.t.Fatalf("form: %s", fmtStatus(resp))
+		}
+	}, 1, "GetItem", ""},
+	{"submit-first", func(hs *harness, rec *awscount.Recorder) {
+		v := hs.form(address("trips-first"), i18n.DA) // signed by the warm container: the same key
+		if resp := hs.coldContainer(rec).postForm(v); resp.StatusCode != http.StatusSeeOther {
+			hs.t.Fatalf("form post: %s", fmtStatus(resp))
+		}
+	}, 3, "GetItem → UpdateItem ‖ UpdateItem → PutItem", "SendEmail → UpdateItem"},
 	{"submit", func(hs *harness, _ *awscount.Recorder) {
 		if resp := hs.postForm(hs.form(address("trips"), i18n.DA)); resp.StatusCode != http.StatusSeeOther {
 			hs.t.Fatalf("form post: %s", fmtStatus(resp))
@@ -95,6 +110,16 @@ var tripCases = []tripCase{
 			hs.t.Fatalf("second confirm: %s\n%s", fmtStatus(resp), resp.Body)
 		}
 	}, 2, "UpdateItem! → GetItem", ""},
+}
+
+// coldContainer is a second handler over hs's table, recording in rec, that has not read the
+// deployment key yet; its work after the response waits in hs's queue.
+func (hs *harness) coldContainer(rec *awscount.Recorder) *harness {
+	hs.t.Helper()
+	cold := newHarness(hs.t, withTable(hs.cfg.Table), withRecorder(hs.env, rec), withColdKey(), func(_ map[string]string, c *harnessClients) {
+		c.after, c.held = hs.held, hs.held
+	})
+	return cold
 }
 
 // countTrips runs tc against a handler whose calls are recorded and returns the calls made

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -89,7 +88,7 @@ func TestUnstoredAnswersTakeAsLongAsStored(t *testing.T) {
 		{"over the limit for its address", func() map[string]string { return nil }},
 		{"honeypot", func() map[string]string { return map[string]string{"website": "x"} }},
 		{"filled too fast", func() map[string]string {
-			return map[string]string{"ts": strconv.FormatInt(hs.clock.Now().Unix(), 10)}
+			return map[string]string{"ts": hs.stamp(hs.clock.Now())}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

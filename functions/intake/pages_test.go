@@ -28,8 +28,10 @@ func TestEveryPageEveryLanguage(t *testing.T) {
 		"details": dsr.CodeInvalidUTF8, "customer_ref": dsr.CodeControlChar}
 	for _, l := range i18n.Langs {
 		pages := map[string]web.Response{
-			"form":         h.formPage(l, dsr.Submission{}, nil, ""),
-			"form, errors": h.formPage(l, dsr.Submission{Type: "rectification"}, allErrors, ""),
+			"form":         h.formPage(l, dsr.Submission{}, nil, "ts", ""),
+			"form, errors": h.formPage(l, dsr.Submission{Type: "rectification"}, allErrors, "ts", ""),
+			"form, stale":  h.formPage(l, dsr.Submission{Type: "access"}, nil, "ts", "intake.form.stale"),
+			"form, again":  h.formPage(l, dsr.Submission{Type: "access"}, nil, "ts", "intake.form.again"),
 			"verify":       h.linkAnswer(ctx, l, tok, r, linkPending, "test"),
 			"already":      h.linkAnswer(ctx, l, tok, r, linkUsed, "test"),
 			"invalid":      h.linkAnswer(ctx, l, tok, nil, linkInvalid, "test"),

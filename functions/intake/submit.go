@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -79,6 +79,11 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 	lang := c.Lang
 	sub := in.Sub.Normalize()
 	sub.Lang = string(lang)
+	key, err := h.keys.Load(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "key", errlog.Attr(err))
+		return h.problem(lang, asJSON, err, "intake.unavailable")
+	}
 	errs := sub.Validate()
 	for f, code := range in.Errs {
 		if errs == nil {
@@ -91,7 +96,7 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 		if asJSON {
 			return web.ProblemJSON(web.Status(errs), i18n.T(lang, "intake.form.errors.heading"), fieldMessages(lang, errs))
 		}
-		return h.formPage(lang, sub, errs, keptTS(in.TS, now))
+		return h.formPage(lang, sub, errs, h.keptTS(key, in.TS, now), "")
 	}
 
 	if in.Website != "" {
@@ -99,12 +104,21 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 		return h.unstored(ctx, start, lang, asJSON)
 	}
 	// A company's own site posting JSON renders no form of ours, so it has no render time.
-	if !asJSON && !h.filledByPerson(in.TS, now) {
-		log.InfoContext(ctx, "submission", "outcome", "too_fast")
-		return h.unstored(ctx, start, lang, asJSON)
+	if !asJSON {
+		switch h.filled(key, in.TS, now) {
+		case byBot:
+			log.InfoContext(ctx, "submission", "outcome", "too_fast")
+			return h.unstored(ctx, start, lang, asJSON)
+		case stale:
+			log.InfoContext(ctx, "submission", "outcome", "stale_form")
+			return h.formPage(lang, sub, nil, renderTime(key, now), "intake.form.stale")
+		case unstamped:
+			log.InfoContext(ctx, "submission", "outcome", "unstamped_form")
+			return h.formPage(lang, sub, nil, renderTime(key, now), "intake.form.again")
+		}
 	}
 
-	byEmail, byIP := h.allow(ctx, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
+	byEmail, byIP := h.allow(ctx, key, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
 	switch {
 	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable):
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(errors.Join(byEmail, byIP)))
@@ -147,35 +161,25 @@ func (h *Handler) received(lang i18n.Lang, asJSON bool) web.Response {
 	return web.Redirect(h.cfg.BaseURL + "/sent?lang=" + string(lang))
 }
 
-// filledByPerson reports whether the form was rendered long enough ago for a person to have
-// filled it in. A missing, unreadable or future render time is a bot's.
-func (h *Handler) filledByPerson(ts string, now time.Time) bool {
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return false
-	}
-	rendered := time.Unix(sec, 0)
-	return !rendered.After(now) && now.Sub(rendered) >= h.cfg.MinFill
-}
-
 // allow counts the submission against the per-address and per-source-IP limits, both at
-// once: they are independent writes and the form is waiting. Counters are keyed by hashes so
-// the table never holds an address or an IP in clear; the address is counted as the mailbox
-// it reaches (dsr.Mailbox), so victim+1@ is the victim.
+// once: they are independent writes and the form is waiting. Counters are keyed by hashes
+// under the deployment's key, so the table holds no address or IP in clear, nor a hash anyone
+// could reverse by trying every IP; the address is counted as the mailbox it reaches
+// (dsr.Mailbox), so victim+1@ is the victim.
 //
 // A submission one limit refuses takes back what it counted against the other: an IP that
 // has spent its own limit must not go on to spend a victim's address's, nor an address over
 // its limit a shared office IP's. (For the moment between the count and its taking back, a
 // concurrent submission sees the counter one higher; only one at the victim's very last
 // place could be refused by it.)
-func (h *Handler) allow(ctx context.Context, email, ip string) (byEmail, byIP error) {
+func (h *Handler) allow(ctx context.Context, key keyed.Key, email, ip string) (byEmail, byIP error) {
 	var counted [2]store.Counted
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		counted[0], byEmail = h.store.Allow(ctx, scopeEmail, dsr.HashEmail(dsr.Mailbox(email)), h.cfg.RatePerEmail, h.cfg.RateWindow)
+		counted[0], byEmail = h.store.Allow(ctx, scopeEmail, key.Hash(scopeEmail, dsr.Mailbox(email)), h.cfg.RatePerEmail, h.cfg.RateWindow)
 	})
 	wg.Go(func() {
-		counted[1], byIP = h.store.Allow(ctx, scopeIP, token.Hash(ip), h.cfg.RatePerIP, h.cfg.RateWindow)
+		counted[1], byIP = h.store.Allow(ctx, scopeIP, key.Hash(scopeIP, ip), h.cfg.RatePerIP, h.cfg.RateWindow)
 	})
 	wg.Wait()
 	if byEmail == nil && byIP == nil {

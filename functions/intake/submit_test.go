@@ -1,15 +1,25 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"html"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -217,11 +227,15 @@ func TestBotTraps(t *testing.T) {
 		set  map[string]string
 	}{
 		{"honeypot filled", map[string]string{"website": "https://spam.example"}},
-		{"posted a second after rendering", map[string]string{"ts": strconv.FormatInt(now.Add(-time.Second).Unix(), 10)}},
-		{"posted just under the minimum", map[string]string{"ts": strconv.FormatInt(now.Add(-2*time.Second).Unix(), 10)}},
-		{"no render time", map[string]string{"ts": ""}},
+		{"posted a second after rendering", map[string]string{"ts": hs.stamp(now.Add(-time.Second))}},
+		{"posted just under the minimum", map[string]string{"ts": hs.stamp(now.Add(-2 * time.Second))}},
 		{"render time not a number", map[string]string{"ts": "yesterday"}},
-		{"render time in the future", map[string]string{"ts": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)}},
+		{"render time in the future", map[string]string{"ts": hs.stamp(now.Add(time.Hour))}},
+		// The attacks of issue 19, item 5: a render time the bot wrote itself, however old.
+		{"render time forged: ts=1", map[string]string{"ts": "1"}},
+		{"render time forged: a minute ago, unsigned", map[string]string{"ts": strconv.FormatInt(now.Add(-time.Minute).Unix(), 10)}},
+		{"render time forged: signed by another key", map[string]string{"ts": strconv.FormatInt(now.Add(-time.Minute).Unix(), 10) + ".c2lnbmVkIGJ5IHNvbWVvbmUgZWxzZSwgbm90IHVzIQ"}},
+		{"render time forged: a signature moved to another time", map[string]string{"ts": "1." + strings.SplitN(hs.stamp(now.Add(-time.Minute)), ".", 2)[1]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			email := address("bot")
@@ -257,10 +271,54 @@ func TestBotTraps(t *testing.T) {
 	// Exactly the minimum is a person.
 	email := address("patient")
 	v := hs.form(email, i18n.EN)
-	v.Set("ts", strconv.FormatInt(now.Add(-hs.cfg.MinFill).Unix(), 10))
+	v.Set("ts", hs.stamp(now.Add(-hs.cfg.MinFill)))
 	if resp := hs.postForm(v); resp.StatusCode != http.StatusSeeOther || len(hs.env.Mails(t, email)) != 1 {
 		t.Errorf("a post after exactly the minimum fill time was not filed")
 	}
+	// So is a form left open all day; one older than that is shown again, filled in, to send
+	// again: a person must never lose a request silently, and a bot gains nothing by a form
+	// it could fetch anew. A form without a render time (shown while the key could not be
+	// read) comes back the same way.
+	email = address("unstamped")
+	v = hs.form(email, i18n.EN)
+	v.Set("ts", "")
+	if resp := hs.postForm(v); resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, htmlEscape(i18n.T(i18n.EN, "intake.form.again"))) ||
+		len(hs.env.Mails(t, email)) != 0 {
+		t.Errorf("a form without a render time: %s; want it shown again", fmtStatus(resp))
+	}
+	email = address("slow")
+	v = hs.form(email, i18n.EN)
+	v.Set("ts", hs.stamp(now.Add(-maxFormAge)))
+	if resp := hs.postForm(v); resp.StatusCode != http.StatusSeeOther || len(hs.env.Mails(t, email)) != 1 {
+		t.Errorf("a form open for %v was not filed", maxFormAge)
+	}
+	email = address("stale")
+	v = hs.form(email, i18n.EN)
+	v.Set("ts", hs.stamp(now.Add(-maxFormAge-time.Second)))
+	resp := hs.postForm(v)
+	if resp.StatusCode != http.StatusBadRequest || len(hs.env.Mails(t, email)) != 0 {
+		t.Fatalf("a stale form: %s, %d mails; want it shown again", fmtStatus(resp), len(hs.env.Mails(t, email)))
+	}
+	mustContain(t, "stale form", resp.Body, htmlEscape(i18n.T(i18n.EN, "intake.form.stale")), `value="`+htmlEscape(email)+`"`)
+	fresh := hidden(t, resp.Body, "ts")
+	if fresh == v.Get("ts") {
+		t.Fatal("the stale render time was kept")
+	}
+	v.Set("ts", fresh)
+	hs.clock.Add(time.Minute)
+	if resp := hs.postForm(v); resp.StatusCode != http.StatusSeeOther || len(hs.env.Mails(t, email)) != 1 {
+		t.Errorf("sent again from the renewed form: %s, not filed", fmtStatus(resp))
+	}
+}
+
+// hidden returns the value of a hidden input on a page.
+func hidden(t testing.TB, page, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no hidden %s on the page", name)
+	}
+	return html.UnescapeString(m[1])
 }
 
 // TestRateLimits: past the limit per address or per source IP, the answer is unchanged and
@@ -409,5 +467,46 @@ func sameAnswers(t *testing.T, answers []web.Response) {
 	}
 	if answers[0].StatusCode != http.StatusSeeOther {
 		t.Errorf("status %d, want 303", answers[0].StatusCode)
+	}
+}
+
+// TestCountersCannotBeReversed: the attack of issue 19, item 9. Whoever reads the rate
+// counters (a copy of the table, a log of its keys) tries every candidate IP and address
+// against them, as 56 of 56 IPs were reversed in 0.2 s from unsalted SHA-256. Keyed with the
+// deployment's secret, no candidate matches.
+func TestCountersCannotBeReversed(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	email, ip := address("reversible"), "203.0.113.77"
+	hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(email, i18n.DA)), ip))
+	var candidates []string
+	for _, c := range []string{ip, email, strings.ToLower(email), dsr.Mailbox(email)} {
+		sum := sha256.Sum256([]byte(c))
+		candidates = append(candidates, hex.EncodeToString(sum[:]))
+	}
+	out, err := hs.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(hs.cfg.Table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := 0
+	for _, it := range out.Items {
+		pk := it["pk"].(*ddbtypes.AttributeValueMemberS).Value
+		if !strings.HasPrefix(pk, store.RatePrefix) {
+			continue
+		}
+		counters++
+		for _, c := range candidates {
+			if strings.Contains(pk, c) || strings.Contains(pk, c[:32]) {
+				t.Errorf("counter %s is the unsalted SHA-256 of a candidate", pk)
+			}
+		}
+	}
+	if counters < 2 {
+		t.Fatalf("%d rate counters, want the address's and the IP's", counters)
+	}
+	for _, c := range candidates {
+		if strings.Contains(hs.logs.String(), c[:32]) {
+			t.Errorf("the logs hold a candidate's SHA-256")
+		}
 	}
 }

@@ -199,6 +199,8 @@ func tripRows(ctx context.Context, t *table, goTool, root string, log io.Writer,
 		m    benchResult
 		name string
 	}{
+		{"the form page, a container's first (reads the deployment key)", it, "form-first"},
+		{"form submission, a container's first (reads the deployment key)", it, "submit-first"},
 		{"form submission", it, "submit"},
 		{"JSON submission", it, "submit-json"},
 		{"confirmation", it, "confirm"},
