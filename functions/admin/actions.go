@@ -75,7 +75,7 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 			return h.fail(c, lerr)
 		}
 		if !a.Retry || attempt == retryAttempts {
-			h.log.Info("action conflict", "ref", r.Ref, "action", a.Name, "dpo", c.actorHash())
+			h.log.Info("action conflict", "ref", r.Ref, "action", a.Name, "dpo", h.actor(c))
 			return h.conflict(c, fresh, freshMails, a, form)
 		}
 		r = fresh
@@ -90,7 +90,7 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 			}
 		})
 	}
-	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", a.Name, "status", string(r.Status), "dpo", c.actorHash())
+	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", a.Name, "status", string(r.Status), "dpo", h.actor(c))
 	return web.Redirect(requestPath(r.Ref) + "?done=" + url.QueryEscape(a.Name))
 }
 

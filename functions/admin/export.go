@@ -35,7 +35,7 @@ func (h *handler) export(c *call) web.Response {
 		_ = w.Write(h.exportRow(r, now))
 	}
 	w.Flush()
-	h.log.Info("export", "rows", len(rs), "dpo", c.actorHash())
+	h.log.Info("export", "rows", len(rs), "dpo", h.actor(c))
 	name := "requests-" + now.In(h.cal.Location()).Format(time.DateOnly) + ".csv"
 	return web.Response{
 		StatusCode: http.StatusOK,

@@ -14,6 +14,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -34,7 +35,9 @@ type requests interface {
 type sessions interface {
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
 	CreateLogin(ctx context.Context, tok string, l store.Login) error
-	ConsumeLogin(ctx context.Context, tok string) (store.Login, error)
+	AttachBrowser(ctx context.Context, forKey, browser string) error
+	ConsumeLogin(ctx context.Context, tok, browser string) (store.Login, error)
+	keyed.Source
 	CreateSession(ctx context.Context, id string, s store.Session) error
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	DeleteSession(ctx context.Context, id string) error
@@ -73,6 +76,9 @@ type handler struct {
 	// signinFloor is the least time a sign-in request takes, whether or not a mail goes out,
 	// so the answer's timing does not tell which addresses may sign in.
 	signinFloor time.Duration
+	// keys is the deployment's secret key, read when sign-in first needs it: the sign-in
+	// mail limit is counted under a keyed hash of the address.
+	keys *keyed.Keys
 }
 
 // newHandler builds the handler over a DynamoDB and an SES client and the queue of work after
@@ -104,9 +110,10 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		site: &web.Site{
 			BasePath: cfg.BasePath,
 			Origins:  []string{cfg.BaseURL},
-			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Cookie: langCookieName, CookiePath: "/admin"},
+			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Cookie: langCookieName, CookiePath: cfg.BasePath + "/admin"},
 		},
 		signinFloor: 600 * time.Millisecond,
+		keys:        keyed.New(st),
 	}, nil
 }
 

@@ -61,6 +61,8 @@ type tenv struct {
 	after afterResponse
 	// held is the queue a test holds the work after the response in, if it does.
 	held *later.Held
+	// own is the browser requestLink and confirm use (signin_test.go).
+	own *browser
 }
 
 // uniq returns a short random tag; tests share the SES emulator, so every address is unique.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +54,14 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logs hold %q:\n%s", secret, out)
+		}
+	}
+	// Nor anything a dictionary reverses (issue 19, item 9): an unsalted SHA-256 of an
+	// address, as it is typed or folded, or of the source IP.
+	for _, v := range []string{dpoAddr, strings.ToLower(dpoAddr), requester, "198.51.100.23"} {
+		sum := sha256.Sum256([]byte(v))
+		if h := hex.EncodeToString(sum[:]); strings.Contains(out, h[:16]) {
+			t.Errorf("logs hold the SHA-256 of %q", v)
 		}
 	}
 }

@@ -16,22 +16,34 @@ import (
 )
 
 const (
-	sessionCookieName = "dsr_session"
-	langCookieName    = "dsr_lang"
+	// The __Host- prefix makes a browser keep a cookie only if it is Secure, has Path=/ and
+	// no Domain: no sibling subdomain (or a plain-http page of ours) can set, replace or
+	// shadow it. Path=/ sends it to the public routes too, which never read it; a deployment
+	// under a BASE_URL path shares its host with nothing else.
+	sessionCookieName = "__Host-dsr_session"
+	// signinCookieName holds the secret of the browser that asked for a sign-in link.
+	signinCookieName = "__Host-dsr_signin"
+	langCookieName   = "dsr_lang"
 	// maxForm caps a posted form: a 5,000-character message in four-byte characters,
 	// percent-encoded, plus the small fields.
 	maxForm = 64 << 10
 )
 
-// sessionCookie carries the session id. Strict keeps it off every cross-site request, Path
-// keeps it away from the public routes, HttpOnly from any script.
+// sessionCookie carries the session id. Strict keeps it off every cross-site request,
+// HttpOnly from any script.
 func sessionCookie(id string, ttl time.Duration) string {
-	return sessionCookieName + "=" + id + "; Path=/admin; Max-Age=" + strconv.Itoa(int(ttl.Seconds())) +
-		"; HttpOnly; Secure; SameSite=Strict"
+	return hostCookie(sessionCookieName, id, ttl)
 }
 
-func clearSessionCookie() string {
-	return sessionCookieName + "=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+func clearSessionCookie() string { return hostCookie(sessionCookieName, "", 0) }
+
+// signinCookie carries the asking browser's secret for as long as a link it asked for works.
+func signinCookie(secret string) string { return hostCookie(signinCookieName, secret, loginTTL) }
+
+func clearSigninCookie() string { return hostCookie(signinCookieName, "", 0) }
+
+func hostCookie(name, value string, ttl time.Duration) string {
+	return name + "=" + value + "; Path=/; Max-Age=" + strconv.Itoa(int(ttl.Seconds())) + "; HttpOnly; Secure; SameSite=Strict"
 }
 
 // authenticate loads the session named by the cookie. A missing, unknown, signed-out or

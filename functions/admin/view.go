@@ -241,10 +241,22 @@ func onTime(r *dsr.Request) bool { return !r.ClosedAt.After(r.Deadline()) }
 // answered reports whether the request was closed with an answer (not left to expire).
 func answered(r *dsr.Request) bool { return r.Status == dsr.Completed || r.Status == dsr.Rejected }
 
-// actorHash is the signed-in DPO's address as logs may hold it.
-func (c *call) actorHash() string {
-	if c.sess == nil {
-		return ""
+// dpoIndex is a DPO as the logs name them: their place (from 1) in DPO_ADDRESSES, 0 for an
+// address not on it. Whoever runs the deployment can tell who that is; a log reader without
+// its configuration learns nothing, and no hash of an address is there to reverse.
+func (h *handler) dpoIndex(email string) int {
+	for i, a := range h.cfg.DPOAddresses {
+		if strings.EqualFold(a, strings.TrimSpace(email)) {
+			return i + 1
+		}
 	}
-	return dsr.HashEmail(c.sess.Email)
+	return 0
+}
+
+// actor is the signed-in DPO as the logs name them (dpoIndex).
+func (h *handler) actor(c *call) int {
+	if c.sess == nil {
+		return 0
+	}
+	return h.dpoIndex(c.sess.Email)
 }

@@ -141,17 +141,26 @@ func answer(t *testing.T, d *stack, ref string, f filing, email string) {
 	if want := i18n.T(dpoLang, "admin.mail.signin.subject", controller); signinMail.Subject != want {
 		t.Errorf("sign-in subject %q, want %q", signinMail.Subject, want)
 	}
+	// Asking set the cookie that binds the link to this browser, and only that.
+	if len(dpo.cookies) != 1 || dpo.cookies["__Host-dsr_signin"] == "" {
+		t.Fatalf("asking for a link set cookies %v, want only the sign-in cookie", dpo.cookies)
+	}
 	confirm := dpo.open(link(t, d, signinMail, "/admin/signin/confirm?token="), "none")
 	expectPage(t, confirm, dpoLang, i18n.T(dpoLang, "admin.confirm.heading"))
-	if len(dpo.cookies) != 0 {
+	if len(dpo.cookies) != 1 {
 		t.Fatalf("the confirmation page set cookies %v; only the button may sign in", dpo.cookies)
+	}
+	// The link works only in the browser that asked for it.
+	elsewhere := newVisitor(t, d, "da-DK")
+	if p := elsewhere.submit(d.base+"/admin/signin/confirm", url.Values{"token": {hidden(t, confirm.body, "token")}}); p.status != http.StatusForbidden {
+		t.Errorf("the link in another browser: %d, want 403", p.status)
 	}
 	back := dpo.submit(d.base+"/admin/signin/confirm", url.Values{"token": {hidden(t, confirm.body, "token")}}).location(t, d.base)
 	if back != d.base+"/admin/requests/"+ref {
 		t.Errorf("after sign-in: redirect to %s", back)
 	}
-	if dpo.cookies["dsr_session"] == "" {
-		t.Fatal("no session cookie after sign-in")
+	if dpo.cookies["__Host-dsr_session"] == "" || dpo.cookies["__Host-dsr_signin"] != "" {
+		t.Fatalf("after sign-in the browser holds %v, want the session cookie alone", dpo.cookies)
 	}
 
 	// The request; the answer's own form, chosen; the mail it would send, shown; then sent.

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +23,23 @@ type Login struct {
 	// Next is the workspace path to open after signing in; the handler validated it.
 	Next    string
 	Expires time.Time
+	// Browser is the hash of the secret in the cookie of the browser that asked: the link
+	// signs in only a browser that sends it (AttachBrowser adds more).
+	Browser string
+	// For is the keyed hash of the address the link was sent to, under which the newest link
+	// is found again (AttachBrowser).
+	For string
 }
+
+// Key prefixes of the workspace's items, for IAM's dynamodb:LeadingKeys.
+const (
+	LoginPrefix   = "LOGIN#"
+	SessionPrefix = "SESSION#"
+)
+
+// maxBrowsers bounds the browsers one link signs in: AttachBrowser adds one per request for
+// an address over its mail limit, and an item must stay far below DynamoDB's 400 KB.
+const maxBrowsers = 2000
 
 // Session is a signed-in DPO.
 type Session struct {
@@ -37,17 +55,32 @@ type Session struct {
 // The items are keyed by the hash of the secret: a copy of the table yields no usable link or
 // session, and the secret itself is only ever in the mail, the cookie or the request.
 func loginKey(tok string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{AttrPK: str("LOGIN#" + token.Hash(tok)), AttrSK: str("LOGIN")}
+	return loginKeyOf(token.Hash(tok))
+}
+
+func loginKeyOf(hash string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{AttrPK: str(LoginPrefix + hash), AttrSK: str("LOGIN")}
+}
+
+// newestKey is the item that names the newest link sent to an address (by its keyed hash).
+func newestKey(forKey string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{AttrPK: str(LoginPrefix + "newest#" + forKey), AttrSK: str("LOGIN")}
 }
 
 func sessionKey(id string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{AttrPK: str("SESSION#" + token.Hash(id)), AttrSK: str("SESSION")}
+	return map[string]ddbtypes.AttributeValue{AttrPK: str(SessionPrefix + token.Hash(id)), AttrSK: str("SESSION")}
 }
 
 type loginItem struct {
-	Email     string `dynamodbav:"email"`
-	Next      string `dynamodbav:"next,omitempty"`
-	CreatedAt string `dynamodbav:"created_at"`
+	Email     string   `dynamodbav:"email"`
+	Next      string   `dynamodbav:"next,omitempty"`
+	Browsers  []string `dynamodbav:"browsers,stringset,omitempty"`
+	CreatedAt string   `dynamodbav:"created_at"`
+	ExpiresAt int64    `dynamodbav:"expires_at"`
+}
+
+type newestItem struct {
+	Link      string `dynamodbav:"link"`
 	ExpiresAt int64  `dynamodbav:"expires_at"`
 }
 
@@ -59,28 +92,92 @@ type sessionItem struct {
 }
 
 // CreateLogin stores a sign-in link for l.Email, keyed by the hash of tok, until l.Expires
-// (to the second).
+// (to the second), for the browser l.Browser; and, alongside, that it is the newest link for
+// l.For.
 func (s *Store) CreateLogin(ctx context.Context, tok string, l Login) error {
 	it := loginItem{Email: l.Email, Next: l.Next, CreatedAt: TimeKey(s.now()), ExpiresAt: l.Expires.Unix()}
-	return s.putNew(ctx, "login", loginKey(tok), it)
+	if l.Browser != "" {
+		it.Browsers = []string{l.Browser}
+	}
+	var created, newest error
+	var wg sync.WaitGroup
+	wg.Go(func() { created = s.putNew(ctx, "login", loginKey(tok), it) })
+	if l.For != "" {
+		wg.Go(func() {
+			av, err := attributevalue.MarshalMap(newestItem{Link: token.Hash(tok), ExpiresAt: l.Expires.Unix()})
+			if err == nil {
+				maps.Copy(av, newestKey(l.For))
+				_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av})
+			}
+			if err != nil {
+				newest = unavailable("store: newest login", err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(created, newest)
 }
 
-// ConsumeLogin spends a sign-in link: ONE conditional delete that succeeds only while the link
-// exists and has not expired, so of two clicks (or a click and a replay) exactly one gets the
-// login. An unknown, used or expired link is fault.NotFound; the caller need not tell them apart.
-func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
+// AttachBrowser lets the newest live link sent to forKey's address sign in one more browser
+// too: the one whose cookie secret hashes to browser. It is how a DPO whose address strangers
+// keep asking links for (and so over its mail limit) still gets a link: the newest one in
+// their mailbox, which then works in their browser and in no stranger's. fault.NotFound if
+// there is no live link, or it already serves maxBrowsers browsers.
+func (s *Store) AttachBrowser(ctx context.Context, forKey, browser string) error {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: newestKey(forKey), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return unavailable("store: newest login", err)
+	}
+	var n newestItem
+	if out.Item == nil || attributevalue.UnmarshalMap(out.Item, &n) != nil || n.Link == "" || s.expired(n.ExpiresAt) {
+		return fmt.Errorf("store: no live sign-in link: %w", fault.NotFound)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      loginKeyOf(n.Link),
+		UpdateExpression:         aws.String("ADD #b :b"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #exp > :now AND (attribute_not_exists(#b) OR size(#b) < :max)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#exp": AttrExpiresAt, "#b": "browsers"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":b":   &ddbtypes.AttributeValueMemberSS{Value: []string{browser}},
+			":now": num64(s.now().Unix()),
+			":max": num(maxBrowsers),
+		},
+	})
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: sign-in link used, expired or full: %w", fault.NotFound)
+	case err != nil:
+		return unavailable("store: attach browser", err)
+	}
+	return nil
+}
+
+// ConsumeLogin spends a sign-in link from the browser whose cookie secret hashes to browser:
+// ONE conditional delete that succeeds only while the link exists, has not expired and serves
+// that browser, so of two clicks (or a click and a replay) exactly one gets the login. An
+// unknown, used or expired link is fault.NotFound; a live link pressed in another browser is
+// fault.Forbidden and stays live for the right one.
+func (s *Store) ConsumeLogin(ctx context.Context, tok, browser string) (Login, error) {
 	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      loginKey(tok),
-		ConditionExpression:      aws.String("attribute_exists(#pk) AND #exp > :now"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#exp": AttrExpiresAt},
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #exp > :now AND contains(#b, :b)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#exp": AttrExpiresAt, "#b": "browsers"},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
 			":now": num64(s.now().Unix()),
+			":b":   str(browser),
 		},
 		ReturnValues: ddbtypes.ReturnValueAllOld,
 	})
 	switch {
 	case isConditionFailed(err):
+		// Only now is it worth a read: to tell the person to use the browser they asked from.
+		live, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: loginKey(tok), ConsistentRead: aws.Bool(true)})
+		var it loginItem
+		if gerr == nil && live.Item != nil && attributevalue.UnmarshalMap(live.Item, &it) == nil && !s.expired(it.ExpiresAt) {
+			return Login{}, fmt.Errorf("store: sign-in link of another browser: %w", fault.Forbidden)
+		}
 		return Login{}, fmt.Errorf("store: sign-in link: %w", fault.NotFound)
 	case err != nil:
 		return Login{}, unavailable("store: consume login", err)
@@ -89,7 +186,7 @@ func (s *Store) ConsumeLogin(ctx context.Context, tok string) (Login, error) {
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Login{}, fmt.Errorf("store: decode login: %w", err)
 	}
-	return Login{Email: it.Email, Next: it.Next, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+	return Login{Email: it.Email, Next: it.Next, Expires: time.Unix(it.ExpiresAt, 0).UTC(), Browser: browser}, nil
 }
 
 // CreateSession stores a session under the hash of id. Its expiry is checked in code on every

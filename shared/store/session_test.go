@@ -35,11 +35,11 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 			s, _, _ := newStore(t, c)
 			ctx := context.Background()
 			tok := token.New()
-			if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Next: "/admin/requests/ABCD-EFGH", Expires: start.Add(ttl)}); err != nil {
+			if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Next: "/admin/requests/ABCD-EFGH", Expires: start.Add(ttl), Browser: "b1"}); err != nil {
 				t.Fatal(err)
 			}
 			c.set(start.Add(tc.after))
-			l, err := s.ConsumeLogin(ctx, tok)
+			l, err := s.ConsumeLogin(ctx, tok, "b1")
 			if !tc.ok {
 				if !errors.Is(err, fault.NotFound) {
 					t.Fatalf("err = %v, want fault.NotFound", err)
@@ -52,7 +52,7 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 			if l.Email != "dpo@firma.dk" || l.Next != "/admin/requests/ABCD-EFGH" {
 				t.Fatalf("login = %+v", l)
 			}
-			if _, err := s.ConsumeLogin(ctx, tok); !errors.Is(err, fault.NotFound) {
+			if _, err := s.ConsumeLogin(ctx, tok, "b1"); !errors.Is(err, fault.NotFound) {
 				t.Fatalf("second use: err = %v, want fault.NotFound", err)
 			}
 		})
@@ -61,7 +61,7 @@ func TestLoginIsSingleUseAndExpires(t *testing.T) {
 
 func TestLoginUnknownToken(t *testing.T) {
 	s, _, _ := newStore(t, newClock(received))
-	if _, err := s.ConsumeLogin(context.Background(), token.New()); !errors.Is(err, fault.NotFound) {
+	if _, err := s.ConsumeLogin(context.Background(), token.New(), "b1"); !errors.Is(err, fault.NotFound) {
 		t.Fatalf("err = %v, want fault.NotFound", err)
 	}
 }
@@ -72,11 +72,54 @@ func TestLoginConcurrentConsumeExactlyOne(t *testing.T) {
 	s, _, _ := newStore(t, c)
 	ctx := context.Background()
 	tok := token.New()
-	if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(time.Hour)}); err != nil {
+	if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(time.Hour), Browser: "b1"}); err != nil {
 		t.Fatal(err)
 	}
-	if wins := race(t, 8, fault.NotFound, func() error { _, err := s.ConsumeLogin(ctx, tok); return err }); wins != 1 {
+	if wins := race(t, 8, fault.NotFound, func() error { _, err := s.ConsumeLogin(ctx, tok, "b1"); return err }); wins != 1 {
 		t.Fatalf("%d consumers got the login, want exactly 1", wins)
+	}
+}
+
+// A link signs in only the browser that asked, and those attached to it later; pressed in
+// another it is refused as fault.Forbidden and stays live. Attaching finds the newest live link
+// sent to the address, and nothing once it has expired or been used.
+func TestLoginBrowsers(t *testing.T) {
+	c := newClock(received)
+	s, _, _ := newStore(t, c)
+	ctx := context.Background()
+	older, newest := token.New(), token.New()
+	for _, tok := range []string{older, newest} {
+		if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(15 * time.Minute), Browser: "asked", For: "dpo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AttachBrowser(ctx, "someone-else", "b2"); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("attach to an address without links: %v", err)
+	}
+	if err := s.AttachBrowser(ctx, "dpo", "b2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeLogin(ctx, older, "b2"); !errors.Is(err, fault.Forbidden) {
+		t.Fatalf("an older link in the attached browser: %v, want fault.Forbidden", err)
+	}
+	if _, err := s.ConsumeLogin(ctx, newest, "stranger"); !errors.Is(err, fault.Forbidden) {
+		t.Fatalf("another browser: %v, want fault.Forbidden", err)
+	}
+	if l, err := s.ConsumeLogin(ctx, newest, "b2"); err != nil || l.Email != "dpo@firma.dk" {
+		t.Fatalf("the attached browser: %+v, %v", l, err)
+	}
+	if _, err := s.ConsumeLogin(ctx, newest, "asked"); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("used: %v, want fault.NotFound", err)
+	}
+	if err := s.AttachBrowser(ctx, "dpo", "b3"); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("attach to a used link: %v", err)
+	}
+	if l, err := s.ConsumeLogin(ctx, older, "asked"); err != nil || l.Email != "dpo@firma.dk" {
+		t.Fatalf("the older link in the browser that asked: %+v, %v", l, err)
+	}
+	c.set(received.Add(16 * time.Minute))
+	if _, err := s.ConsumeLogin(ctx, token.New(), "asked"); !errors.Is(err, fault.NotFound) {
+		t.Fatalf("unknown: %v", err)
 	}
 }
 
@@ -86,7 +129,7 @@ func TestSecretsAreStoredHashed(t *testing.T) {
 	s, db, table := newStore(t, c)
 	ctx := context.Background()
 	tok, id := token.New(), token.New()
-	if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(time.Hour)}); err != nil {
+	if err := s.CreateLogin(ctx, tok, store.Login{Email: "dpo@firma.dk", Expires: c.now().Add(time.Hour), Browser: "b1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateSession(ctx, id, store.Session{Email: "dpo@firma.dk", CSRF: token.New(), Created: c.now(), Expires: c.now().Add(time.Hour)}); err != nil {
@@ -105,7 +148,7 @@ func TestSecretsAreStoredHashed(t *testing.T) {
 		}
 		keys = append(keys, it["pk"].(*ddbtypes.AttributeValueMemberS).Value)
 	}
-	want := map[string]bool{"LOGIN#" + token.Hash(tok): true, "SESSION#" + token.Hash(id): true}
+	want := map[string]bool{store.LoginPrefix + token.Hash(tok): true, store.SessionPrefix + token.Hash(id): true}
 	for _, k := range keys {
 		delete(want, k)
 	}
