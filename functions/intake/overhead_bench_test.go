@@ -82,7 +82,7 @@ var tripCases = []tripCase{
 		if resp := hs.coldContainer(rec).postForm(v); resp.StatusCode != http.StatusSeeOther {
 			hs.t.Fatalf("form post: %s", fmtStatus(resp))
 		}
-	}, 3, "GetItem → UpdateItem ‖ UpdateItem → PutItem", "SendEmail → UpdateItem"},
+	}, 3, "GetItem → UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 	{"submit", func(hs *harness, _ *awscount.Recorder) {
 		if resp := hs.postForm(hs.form(address("trips"), i18n.DA)); resp.StatusCode != http.StatusSeeOther {
 			hs.t.Fatalf("form post: %s", fmtStatus(resp))
