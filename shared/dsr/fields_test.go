@@ -23,6 +23,9 @@ var parts = []part{
 	{"requester", FieldRequester, func(r *Request) any { return [4]string{r.Name, r.Email, r.Details, r.CustomerRef} }},
 	{"extension", FieldExtension, func(r *Request) any { return r.Extension }},
 	{"outcome", FieldOutcome, func(r *Request) any { return r.Outcome }},
+	{"fee", FieldFee, func(r *Request) any { return r.Fee }},
+	{"recipients", FieldRecipients, func(r *Request) any { return r.Recipients }},
+	{"lift", FieldLift, func(r *Request) any { return r.Lift }},
 	// What no change alters.
 	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
 }
@@ -32,7 +35,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 	inParts := map[string]bool{
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
-		"Extension": true, "Outcome": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}
@@ -68,6 +71,28 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"complete", openRequest, func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},
 		{"reject", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "other", "no", now) }},
 		{"note", openRequest, func(r *Request) (Change, error) { return r.AddNote("dpo", "n", now) }},
+		{"complete partly", openRequest, func(r *Request) (Change, error) {
+			return r.Answer("dpo", Answer{Result: ResultPartial, Message: "m", Kept: "k", Basis: BasisLegalObligation, Reason: "r"}, now)
+		}},
+		{"announce fee", openRequest, func(r *Request) (Change, error) {
+			return r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "100", Reason: "r", Justification: "j"}, now)
+		}},
+		{"accept fee", func(t *testing.T) *Request {
+			r := openRequest(t)
+			if _, err := r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "100", Reason: "r", Justification: "j"}, now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, func(r *Request) (Change, error) { return r.AcceptFee("dpo", "yes", now) }},
+		{"tell recipients", openRequest, func(r *Request) (Change, error) {
+			return r.TellRecipients("dpo", []Recipient{recipientA}, "erase", now)
+		}},
+		{"record recipient", openRequest, func(r *Request) (Change, error) {
+			return r.RecordRecipient("dpo", recipientB, NotDisclosed, "never sent", now)
+		}},
+		{"notice lift", completedRestriction, func(r *Request) (Change, error) {
+			return r.NoticeLift("dpo", "checked", now.Add(72*time.Hour), now)
+		}},
 	}
 	for _, tt := range ops {
 		t.Run(tt.name, func(t *testing.T) {

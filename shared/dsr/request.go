@@ -29,6 +29,13 @@ type Request struct {
 	Due       time.Time
 	Extension *Extension
 	Outcome   *Outcome
+	// Fee is the reasonable fee of Art. 12(5)(a), once announced.
+	Fee *Fee
+	// Recipients is the Art. 19 checklist: each recipient of the data the DPO has dealt with,
+	// and how.
+	Recipients []RecipientNotice
+	// Lift is the notice of Art. 18(3) that a restriction will be lifted.
+	Lift *LiftNotice
 
 	// TokenHash is the SHA-256 of the current verification secret; empty once used.
 	TokenHash    string
@@ -69,15 +76,24 @@ type Extension struct {
 
 // Outcome is how a request was closed and what the requester was told.
 type Outcome struct {
-	// Category is set on rejections (see RejectionCategories).
-	Category string
-	Message  string
+	// Result is set on completions: done, no data, or partly carried out. A completion
+	// stored before results existed has none and reads as ResultDone.
+	Result Result
+	// Category is the ground of a refusal.
+	Category Ground
+	// Message is what the requester is told: what was done, or the reasons for a refusal.
+	Message string
+	// Kept, Basis and Reason are a partial answer's Art. 12(4) part: what was kept, on which
+	// point of Art. 17(3), and why.
+	Kept   string
+	Basis  Basis
+	Reason string
+	// Justification is the evidence that a request is manifestly unfounded or excessive
+	// (Art. 12(5)): kept with the request, not sent.
+	Justification string
+	// Late records that the answer came after the deadline that applied to it, and which.
+	Late Lateness
 }
-
-// RejectionCategories are the grounds a DPO picks when refusing to act. The manifestly
-// unfounded or excessive ground carries the burden of proof (Art. 12(5)), so its justification
-// is kept with the request like every other reason.
-var RejectionCategories = []string{"identity_not_confirmed", "manifestly_unfounded", "excessive", "no_data", "legal_exemption", "other"}
 
 // MailKind names a mail the product sends about a request. Values are stored.
 type MailKind string
@@ -91,6 +107,11 @@ const (
 	MailExtension    MailKind = "extension"
 	MailCompletion   MailKind = "completion"
 	MailRejection    MailKind = "rejection"
+	// MailFee announces the reasonable fee of Art. 12(5)(a).
+	MailFee MailKind = "fee"
+	// MailLift is the notice of Art. 18(3) before a restriction is lifted.
+	MailLift MailKind = "restriction_lift"
+	// Mails to a recipient of the data (Art. 19) are RecipientMail(id), one per recipient.
 )
 
 // MailStatus is the delivery state of a mail towards SES.
@@ -155,9 +176,12 @@ const (
 	FieldRequester                     // Name, Email, Details, CustomerRef
 	FieldExtension                     // Extension
 	FieldOutcome                       // Outcome
+	FieldFee                           // Fee
+	FieldRecipients                    // Recipients
+	FieldLift                          // Lift
 	// AllFields is every part above.
 	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
-		FieldReminded | FieldRequester | FieldExtension | FieldOutcome
+		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift
 )
 
 // Has reports whether every part of p is in f.
@@ -341,13 +365,16 @@ func (r *Request) Start(actor string, now time.Time) (Change, error) {
 }
 
 // CanExtend says whether r may be extended at now, and if not, why (a *TransitionError whose
-// Reason is "not_allowed", "already_extended" or "deadline_passed"): Art. 12(3) allows one
-// extension, only before the one-month deadline has passed. The request page asks it before it
+// Reason is "not_allowed", "not_extendable", "already_extended" or "deadline_passed"):
+// Art. 12(3) allows one extension, only before the one-month deadline has passed, and none
+// for the types on ClockPrompt, which are acted on without undue delay. The request page asks it before it
 // offers the extension; Extend refuses by it.
 func (r *Request) CanExtend(now time.Time) error {
 	switch {
 	case !r.Status.Active():
 		return &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
+	case !r.Type.Rules().Extendable():
+		return &TransitionError{From: r.Status, To: r.Status, Reason: "not_extendable"}
 	case r.Extension != nil:
 		return &TransitionError{From: r.Status, To: r.Status, Reason: "already_extended"}
 	case now.After(r.Due):
@@ -367,40 +394,6 @@ func (r *Request) Extend(actor, reason string, deadline, now time.Time) (Change,
 	}
 	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: ActionExtended, Note: reason}, FieldExtension, MailExtension)
 	r.Extension = &Extension{At: now.UTC(), By: actor, Reason: reason, Deadline: deadline}
-	return c, nil
-}
-
-// Complete closes the request as done; message tells the requester what was done.
-func (r *Request) Complete(actor, message string, now time.Time) (Change, error) {
-	if code := CheckText(message, MaxMessage, true, true); code != "" {
-		return Change{}, FieldErrors{"message": code}
-	}
-	c, err := r.move(Completed, actor, message, now, FieldOutcome, MailCompletion)
-	if err != nil {
-		return c, err
-	}
-	r.Outcome = &Outcome{Message: message}
-	return c, nil
-}
-
-// Reject closes the request without acting on it (Art. 12(4)); the reason is sent to the
-// requester together with their right to complain and to a judicial remedy.
-func (r *Request) Reject(actor, category, reason string, now time.Time) (Change, error) {
-	errs := FieldErrors{}
-	if !slices.Contains(RejectionCategories, category) {
-		errs["category"] = CodeInvalidChoice
-	}
-	if code := CheckText(reason, MaxMessage, true, true); code != "" {
-		errs["reason"] = code
-	}
-	if len(errs) > 0 {
-		return Change{}, errs
-	}
-	c, err := r.move(Rejected, actor, category+": "+reason, now, FieldOutcome, MailRejection)
-	if err != nil {
-		return c, err
-	}
-	r.Outcome = &Outcome{Category: category, Message: reason}
 	return c, nil
 }
 
@@ -426,5 +419,14 @@ func (r *Request) Clone() *Request {
 		o := *r.Outcome
 		c.Outcome = &o
 	}
+	if r.Fee != nil {
+		f := *r.Fee
+		c.Fee = &f
+	}
+	if r.Lift != nil {
+		l := *r.Lift
+		c.Lift = &l
+	}
+	c.Recipients = slices.Clone(r.Recipients)
 	return &c
 }

@@ -15,9 +15,31 @@ var (
 	extended = time.Date(2026, 6, 2, 21, 59, 59, 0, time.UTC)
 )
 
-func newRequest() *Request {
-	s := Submission{Type: "erasure", Name: "Jens", Email: "jens@example.dk", Details: "d", CustomerRef: "c", Lang: "da"}
+func newRequest() *Request { return newOf(Erasure) }
+
+// newOf is an unconfirmed request of type ty.
+func newOf(ty Type) *Request {
+	s := Submission{Type: string(ty), Name: "Jens", Email: "jens@example.dk", Details: "d", CustomerRef: "c", Lang: "da"}
 	return New("K7MQ-4XTZ", s, received, due, "hash")
+}
+
+// Two recipients of the register.
+var (
+	recipientA = Recipient{ID: "a", Name: "Fakturaservice ApS", Email: "gdpr@faktura.example", Lang: "da", Receives: "Name, address, invoices"}
+	recipientB = Recipient{ID: "b", Name: "Leasing Nord AS", Email: "personvern@leasing.example", Lang: "nb", Receives: "Purchase contracts"}
+)
+
+// completedRestriction is a restriction carried out.
+func completedRestriction(t *testing.T) *Request {
+	t.Helper()
+	r := newOf(Restriction)
+	if _, err := r.Verify(r.TokenHash, received.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Complete("dpo", "Restricted while we check.", received.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func openRequest(t *testing.T) *Request {
@@ -96,10 +118,66 @@ func TestOperations(t *testing.T) {
 				}
 			}},
 		{"reject", openRequest, func(r *Request) (Change, error) {
-			return r.Reject("dpo@x.dk", "manifestly_unfounded", "Tenth identical request this month.", now)
+			return r.Refuse("dpo@x.dk", Refusal{Ground: GroundManifestlyUnfounded, Reason: "Tenth identical request this month.",
+				Justification: "Requests K7MQ-4XTZ … filed daily since 1 March, each answered."}, now)
 		}, Rejected, ActionRejected, []MailKind{MailRejection}, func(t *testing.T, r *Request) {
-			if r.Outcome == nil || r.Outcome.Category != "manifestly_unfounded" {
+			if r.Outcome == nil || r.Outcome.Category != GroundManifestlyUnfounded || r.Outcome.Justification == "" || r.Outcome.Late != OnTime {
 				t.Errorf("outcome = %+v", r.Outcome)
+			}
+		}},
+		{"complete partly", openRequest, func(r *Request) (Change, error) {
+			return r.Answer("dpo@x.dk", Answer{Result: ResultPartial, Message: "Account deleted.", Kept: "Invoices 2024-2025.",
+				Basis: BasisLegalObligation, Reason: "Bookkeeping rules: 5 years."}, now)
+		}, Completed, ActionCompleted, []MailKind{MailCompletion}, func(t *testing.T, r *Request) {
+			if o := r.Outcome; o == nil || o.Result != ResultPartial || o.Kept == "" || o.Basis != BasisLegalObligation || o.Reason == "" {
+				t.Errorf("outcome = %+v", r.Outcome)
+			}
+		}},
+		{"complete, no data", openRequest, func(r *Request) (Change, error) {
+			return r.Answer("dpo@x.dk", Answer{Result: ResultNoData, Message: "We hold nothing about you."}, now)
+		}, Completed, ActionCompleted, []MailKind{MailCompletion}, func(t *testing.T, r *Request) {
+			if o := r.Outcome; o == nil || o.Result != ResultNoData || o.Category != "" || o.Refuses() {
+				t.Errorf("outcome = %+v", r.Outcome)
+			}
+		}},
+		{"announce fee", openRequest, func(r *Request) (Change, error) {
+			return r.AnnounceFee("dpo@x.dk", FeeTerms{Ground: GroundExcessive, Amount: "250", Reason: "Fourth copy this month.", Justification: "Copies sent 1, 8 and 15 March."}, now)
+		}, Open, ActionFeeAnnounced, []MailKind{MailFee}, func(t *testing.T, r *Request) {
+			if f := r.Fee; f == nil || f.Amount != 250 || !r.AwaitingFee() {
+				t.Errorf("fee = %+v", r.Fee)
+			}
+		}},
+		{"accept fee", func(t *testing.T) *Request {
+			r := openRequest(t)
+			if _, err := r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "250", Reason: "r", Justification: "j"}, now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, func(r *Request) (Change, error) { return r.AcceptFee("dpo@x.dk", "Accepted by mail 3 March.", now) },
+			Open, ActionFeeAccepted, nil, func(t *testing.T, r *Request) {
+				if r.AwaitingFee() || r.Fee.AcceptedBy != "dpo@x.dk" {
+					t.Errorf("fee = %+v", r.Fee)
+				}
+			}},
+		{"tell recipients", openRequest, func(r *Request) (Change, error) {
+			return r.TellRecipients("dpo@x.dk", []Recipient{recipientA, recipientB}, "Erase customer 4711.", now)
+		}, Open, ActionRecipientsTold, []MailKind{RecipientMail("a"), RecipientMail("b")}, func(t *testing.T, r *Request) {
+			if len(r.Told()) != 2 || r.Recipients[0].Means != ToldByDesk || r.Recipients[1].Note != "Erase customer 4711." {
+				t.Errorf("recipients = %+v", r.Recipients)
+			}
+		}},
+		{"record recipient", openRequest, func(r *Request) (Change, error) {
+			return r.RecordRecipient("dpo@x.dk", recipientA, ToldOtherwise, "Phoned their support, ticket 88.", now)
+		}, Open, ActionRecipientRecorded, nil, func(t *testing.T, r *Request) {
+			if n, ok := r.Notice("a"); !ok || !n.Told() || n.Means != ToldOtherwise {
+				t.Errorf("recipients = %+v", r.Recipients)
+			}
+		}},
+		{"notice lift", completedRestriction, func(r *Request) (Change, error) {
+			return r.NoticeLift("dpo@x.dk", "The accuracy check is done: the data are correct.", now.Add(72*time.Hour), now)
+		}, Completed, ActionLiftNoticed, []MailKind{MailLift}, func(t *testing.T, r *Request) {
+			if r.Lift == nil || !r.Lift.From.Equal(now.Add(72*time.Hour)) {
+				t.Errorf("lift = %+v", r.Lift)
 			}
 		}},
 		{"note", openRequest, func(r *Request) (Change, error) { return r.AddNote("dpo@x.dk", "called them", now) },
@@ -181,6 +259,51 @@ func TestRefusals(t *testing.T) {
 		{"complete without message", openRequest, func(r *Request) (Change, error) { return r.Complete("dpo", "", now) }, "", "message"},
 		{"reject without reason", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "other", "", now) }, "", "reason"},
 		{"reject unknown category", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "because", "x", now) }, "", "category"},
+		{"reject as excessive without justification", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "excessive", "x", now) }, "", "justification"},
+		{"no data is no ground", openRequest, func(r *Request) (Change, error) { return r.Reject("dpo", "no_data", "x", now) }, "", "category"},
+		{"partial without basis", openRequest, func(r *Request) (Change, error) {
+			return r.Answer("dpo", Answer{Result: ResultPartial, Message: "m", Kept: "k", Reason: "r"}, now)
+		}, "", "basis"},
+		{"partial without what was kept", openRequest, func(r *Request) (Change, error) {
+			return r.Answer("dpo", Answer{Result: ResultPartial, Message: "m", Basis: BasisLegalClaims, Reason: "r"}, now)
+		}, "", "kept"},
+		{"fee twice", func(t *testing.T) *Request {
+			r := openRequest(t)
+			if _, err := r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "1", Reason: "r", Justification: "j"}, now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, func(r *Request) (Change, error) {
+			return r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "1", Reason: "r", Justification: "j"}, now)
+		}, "fee_announced", ""},
+		{"fee on another ground", openRequest, func(r *Request) (Change, error) {
+			return r.AnnounceFee("dpo", FeeTerms{Ground: GroundOther, Amount: "1", Reason: "r", Justification: "j"}, now)
+		}, "", "ground"},
+		{"fee too high", openRequest, func(r *Request) (Change, error) {
+			return r.AnnounceFee("dpo", FeeTerms{Ground: GroundExcessive, Amount: "250000", Reason: "r", Justification: "j"}, now)
+		}, "", "amount"},
+		{"accept a fee never announced", openRequest, func(r *Request) (Change, error) { return r.AcceptFee("dpo", "n", now) }, "no_fee", ""},
+		{"tell a recipient twice", func(t *testing.T) *Request {
+			r := openRequest(t)
+			if _, err := r.TellRecipients("dpo", []Recipient{recipientA}, "i", now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, func(r *Request) (Change, error) {
+			return r.TellRecipients("dpo", []Recipient{recipientA}, "again", now)
+		}, "", "recipients"},
+		{"tell no one", openRequest, func(r *Request) (Change, error) { return r.TellRecipients("dpo", nil, "i", now) }, "", "recipients"},
+		{"record without a note", openRequest, func(r *Request) (Change, error) { return r.RecordRecipient("dpo", recipientA, NotDisclosed, "", now) }, "", "note"},
+		{"record as told by the desk", openRequest, func(r *Request) (Change, error) { return r.RecordRecipient("dpo", recipientA, ToldByDesk, "n", now) }, "", "means"},
+		{"lift an open restriction", openRequest, func(r *Request) (Change, error) { return r.NoticeLift("dpo", "r", now.Add(72*time.Hour), now) }, "not_allowed", ""},
+		{"lift today", completedRestriction, func(r *Request) (Change, error) { return r.NoticeLift("dpo", "r", now, now) }, "", "from"},
+		{"lift twice", func(t *testing.T) *Request {
+			r := completedRestriction(t)
+			if _, err := r.NoticeLift("dpo", "r", now.Add(72*time.Hour), now); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, func(r *Request) (Change, error) { return r.NoticeLift("dpo", "r", now.Add(96*time.Hour), now) }, "lift_noticed", ""},
 		{"empty note", openRequest, func(r *Request) (Change, error) { return r.AddNote("dpo", "", now) }, "", "note"},
 	}
 	for _, tt := range tests {

@@ -39,6 +39,12 @@ const (
 	ActionNoted    Action = "noted"
 	ActionReminded Action = "reminded"
 	ActionReissued Action = "link_reissued"
+
+	ActionFeeAnnounced      Action = "fee_announced"
+	ActionFeeAccepted       Action = "fee_accepted"
+	ActionRecipientsTold    Action = "recipients_told"
+	ActionRecipientRecorded Action = "recipient_recorded"
+	ActionLiftNoticed       Action = "lift_noticed"
 )
 
 // transitions is the whole lifecycle: from → to → the audit action that records it.
@@ -50,7 +56,9 @@ var transitions = map[Status]map[Status]Action{
 }
 
 // TransitionError says which change was refused and why. Reason is a stable code that pages
-// translate ("not_allowed", "already_extended", "deadline_passed", "closed").
+// translate ("not_allowed", "not_extendable", "already_extended", "deadline_passed",
+// "result_not_allowed", "fee_not_allowed", "fee_announced", "no_fee", "no_recipients",
+// "lift_noticed", …).
 type TransitionError struct {
 	From   Status
 	To     Status

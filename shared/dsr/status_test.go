@@ -64,19 +64,24 @@ func TestStatusPredicates(t *testing.T) {
 }
 
 func TestTypesAndArticles(t *testing.T) {
-	want := map[Type]string{
-		Access: "15", Rectification: "16", Erasure: "17", Restriction: "18",
-		Portability: "20", Objection: "21", WithdrawConsent: "7(3)",
+	want := map[Type]Provision{
+		Access: {Article: 15}, Rectification: {Article: 16}, Erasure: {Article: 17}, Restriction: {Article: 18},
+		Portability: {Article: 20}, Objection: {Article: 21, Paragraph: 1}, ObjectionMarketing: {Article: 21, Paragraph: 2},
+		WithdrawConsent: {Article: 7, Paragraph: 3},
 	}
 	if len(Types) != len(want) {
 		t.Fatalf("%d types, want %d", len(Types), len(want))
 	}
 	for _, ty := range Types {
 		if !ty.Valid() || ty.Article() != want[ty] {
-			t.Errorf("%s: valid=%v article=%q want %q", ty, ty.Valid(), ty.Article(), want[ty])
+			t.Errorf("%s: valid=%v article=%+v want %+v", ty, ty.Valid(), ty.Article(), want[ty])
 		}
 	}
 	if Type("complaint").Valid() {
 		t.Error("unknown type reported valid")
+	}
+	// Stored codes never change: a request filed before the split is an Art. 21(1) objection.
+	if Objection != "objection" || ObjectionMarketing != "objection_marketing" || WithdrawConsent != "withdraw_consent" {
+		t.Error("a stored type code changed")
 	}
 }

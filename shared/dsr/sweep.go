@@ -29,6 +29,10 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	var q Queue
 	var when time.Time
 	switch {
+	case r.Status == PendingVerification && r.Escalates():
+		// The DPO sees an unconfirmed withdrawal or marketing objection on its short clock,
+		// so the sweep reads it on every run until it is confirmed or expires.
+		q, when = QueueUnverified, r.ReceivedAt
 	case r.Status == PendingVerification:
 		q, when = QueueUnverified, r.followUpAt()
 	case r.Status.Active():
@@ -46,6 +50,15 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 		return "", time.Time{}
 	}
 	return q, when
+}
+
+// Escalates reports whether the sweep tells the DPO as r's deadline nears and passes: every
+// request being worked on, and a withdrawal of consent or a marketing objection from receipt,
+// confirmed or not. Those are on the short clock, and an unconfirmed one must not lapse
+// without the DPO having seen it: it may be acted on anyway (an unsubscribe harms no one), and
+// only an identity that cannot be confirmed would justify a refusal.
+func (r *Request) Escalates() bool {
+	return r.Status.Active() || (r.Status == PendingVerification && r.Type.Rules().Clock == ClockPrompt)
 }
 
 // FollowUp is what an unconfirmed request needs from the sweep.

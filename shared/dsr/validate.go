@@ -34,6 +34,8 @@ const (
 	// CodeInvisibleChar is a format character (Unicode Cf: bidi overrides, zero-width
 	// spaces, …) in a single-line field, where it makes the text read otherwise than it is.
 	CodeInvisibleChar = "invisible_character"
+	CodeInvalidAmount = "invalid_amount"
+	CodeNotAfterNow   = "not_after_today"
 )
 
 // FieldErrors maps a field name to an error code. A nil or empty map means valid. It is a
@@ -88,9 +90,12 @@ func (s Submission) Validate() FieldErrors {
 			errs["type"] = CodeRequired
 		}
 	}
-	if code := CheckText(s.Name, MaxName, false, true); code != "" {
+	// A withdrawal of consent or a marketing objection is as easy as the consent it undoes:
+	// an address is enough (Rules.NameRequired).
+	rules, known := Type(s.Type).Rules(), Type(s.Type).Valid()
+	if code := CheckText(s.Name, MaxName, false, !known || rules.NameRequired); code != "" {
 		errs["name"] = code
-	} else if !strings.ContainsFunc(s.Name, unicode.IsLetter) {
+	} else if s.Name != "" && !strings.ContainsFunc(s.Name, unicode.IsLetter) {
 		// Dashes and dots are not a name: the DPO must be able to tell who asked.
 		errs["name"] = CodeRequired
 	}
@@ -98,8 +103,7 @@ func (s Submission) Validate() FieldErrors {
 		errs["email"] = code
 	}
 	// What to correct is the whole of a rectification request; the others may say nothing.
-	required := Type(s.Type) == Rectification
-	if code := CheckText(s.Details, MaxDetails, true, required); code != "" {
+	if code := CheckText(s.Details, MaxDetails, true, rules.DetailsRequired); code != "" {
 		errs["details"] = code
 	}
 	if code := CheckText(s.CustomerRef, MaxCustomerRef, false, false); code != "" {
