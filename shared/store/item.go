@@ -38,6 +38,9 @@ type requestItem struct {
 	Due        *time.Time     `dynamodbav:"due"`
 	Extension  *extensionItem `dynamodbav:"extension,omitempty"`
 	Outcome    *outcomeItem   `dynamodbav:"outcome,omitempty"`
+	Fee        *feeItem       `dynamodbav:"fee,omitempty"`
+	Recipients []noticeItem   `dynamodbav:"recipients,omitempty"`
+	Lift       *liftItem      `dynamodbav:"lift,omitempty"`
 
 	TokenHash      string     `dynamodbav:"token_hash,omitempty"`
 	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
@@ -67,8 +70,58 @@ type extensionItem struct {
 }
 
 type outcomeItem struct {
-	Category string `dynamodbav:"category,omitempty"`
-	Message  string `dynamodbav:"message"`
+	Result        string `dynamodbav:"result,omitempty"`
+	Category      string `dynamodbav:"category,omitempty"`
+	Message       string `dynamodbav:"message"`
+	Kept          string `dynamodbav:"kept,omitempty"`
+	Basis         string `dynamodbav:"basis,omitempty"`
+	Reason        string `dynamodbav:"reason,omitempty"`
+	Justification string `dynamodbav:"justification,omitempty"`
+	Late          string `dynamodbav:"late,omitempty"`
+}
+
+type feeItem struct {
+	At            time.Time  `dynamodbav:"at"`
+	By            string     `dynamodbav:"by"`
+	Ground        string     `dynamodbav:"ground"`
+	Amount        int        `dynamodbav:"amount"`
+	Reason        string     `dynamodbav:"reason"`
+	Justification string     `dynamodbav:"justification"`
+	AcceptedAt    *time.Time `dynamodbav:"accepted_at,omitempty"`
+	AcceptedBy    string     `dynamodbav:"accepted_by,omitempty"`
+	AcceptNote    string     `dynamodbav:"accept_note,omitempty"`
+}
+
+// recipientItem is a recipient as the register and each checklist line store it.
+type recipientItem struct {
+	ID       string `dynamodbav:"id"`
+	Name     string `dynamodbav:"name"`
+	Email    string `dynamodbav:"email"`
+	Lang     string `dynamodbav:"lang"`
+	Receives string `dynamodbav:"receives"`
+}
+
+type noticeItem struct {
+	recipientItem
+	Means string    `dynamodbav:"means"`
+	At    time.Time `dynamodbav:"at"`
+	By    string    `dynamodbav:"by"`
+	Note  string    `dynamodbav:"note"`
+}
+
+type liftItem struct {
+	At     time.Time `dynamodbav:"at"`
+	By     string    `dynamodbav:"by"`
+	From   time.Time `dynamodbav:"from"`
+	Reason string    `dynamodbav:"reason"`
+}
+
+func recipientToItem(x dsr.Recipient) recipientItem {
+	return recipientItem{ID: x.ID, Name: x.Name, Email: x.Email, Lang: x.Lang, Receives: x.Receives}
+}
+
+func (x recipientItem) recipient() dsr.Recipient {
+	return dsr.Recipient{ID: x.ID, Name: x.Name, Email: x.Email, Lang: x.Lang, Receives: x.Receives}
 }
 
 type mailItem struct {
@@ -139,7 +192,18 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		it.Extension = &extensionItem{At: x.At.UTC(), By: x.By, Reason: x.Reason, Deadline: x.Deadline.UTC()}
 	}
 	if o := r.Outcome; o != nil {
-		it.Outcome = &outcomeItem{Category: o.Category, Message: o.Message}
+		it.Outcome = &outcomeItem{Result: string(o.Result), Category: string(o.Category), Message: o.Message, Kept: o.Kept,
+			Basis: string(o.Basis), Reason: o.Reason, Justification: o.Justification, Late: string(o.Late)}
+	}
+	if f := r.Fee; f != nil {
+		it.Fee = &feeItem{At: f.At.UTC(), By: f.By, Ground: string(f.Ground), Amount: f.Amount, Reason: f.Reason,
+			Justification: f.Justification, AcceptedAt: timePtr(f.AcceptedAt), AcceptedBy: f.AcceptedBy, AcceptNote: f.AcceptNote}
+	}
+	for _, n := range r.Recipients {
+		it.Recipients = append(it.Recipients, noticeItem{recipientItem: recipientToItem(n.Recipient), Means: string(n.Means), At: n.At.UTC(), By: n.By, Note: n.Note})
+	}
+	if l := r.Lift; l != nil {
+		it.Lift = &liftItem{At: l.At.UTC(), By: l.By, From: l.From.UTC(), Reason: l.Reason}
 	}
 	for k, m := range r.Mails {
 		it.Mails[string(k)] = mailToItem(m)
@@ -184,7 +248,18 @@ func (it *requestItem) toRequest() *dsr.Request {
 		r.Extension = &dsr.Extension{At: x.At, By: x.By, Reason: x.Reason, Deadline: x.Deadline}
 	}
 	if o := it.Outcome; o != nil {
-		r.Outcome = &dsr.Outcome{Category: o.Category, Message: o.Message}
+		r.Outcome = &dsr.Outcome{Result: dsr.Result(o.Result), Category: dsr.Ground(o.Category), Message: o.Message, Kept: o.Kept,
+			Basis: dsr.Basis(o.Basis), Reason: o.Reason, Justification: o.Justification, Late: dsr.Lateness(o.Late)}
+	}
+	if f := it.Fee; f != nil {
+		r.Fee = &dsr.Fee{At: f.At, By: f.By, Ground: dsr.Ground(f.Ground), Amount: f.Amount, Reason: f.Reason,
+			Justification: f.Justification, AcceptedAt: timeVal(f.AcceptedAt), AcceptedBy: f.AcceptedBy, AcceptNote: f.AcceptNote}
+	}
+	for _, n := range it.Recipients {
+		r.Recipients = append(r.Recipients, dsr.RecipientNotice{Recipient: n.recipient(), Means: dsr.Means(n.Means), At: n.At, By: n.By, Note: n.Note})
+	}
+	if l := it.Lift; l != nil {
+		r.Lift = &dsr.LiftNotice{At: l.At, By: l.By, From: l.From, Reason: l.Reason}
 	}
 	for k, m := range it.Mails {
 		r.Mails[dsr.MailKind(k)] = dsr.MailState{State: dsr.MailStatus(m.State), At: m.At, Attempts: m.Attempts}

@@ -101,6 +101,9 @@ var fieldAttributes = []struct {
 	{dsr.FieldRequester, []string{"name", "email", "email_hash", "details", "customer_ref"}},
 	{dsr.FieldExtension, []string{"extension"}},
 	{dsr.FieldOutcome, []string{"outcome"}},
+	{dsr.FieldFee, []string{"fee"}},
+	{dsr.FieldRecipients, []string{"recipients"}},
+	{dsr.FieldLift, []string{"lift"}},
 }
 
 // derived are the attributes every change rewrites from the request as it now is.

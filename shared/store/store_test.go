@@ -125,7 +125,7 @@ var (
 	start    = step{"start", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Start("dpo@x.dk", now) }}
 	complete = step{"complete", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Complete("dpo@x.dk", "done", now) }}
 	reject   = step{"reject", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
-		return r.Reject("dpo@x.dk", "excessive", "again", now)
+		return r.Refuse("dpo@x.dk", dsr.Refusal{Ground: dsr.GroundExcessive, Reason: "again", Justification: "fourth this week"}, now)
 	}}
 	expire = step{"expire", func(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Expire(now) }}
 	extend = step{"extend", func(r *dsr.Request, now time.Time) (dsr.Change, error) {

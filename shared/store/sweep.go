@@ -125,7 +125,7 @@ type EscClaim struct {
 // ClaimEscalation claims escalation level for period on request ref until lease, with one
 // conditional write on the request's own mark for that level: it succeeds if the level has no
 // mark, a mark of another period, or a claim whose lease has run out; and only while the
-// request is open or in progress. It does not change the request's version: a claim is not a
+// request is not closed (the sweep's ladder decides which ones escalate: dsr.Request.Escalates). It does not change the request's version: a claim is not a
 // change of the request and must not make a DPO's concurrent edit fail.
 //
 // It returns the request as it stands after the claim, read from the table rather than the
@@ -136,7 +136,7 @@ func (s *Store) ClaimEscalation(ctx context.Context, ref, level, period string, 
 	c := EscClaim{Ref: ref, Level: level, Period: period, Lease: lease.UTC()}
 	u := escUpdate(level)
 	u.sets = append(u.sets, "#esc.#lvl = "+u.value(escMark(period, EscClaimed, c.Lease)))
-	cond := "attribute_exists(#pk) AND #status IN (" + u.value(str(string(dsr.Open))) + ", " + u.value(str(string(dsr.InProgress))) + ")" +
+	cond := "attribute_exists(#pk) AND #status IN (" + u.value(str(string(dsr.Open))) + ", " + u.value(str(string(dsr.InProgress))) + ", " + u.value(str(string(dsr.PendingVerification))) + ")" +
 		" AND (attribute_not_exists(#esc.#lvl) OR #esc.#lvl.#p <> " + u.value(str(period)) +
 		" OR (#esc.#lvl.#st = " + u.value(str(EscClaimed)) + " AND #esc.#lvl.#lease < " + u.value(str(TimeKey(s.now()))) + "))"
 	u.names["#pk"], u.names["#status"], u.names["#st"], u.names["#lease"] = AttrPK, "status", "st", "lease"

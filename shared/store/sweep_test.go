@@ -238,8 +238,10 @@ func TestClaimEscalation(t *testing.T) {
 	}
 }
 
-// Closed or unknown requests are never claimed, and a claim never creates an item.
-func TestClaimEscalationNeedsAnActiveRequest(t *testing.T) {
+// Closed or unknown requests are never claimed, and a claim never creates an item. An
+// unconfirmed one can be: a withdrawal of consent escalates before it is confirmed
+// (dsr.Request.Escalates decides which).
+func TestClaimEscalationNeedsAnUnclosedRequest(t *testing.T) {
 	c := newClock(time.Date(2026, 4, 1, 5, 0, 0, 0, time.UTC))
 	s, db, table := newStore(t, c)
 	ctx := context.Background()
@@ -250,11 +252,14 @@ func TestClaimEscalationNeedsAnActiveRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := sweepOpen(t, s, "DONE-3333", due)
-	ch, _ := closed.Reject("dpo@x.dk", "excessive", "again", c.now())
+	ch, _ := closed.Reject("dpo@x.dk", "other", "again", c.now())
 	if err := s.Commit(ctx, closed, ch); err != nil {
 		t.Fatal(err)
 	}
-	for _, ref := range []string{pending.Ref, closed.Ref, "NONE-3333"} {
+	if _, _, err := s.ClaimEscalation(ctx, pending.Ref, "wd2", "2026-04-03", lease); err != nil {
+		t.Errorf("unconfirmed: %v", err)
+	}
+	for _, ref := range []string{closed.Ref, "NONE-3333"} {
 		if _, _, err := s.ClaimEscalation(ctx, ref, "overdue", "2026-04-01", lease); !errors.Is(err, fault.Conflict) {
 			t.Errorf("%s: err = %v, want fault.Conflict", ref, err)
 		}
