@@ -230,14 +230,58 @@ func LongDate(lang Lang, t time.Time) string {
 	return weekdays[lang][t.Weekday()] + " " + Date(lang, t)
 }
 
-// DateTime is Date with the local time of day: "7. april 2026 14:05".
+// DateTime is Date with the time of day in t's zone, which it names, since the reader may be
+// elsewhere: "7. april 2026 kl. 14:05 (CEST)", "7 April 2026, 14:05 CEST".
 func DateTime(lang Lang, t time.Time) string {
-	return Date(lang, t) + " " + t.Format("15:04")
+	if lang == EN {
+		return Date(lang, t) + ", " + t.Format("15:04 MST")
+	}
+	return Date(lang, t) + " kl. " + t.Format("15:04 (MST)")
+}
+
+// Provision is a place in the GDPR as a citation needs it: an article, a paragraph (0 for
+// none) and a point ("" for none). dsr.Provision is one.
+type Provision interface {
+	Cite() (article, paragraph int, point string)
+}
+
+// Article cites p the way each language writes the regulation's numbering: "art. 17, stk. 3,
+// litra b" in Danish, "art. 17 nr. 3 bokstav b" in Norwegian, "Art. 17(3)(b)" in English.
+func Article(lang Lang, p Provision) string {
+	art, par, point := p.Cite()
+	var b strings.Builder
+	switch lang {
+	case DA:
+		fmt.Fprintf(&b, "art. %d", art)
+		if par > 0 {
+			fmt.Fprintf(&b, ", stk. %d", par)
+		}
+		if point != "" {
+			fmt.Fprintf(&b, ", litra %s", point)
+		}
+	case NB:
+		fmt.Fprintf(&b, "art. %d", art)
+		if par > 0 {
+			fmt.Fprintf(&b, " nr. %d", par)
+		}
+		if point != "" {
+			fmt.Fprintf(&b, " bokstav %s", point)
+		}
+	default:
+		fmt.Fprintf(&b, "Art. %d", art)
+		if par > 0 {
+			fmt.Fprintf(&b, "(%d)", par)
+		}
+		if point != "" {
+			fmt.Fprintf(&b, "(%s)", point)
+		}
+	}
+	return b.String()
 }
 
 // Funcs are the functions every page and mail template may use (html/template and
 // text/template take the map as their FuncMap): t translates a key, date, longdate and datetime
-// write a time as the language does, and lines splits free text into lines for a template to
+// write a time as the language does, article cites a provision of the GDPR, and lines splits free text into lines for a template to
 // join with <br>, so that a requester's line breaks survive without their text ever being
 // marked as safe HTML.
 func Funcs() map[string]any {
@@ -246,6 +290,7 @@ func Funcs() map[string]any {
 		"date":     Date,
 		"longdate": LongDate,
 		"datetime": DateTime,
+		"article":  Article,
 		"lines":    func(s string) []string { return strings.Split(s, "\n") },
 	}
 }

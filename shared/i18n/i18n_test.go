@@ -57,7 +57,7 @@ func TestAccepted(t *testing.T) {
 }
 
 func TestT(t *testing.T) {
-	if got := T(DA, "type.article", "15"); got != "GDPR art. 15" {
+	if got := T(DA, "type.article", "art. 15"); got != "GDPR art. 15" {
 		t.Errorf("T = %q", got)
 	}
 	if got := T(EN, "no.such.key"); got != "[no.such.key]" {
@@ -85,5 +85,58 @@ func TestDates(t *testing.T) {
 	}
 	if got := Date(NB, time.Date(2026, 5, 17, 0, 0, 0, 0, time.UTC)); got != "17. mai 2026" {
 		t.Errorf("Norwegian May = %q", got)
+	}
+}
+
+// provision is a citation's parts, as dsr.Provision gives them.
+type provision struct {
+	art, par int
+	point    string
+}
+
+func (p provision) Cite() (int, int, string) { return p.art, p.par, p.point }
+
+// Each language cites the regulation its own way: Danish "stk." and "litra", Norwegian "nr."
+// and "bokstav", English brackets.
+func TestArticle(t *testing.T) {
+	tests := []struct {
+		p          provision
+		da, nb, en string
+	}{
+		{provision{15, 0, ""}, "art. 15", "art. 15", "Art. 15"},
+		{provision{7, 3, ""}, "art. 7, stk. 3", "art. 7 nr. 3", "Art. 7(3)"},
+		{provision{17, 3, "b"}, "art. 17, stk. 3, litra b", "art. 17 nr. 3 bokstav b", "Art. 17(3)(b)"},
+	}
+	for _, tt := range tests {
+		for lang, want := range map[Lang]string{DA: tt.da, NB: tt.nb, EN: tt.en} {
+			if got := Article(lang, tt.p); got != want {
+				t.Errorf("Article(%s, %v) = %q, want %q", lang, tt.p, got, want)
+			}
+		}
+	}
+}
+
+// A time of day shown to a person names its zone, summer time and winter time alike.
+func TestDateTimeNamesTheZone(t *testing.T) {
+	cph, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	summer := time.Date(2026, 4, 7, 12, 5, 0, 0, time.UTC).In(cph)
+	winter := time.Date(2026, 1, 7, 12, 5, 0, 0, time.UTC).In(cph)
+	tests := []struct {
+		lang Lang
+		t    time.Time
+		want string
+	}{
+		{DA, summer, "7. april 2026 kl. 14:05 (CEST)"},
+		{NB, winter, "7. januar 2026 kl. 13:05 (CET)"},
+		{EN, summer, "7 April 2026, 14:05 CEST"},
+		{EN, time.Date(2026, 4, 7, 12, 5, 0, 0, time.UTC), "7 April 2026, 12:05 UTC"},
+	}
+	for _, tt := range tests {
+		if got := DateTime(tt.lang, tt.t); got != tt.want {
+			t.Errorf("DateTime(%s) = %q, want %q", tt.lang, got, tt.want)
+		}
 	}
 }
