@@ -108,10 +108,17 @@ func (n *Notices) parsed(name string) (*mail, error) {
 	return m, m.err
 }
 
-// funcs are the template functions of every mail: i18n's, and join for address lists.
+// funcs are the template functions of every mail: i18n's, join for address lists, and plural,
+// which picks the ".one" or ".other" form of a message for a count.
 func funcs() map[string]any {
 	f := i18n.Funcs()
 	f["join"] = strings.Join
+	f["plural"] = func(n int) string {
+		if n == 1 {
+			return "one"
+		}
+		return "other"
+	}
 	return f
 }
 
@@ -158,6 +165,20 @@ type RequestData struct {
 	AdminLink      string
 	DPOContact     string
 	FormLink       string
+	// Prompt: a withdrawal of consent or a marketing objection, acted on without undue delay
+	// and never extended (dsr.ClockPrompt): its mails name no month and no extension.
+	Prompt bool
+	// Result is how a completed request was answered (dsr.ResultDone for one completed before
+	// results were recorded).
+	Result dsr.Result
+	// Told is how many recipients of the data were informed (Art. 19).
+	Told int
+	// FeeAmount is the announced fee with its currency, in the reader's language.
+	FeeAmount string
+	// LiftFrom is the date a restriction will be lifted.
+	LiftFrom string
+	// Recipient is the recipient a notice under Art. 19 goes to (recipient notices only).
+	Recipient *dsr.RecipientNotice
 }
 
 // requestTemplates maps a mail kind to its template; the DPO's mail is in the deployment's
@@ -170,24 +191,41 @@ var requestTemplates = map[dsr.MailKind]string{
 	dsr.MailExtension:    "extension",
 	dsr.MailCompletion:   "completion",
 	dsr.MailRejection:    "rejection",
+	dsr.MailFee:          "fee",
+	dsr.MailLift:         "restriction_lift",
 }
 
 // Request renders the mail of the given kind about r. link is the confirmation link for the
 // verification and reminder mails; the secret in it is never stored, so the caller passes it.
 func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Message, error) {
 	name, ok := requestTemplates[kind]
+	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.s.DPOAddresses[0]}
+	var recipient *dsr.RecipientNotice
+	switch id, isRecipient := kind.RecipientID(); {
+	case isRecipient:
+		// Art. 19: to the recipient's address from the register, in their language.
+		rn, found := r.Notice(id)
+		if !found {
+			return Message{}, fmt.Errorf("notice: %s has no recipient %q", r.Ref, id)
+		}
+		name, ok, recipient, to = "recipient_notice", true, &rn, []string{rn.Email}
+		if l, valid := i18n.Parse(rn.Lang); valid {
+			lang = l
+		}
+	case kind == dsr.MailDPONew:
+		lang, to, replyTo = n.s.DefaultLang, n.s.DPOAddresses, nil
+	case kind == dsr.MailCompletion && r.Outcome != nil && r.Outcome.Result == dsr.ResultPartial:
+		name = "completion_partial"
+	}
 	if !ok {
 		return Message{}, fmt.Errorf("notice: unknown mail kind %q", kind)
-	}
-	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.s.DPOAddresses[0]}
-	if kind == dsr.MailDPONew {
-		lang, to, replyTo = n.s.DefaultLang, n.s.DPOAddresses, nil
 	}
 	if len(to) == 0 || to[0] == "" {
 		return Message{}, fmt.Errorf("notice: %s mail for %s has no recipient", kind, r.Ref)
 	}
 	d := n.RequestData(lang, r)
 	d.Link = link
+	d.Recipient = recipient
 	subject, text, html, err := n.Render(name, d)
 	if err != nil {
 		return Message{}, err
@@ -205,14 +243,14 @@ func (n *Notices) requesterLang(r *dsr.Request) i18n.Lang {
 // RequestData fills the data every request mail template can use.
 func (n *Notices) RequestData(lang i18n.Lang, r *dsr.Request) RequestData {
 	loc := n.s.Location
-	return RequestData{
+	d := RequestData{
 		Lang:           lang,
 		Controller:     n.s.Controller,
 		Country:        n.s.Country,
 		Request:        r,
 		Ref:            r.Ref,
 		Type:           r.Type,
-		Article:        r.Type.Article(),
+		Article:        i18n.Article(lang, r.Type.Article()),
 		Received:       i18n.Date(lang, r.ReceivedAt.In(loc)),
 		Deadline:       i18n.LongDate(lang, r.Deadline().In(loc)),
 		Due:            i18n.LongDate(lang, r.Due.In(loc)),
@@ -220,7 +258,20 @@ func (n *Notices) RequestData(lang i18n.Lang, r *dsr.Request) RequestData {
 		AdminLink:      n.s.BaseURL + "/admin/requests/" + r.Ref,
 		DPOContact:     n.s.DPOAddresses[0],
 		FormLink:       n.s.BaseURL + "/?lang=" + string(lang),
+		Prompt:         r.Type.Rules().Clock == dsr.ClockPrompt,
+		Result:         dsr.ResultDone,
+		Told:           len(r.Told()),
 	}
+	if o := r.Outcome; o != nil && o.Result != "" {
+		d.Result = o.Result
+	}
+	if f := r.Fee; f != nil {
+		d.FeeAmount = i18n.T(lang, "fee.amount."+n.s.Country, f.Amount)
+	}
+	if l := r.Lift; l != nil {
+		d.LiftFrom = i18n.LongDate(lang, l.From.In(loc))
+	}
+	return d
 }
 
 // Settings returns the deployment facts, for callers building their own template data.

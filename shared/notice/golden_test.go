@@ -1,0 +1,393 @@
+package notice
+
+import (
+	"flag"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/deadline"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+)
+
+// update rewrites the golden files: go test ./shared/notice -update. A change of wording then
+// shows in review as a change of testdata/mails.
+var update = flag.Bool("update", false, "rewrite testdata/mails from the templates")
+
+// goldenAt is when every golden request is received: Monday 2 March 2026, 10:15 in Copenhagen.
+var goldenAt = time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
+
+// Recipients of the data, as the register keeps them.
+var (
+	goldenInvoicing = dsr.Recipient{ID: "fak1", Name: "Fakturaservice ApS", Email: "gdpr@fakturaservice.example", Lang: "da", Receives: "Navn, adresse og fakturaer"}
+	goldenLeasing   = dsr.Recipient{ID: "lea2", Name: "Leasing Nord AS", Email: "personvern@leasingnord.example", Lang: "nb", Receives: "Kjøpskontrakter"}
+)
+
+// goldenCase is one mail as a reviewer reads it: a kind of mail, in one situation. Each is
+// rendered in every language into testdata/mails/<name>.<lang>.txt.
+type goldenCase struct {
+	name string
+	// render renders the mail in lang.
+	render func(t *testing.T, lang i18n.Lang) Message
+}
+
+// goldenRequest is a request of type ty from a requester writing in lang, with name (which a
+// withdrawal may leave out), after the steps given, each at the next hour.
+func goldenRequest(t *testing.T, ty dsr.Type, lang i18n.Lang, name string, steps ...func(r *dsr.Request, now time.Time) (dsr.Change, error)) *dsr.Request {
+	t.Helper()
+	cal, err := deadline.ForCountry("DK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := map[dsr.Type]string{
+		dsr.Access:             "Jeg vil gerne se alt, hvad I har om mig.\nOgså ordrehistorikken.",
+		dsr.Erasure:            "Slet min konto og mine oplysninger.",
+		dsr.Restriction:        "Min adresse er forkert. Brug den ikke, før I har rettet den.",
+		dsr.Objection:          "Jeg vil ikke profileres til kreditvurdering.",
+		dsr.ObjectionMarketing: "",
+		dsr.WithdrawConsent:    "Nyhedsbrevet.",
+	}[ty]
+	sub := dsr.Submission{Type: string(ty), Name: name, Email: "kunde@example.dk", Details: details, CustomerRef: "K-4711", Lang: string(lang)}
+	r := dsr.New("K7MQ-4XTZ", sub, goldenAt, ty.Due(cal, goldenAt, dsr.DefaultPromptWorkingDays), "hash")
+	now := goldenAt
+	for _, step := range append([]func(*dsr.Request, time.Time) (dsr.Change, error){verifyStep}, steps...) {
+		now = now.Add(time.Hour)
+		if _, err := step(r, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
+func verifyStep(r *dsr.Request, now time.Time) (dsr.Change, error) { return r.Verify(r.TokenHash, now) }
+
+// requestCase renders the mail kind about the request build makes for a requester in lang.
+func requestCase(name string, kind dsr.MailKind, build func(t *testing.T, lang i18n.Lang) *dsr.Request) goldenCase {
+	return goldenCase{name, func(t *testing.T, lang i18n.Lang) Message {
+		n := goldenNotices(t, i18n.DA)
+		if kind == dsr.MailDPONew {
+			n = goldenNotices(t, lang) // the DPO's mail is in the deployment's language
+		}
+		r := build(t, lang)
+		link := ""
+		if kind == dsr.MailVerification || kind == dsr.MailReminder {
+			link = VerifyLink("https://dsr.example.dk", "K7MQ-4XTZ.secret")
+		}
+		m, err := n.Request(kind, r, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}}
+}
+
+func goldenNotices(t *testing.T, dpoLang i18n.Lang) *Notices {
+	t.Helper()
+	loc, err := deadline.Location("DK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Settings{Controller: "Eksempel ApS", Country: "DK", BaseURL: "https://dsr.example.dk",
+		DPOAddresses: []string{"dpo@example.dk"}, DefaultLang: dpoLang, Location: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var goldenCases = []goldenCase{
+	requestCase("verification", dsr.MailVerification, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		r := goldenRequest(t, dsr.Erasure, l, "Jens Hansen")
+		return unconfirmed(r)
+	}),
+	requestCase("reminder", dsr.MailReminder, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return unconfirmed(goldenRequest(t, dsr.Access, l, "Jens Hansen"))
+	}),
+	requestCase("receipt", dsr.MailReceipt, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen")
+	}),
+	requestCase("receipt.withdraw_consent", dsr.MailReceipt, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.WithdrawConsent, l, "")
+	}),
+	requestCase("receipt.objection_marketing", dsr.MailReceipt, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.ObjectionMarketing, l, "Jens Hansen")
+	}),
+	requestCase("dpo_new", dsr.MailDPONew, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, i18n.NB, "Jens Hansen")
+	}),
+	requestCase("dpo_new.withdraw_consent", dsr.MailDPONew, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.WithdrawConsent, i18n.EN, "")
+	}),
+	requestCase("extension", dsr.MailExtension, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			cal, _ := deadline.ForCountry("DK")
+			return r.Extend("dpo@example.dk", "Dine oplysninger ligger i fem systemer, og to af dem skal vi have hjælp fra leverandøren til at søge i.", cal.Extended(r.ReceivedAt), now)
+		})
+	}),
+	requestCase("completion", dsr.MailCompletion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Complete("dpo@example.dk", "Du finder en kopi af dine oplysninger i den vedhæftede fil.", now)
+		})
+	}),
+	requestCase("completion.recipients", dsr.MailCompletion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Erasure, l, "Jens Hansen", tellBoth, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Complete("dpo@example.dk", "Vi har slettet din konto og alle oplysninger om dig.", now)
+		})
+	}),
+	requestCase("completion.no_data", dsr.MailCompletion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Answer("dpo@example.dk", dsr.Answer{Result: dsr.ResultNoData, Message: "Vi har søgt på kunde@example.dk og kundenummer K-4711 i kundesystemet og bogholderiet."}, now)
+		})
+	}),
+	requestCase("completion_partial", dsr.MailCompletion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Erasure, l, "Jens Hansen", tellBoth, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Answer("dpo@example.dk", dsr.Answer{Result: dsr.ResultPartial,
+				Message: "Vi har slettet din konto, dine kontaktoplysninger og din ordrehistorik.",
+				Kept:    "Fakturaerne fra 2024 og 2025.",
+				Basis:   dsr.BasisLegalObligation,
+				Reason:  "Bogføringsloven kræver, at vi opbevarer regnskabsmateriale i 5 år fra udgangen af regnskabsåret. Fakturaerne slettes derefter."}, now)
+		})
+	}),
+	requestCase("rejection", dsr.MailRejection, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Objection, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Refuse("dpo@example.dk", dsr.Refusal{Ground: dsr.GroundLegalClaims, Reason: "Vi har en verserende sag ved byretten om din ubetalte faktura."}, now)
+		})
+	}),
+	requestCase("rejection.withdraw_consent", dsr.MailRejection, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.WithdrawConsent, l, "", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Refuse("dpo@example.dk", dsr.Refusal{Ground: dsr.GroundIdentity, Reason: "Adressen er ikke tilmeldt noget hos os, og vi kan ikke se, hvilket samtykke du mener."}, now)
+		})
+	}),
+	requestCase("fee", dsr.MailFee, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.AnnounceFee("dpo@example.dk", dsr.FeeTerms{Ground: dsr.GroundExcessive, Amount: "250",
+				Reason:        "Du har fået en fuld kopi den 2. og den 16. februar, og intet er ændret siden. Gebyret svarer til en times arbejde.",
+				Justification: "Kopier sendt 2. og 16. februar (K1, K2)."}, now)
+		})
+	}),
+	requestCase("restriction_lift", dsr.MailLift, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Restriction, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Complete("dpo@example.dk", "Vi bruger ikke din adresse, mens vi kontrollerer den.", now)
+		}, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.NoticeLift("dpo@example.dk", "Vi har kontrolleret adressen hos Folkeregistret, og den er korrekt.", time.Date(2026, 3, 9, 23, 0, 0, 0, time.UTC), now)
+		})
+	}),
+	{"recipient_notice", func(t *testing.T, l i18n.Lang) Message {
+		x := goldenInvoicing
+		x.Lang = string(l)
+		r := goldenRequest(t, dsr.Erasure, i18n.DA, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.TellRecipients("dpo@example.dk", []dsr.Recipient{x}, "Slet alle oplysninger om kunde K-4711, også i jeres fakturaarkiv.", now)
+		})
+		m, err := goldenNotices(t, i18n.DA).Request(dsr.RecipientMail(x.ID), r, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}},
+	{"digest", func(t *testing.T, l i18n.Lang) Message {
+		// The data functions/sweep/digest.go gives the template (digestData), every text
+		// resolved in the DPO's language; one line waits for the requester's confirmation.
+		type line struct {
+			Ref, Type, Received, Deadline, Left, Status, Extended string
+			IsExtended                                            bool
+			Link                                                  string
+		}
+		type group struct {
+			Level, Title string
+			Lines        []line
+		}
+		loc, _ := deadline.Location("DK")
+		return render(t, goldenNotices(t, l), "digest", struct {
+			Lang                      i18n.Lang
+			Controller, Subject, Date string
+			Groups                    []group
+			Workspace                 string
+			Unconfirmed               bool
+		}{l, "Eksempel ApS", i18n.T(l, "sweep.digest.subject.other", "Eksempel ApS", 2, i18n.T(l, "sweep.short.overdue")),
+			i18n.LongDate(l, goldenAt.In(loc)), []group{
+				{"overdue", i18n.T(l, "sweep.level.overdue"), []line{{"K7MQ-4XTZ", i18n.T(l, "type.withdraw_consent.name"), i18n.Date(l, goldenAt.In(loc)),
+					i18n.LongDate(l, goldenAt.In(loc)), i18n.T(l, "sweep.days.over.one"), i18n.T(l, "status.pending_verification"),
+					i18n.T(l, "sweep.digest.not_extended"), false, "https://dsr.example.dk/admin/requests/K7MQ-4XTZ"}}},
+				{"wd5", i18n.T(l, "sweep.level.working_days", 5), []line{{"B3RT-9PLW", i18n.T(l, "type.erasure.name"), i18n.Date(l, goldenAt.In(loc)),
+					i18n.LongDate(l, goldenAt.In(loc)), i18n.T(l, "sweep.days.left.other", 4), i18n.T(l, "status.in_progress"),
+					i18n.T(l, "sweep.digest.extended_from", i18n.Date(l, goldenAt.In(loc))), true, "https://dsr.example.dk/admin/requests/B3RT-9PLW"}}},
+			}, "https://dsr.example.dk/admin", true})
+	}},
+	{"signin", func(t *testing.T, l i18n.Lang) Message {
+		// The data functions/admin/signin.go gives the template.
+		loc, _ := deadline.Location("DK")
+		return render(t, goldenNotices(t, l), "signin", struct {
+			Lang             i18n.Lang
+			Controller, Link string
+			ValidUntil       string
+			Minutes          int
+		}{l, "Eksempel ApS", "https://dsr.example.dk/admin/signin/confirm?token=secret", i18n.DateTime(l, goldenAt.Add(15*time.Minute).In(loc)), 15})
+	}},
+}
+
+// unconfirmed puts a request back before its confirmation, as the verification and reminder
+// mails see it.
+func unconfirmed(r *dsr.Request) *dsr.Request {
+	r.Status, r.TokenExpires = dsr.PendingVerification, r.ReceivedAt.Add(dsr.ExpireAfter)
+	return r
+}
+
+func tellBoth(r *dsr.Request, now time.Time) (dsr.Change, error) {
+	return r.TellRecipients("dpo@example.dk", []dsr.Recipient{goldenInvoicing, goldenLeasing}, "Slet alle oplysninger om kunde K-4711.", now)
+}
+
+func render(t *testing.T, n *Notices, name string, data any) Message {
+	t.Helper()
+	subject, text, html, err := n.Render(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Message{To: []string{"dpo@example.dk"}, Subject: subject, Text: text, HTML: html}
+}
+
+// Every mail, in every language, is what testdata/mails says: the wording a reviewer read.
+func TestMailsAsReviewed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range goldenCases {
+		for _, lang := range i18n.Langs {
+			t.Run(c.name+"."+string(lang), func(t *testing.T) {
+				m := c.render(t, lang)
+				// The digest's HTML part is a table: its lines do not read as the text's.
+				checkMail(t, m, c.name != "digest")
+				got := fmt.Sprintf("To: %s\nReply-To: %s\nSubject: %s\n\n%s", strings.Join(m.To, ", "), strings.Join(m.ReplyTo, ", "), m.Subject, m.Text)
+				file := filepath.Join("testdata", "mails", c.name+"."+string(lang)+".txt")
+				seen[filepath.Base(file)] = true
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatalf("%v (run go test ./shared/notice -update)", err)
+				}
+				if got != string(want) {
+					t.Errorf("%s differs from the template's mail (go test ./shared/notice -update to accept):\n%s", file, diff(string(want), got))
+				}
+			})
+		}
+	}
+	// No golden file is left over from a mail that no longer exists.
+	files, _ := filepath.Glob(filepath.Join("testdata", "mails", "*.txt"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] && !*update {
+			t.Errorf("%s is no mail's golden file", f)
+		}
+	}
+}
+
+// checkMail holds a rendered mail to what every mail must be: every text translated, and the
+// HTML part saying what the text part says, so the two cannot drift apart.
+func checkMail(t *testing.T, m Message, sameLines bool) {
+	t.Helper()
+	for _, part := range []string{m.Subject, m.Text, m.HTML} {
+		if strings.Contains(part, "[admin.") || strings.Contains(part, "[intake.") || strings.Contains(part, "[sweep.") || strings.Contains(part, "%!") {
+			t.Errorf("untranslated or misformatted text in:\n%s", part)
+		}
+	}
+	if !sameLines {
+		return
+	}
+	visible := normalize(html.UnescapeString(tags.ReplaceAllString(m.HTML, " ")))
+	for _, line := range strings.Split(m.Text, "\n") {
+		line = strings.TrimPrefix(line, "> ")
+		if n := normalize(line); n != "" && !strings.Contains(visible, n) {
+			t.Errorf("the HTML part lacks the text's line %q", line)
+		}
+	}
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+// normalize makes text and HTML comparable: no colons after labels, single spaces.
+func normalize(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, ":", " ")), " ")
+}
+
+// diff shows the first lines that differ.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var a, c string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			c = g[i]
+		}
+		if a != c {
+			fmt.Fprintf(&b, "line %d:\n  golden:   %q\n  template: %q\n", i+1, a, c)
+		}
+	}
+	return b.String()
+}
+
+// What the law asks of each mail, checked in every language: an Art. 12(4) answer (a refusal,
+// a partial answer, a fee instead of a refusal, the notice before a restriction is lifted)
+// gives the reasons and every remedy; a withdrawal's or a marketing objection's receipt
+// promises action without undue delay and says nothing of a month or an extension.
+func TestMailsSayWhatTheLawAsks(t *testing.T) {
+	byName := map[string]goldenCase{}
+	for _, c := range goldenCases {
+		byName[c.name] = c
+	}
+	remedies := func(l i18n.Lang) []string {
+		return []string{i18n.T(l, "authority.DK.name"), i18n.T(l, "authority.DK.url"), i18n.T(l, "rights.elsewhere"), i18n.T(l, "rights.court")}
+	}
+	for _, lang := range i18n.Langs {
+		for name, want := range map[string][]string{
+			"rejection":                  append(remedies(lang), "byretten", i18n.T(lang, "reject.legal_claims")),
+			"rejection.withdraw_consent": append(remedies(lang), "samtykke du mener", i18n.T(lang, "reject.identity_not_confirmed")),
+			"completion_partial": append(remedies(lang), "Fakturaerne fra 2024", "Bogføringsloven kræver",
+				i18n.T(lang, "basis.art17_3_b"), i18n.T(lang, "admin.mail.recipients.ask")),
+			"fee":                         append(remedies(lang), "en times arbejde", i18n.T(lang, "fee.amount.DK", 250)),
+			"restriction_lift":            append(remedies(lang), "Folkeregistret", i18n.T(lang, "admin.mail.lift.before", i18n.LongDate(lang, time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)))),
+			"completion.recipients":       {i18n.T(lang, "admin.mail.recipients.told.other", 2, i18n.T(lang, "recipient.action.erasure")), i18n.T(lang, "admin.mail.recipients.ask")},
+			"completion.no_data":          {i18n.T(lang, "admin.mail.no_data.body"), i18n.T(lang, "admin.mail.no_data.access")},
+			"receipt.withdraw_consent":    {i18n.T(lang, "intake.mail.receipt.prompt.withdraw_consent"), i18n.T(lang, "intake.mail.receipt.prompt.contact")},
+			"receipt.objection_marketing": {i18n.T(lang, "intake.mail.receipt.prompt.objection_marketing")},
+		} {
+			m := byName[name].render(t, lang)
+			for _, w := range want {
+				if !strings.Contains(m.Text, w) {
+					t.Errorf("%s.%s lacks %q", name, lang, w)
+				}
+			}
+		}
+		for _, name := range []string{"receipt.withdraw_consent", "receipt.objection_marketing"} {
+			m := byName[name].render(t, lang)
+			for _, key := range []string{"intake.mail.receipt.extension", "intake.label.deadline"} {
+				if strings.Contains(m.Text, i18n.T(lang, key)) {
+					t.Errorf("%s.%s says %q", name, lang, i18n.T(lang, key))
+				}
+			}
+			if strings.Contains(m.Text, i18n.T(lang, "intake.mail.receipt.next", "")[:10]) {
+				t.Errorf("%s.%s promises an answer within a month", name, lang)
+			}
+		}
+		// A completion that acts is no Art. 12(4) answer, but says where to complain all the same.
+		if m := byName["completion"].render(t, lang); strings.Contains(m.Text, i18n.T(lang, "rights.court")) || !strings.Contains(m.Text, i18n.T(lang, "rights.elsewhere")) {
+			t.Errorf("completion.%s: %s", lang, m.Text)
+		}
+	}
+	// The notice to a recipient goes to the register's address, never the requester's.
+	if m := byName["recipient_notice"].render(t, i18n.NB); strings.Join(m.To, ",") != goldenInvoicing.Email || !strings.Contains(m.Text, "kunde@example.dk") {
+		t.Errorf("recipient notice to %v:\n%s", m.To, m.Text)
+	}
+}
