@@ -36,7 +36,8 @@ func dkParams(extra map[string]string) map[string]string {
 	p := map[string]string{
 		"ControllerName": "JMA A/S", "BaseUrl": "https://privacy.example.dk",
 		"SenderAddress": "privacy@example.dk", "SenderIdentity": "example.dk",
-		"DpoAddresses": "dpo@example.dk , legal@example.dk",
+		"DpoAddresses":      "dpo@example.dk , legal@example.dk",
+		"ControllerAddress": "Vestergade 1, 8000 Aarhus C", "PrivacyPolicyUrl": "https://www.example.dk/privatliv",
 	}
 	maps.Copy(p, extra)
 	return p
@@ -56,7 +57,8 @@ var deploys = []deploy{
 			"ControllerName": "Eksempel AS", "Country": "NO", "DefaultLanguage": "nb",
 			"BaseUrl": "https://personvern.example.no", "SenderAddress": "personvern@example.no",
 			"SenderIdentity": "personvern@example.no", "DpoAddresses": "pvo@example.no",
-			"AlarmEmail": "drift@example.no",
+			"AlarmEmail": "drift@example.no", "ControllerAddress": "Storgata 1, 0155 Oslo",
+			"PrivacyPolicyUrl": "https://www.example.no/personvern", "PromptWorkingDays": "3",
 		},
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": true,
 			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": true},
@@ -198,7 +200,11 @@ func checkParameters(t *testing.T, s *templatecheck.Stack, d deploy) {
 		}
 	}
 	want := map[string]string{"COUNTRY": "DK", "DEFAULT_LANG": "da", "BASE_URL": d.params["BaseUrl"],
-		"SENDER_ADDRESS": d.params["SenderAddress"], "DPO_ADDRESSES": d.params["DpoAddresses"]}
+		"SENDER_ADDRESS": d.params["SenderAddress"], "DPO_ADDRESSES": d.params["DpoAddresses"],
+		"CONTROLLER_ADDRESS": d.params["ControllerAddress"], "PRIVACY_POLICY_URL": d.params["PrivacyPolicyUrl"], "PROMPT_WORKING_DAYS": "2"}
+	if n, ok := d.params["PromptWorkingDays"]; ok {
+		want["PROMPT_WORKING_DAYS"] = n
+	}
 	if c, ok := d.params["Country"]; ok {
 		want["COUNTRY"] = c
 	}

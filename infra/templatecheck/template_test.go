@@ -50,7 +50,8 @@ func load(t *testing.T) (*samtemplate.Template, *samtemplate.Stack) {
 	st, err := tpl.Stack(samtemplate.StackOptions{Parameters: map[string]string{
 		"ControllerName": "JMA A/S", "BaseUrl": "https://privacy.example.dk",
 		"SenderAddress": "privacy@example.dk", "SenderIdentity": "example.dk",
-		"DpoAddresses": "dpo@example.dk",
+		"DpoAddresses": "dpo@example.dk", "ControllerAddress": "Vestergade 1, 8000 Aarhus C",
+		"PrivacyPolicyUrl": "https://www.example.dk/privatliv",
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -40,6 +40,14 @@ type Common struct {
 	// DPOAddresses receive notifications and digests and may sign in; the first is the contact
 	// address shown to requesters and used as Reply-To.
 	DPOAddresses []string
+	// ControllerAddress is the controller's postal address, which the form and every page's
+	// footer give (Art. 13(1)(a)), and where requests may also be sent by letter.
+	ControllerAddress string
+	// PrivacyPolicyURL is the controller's privacy policy, which the form links to.
+	PrivacyPolicyURL string
+	// PromptWorkingDays is the short clock of a withdrawal of consent or an objection to direct
+	// marketing: due that many working days after receipt (dsr.ClockPrompt).
+	PromptWorkingDays int
 }
 
 // DPOContact is the address requesters are told to write to.
@@ -54,6 +62,12 @@ type Intake struct {
 	RateWindow     time.Duration
 	// MinFill is the least time a person takes to fill in the form; faster posts are bots.
 	MinFill time.Duration
+	// Retention is how long an answered request is kept, which the form tells the requester.
+	Retention time.Duration
+	// Region is the AWS region the desk runs in, which the form names as where its processor
+	// keeps the data (Art. 13(1)(e)). Lambda sets AWS_REGION, not the template, so main takes
+	// it from the AWS configuration (awsenv) rather than LoadIntake.
+	Region string
 }
 
 // Sweep is the scheduled sweep's configuration.
@@ -152,6 +166,15 @@ func (r *reader) origin(name, v string, allowPath bool) (string, string) {
 	return strings.TrimSuffix(v, "/"), path
 }
 
+// link reads an http(s) URL a page links to; unlike origin it may carry a query or fragment.
+func (r *reader) link(name, v string) string {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		r.fail(name, "%q is not an http(s) URL", v)
+	}
+	return v
+}
+
 func (r *reader) err() error { return errors.Join(r.errs...) }
 
 func (r *reader) common() Common {
@@ -162,6 +185,12 @@ func (r *reader) common() Common {
 		DefaultLang:    i18n.Lang(r.oneOf("DEFAULT_LANG", string(i18n.DA), string(i18n.NB), string(i18n.EN))),
 		Sender:         r.required("SENDER_ADDRESS"),
 		DPOAddresses:   r.list("DPO_ADDRESSES", true),
+
+		ControllerAddress: r.required("CONTROLLER_ADDRESS"),
+		PromptWorkingDays: r.intDefault("PROMPT_WORKING_DAYS", dsr.DefaultPromptWorkingDays, 1, 10),
+	}
+	if policy := r.required("PRIVACY_POLICY_URL"); policy != "" {
+		c.PrivacyPolicyURL = r.link("PRIVACY_POLICY_URL", policy)
 	}
 	if base := r.required("BASE_URL"); base != "" {
 		c.BaseURL, c.BasePath = r.origin("BASE_URL", base, true)
@@ -203,6 +232,7 @@ func LoadIntake(getenv func(string) string) (Intake, error) {
 		RatePerIP:    r.intDefault("RATE_LIMIT_PER_IP", 20, 1, 100000),
 		RateWindow:   time.Duration(r.intDefault("RATE_LIMIT_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute,
 		MinFill:      time.Duration(r.intDefault("MIN_FILL_SECONDS", 3, 0, 600)) * time.Second,
+		Retention:    r.retention(),
 	}
 	for _, o := range r.list("ALLOWED_ORIGINS", false) {
 		origin, _ := r.origin("ALLOWED_ORIGINS", o, false)

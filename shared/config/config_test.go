@@ -21,6 +21,9 @@ func base() map[string]string {
 		"BASE_URL":        "https://privacy.example.dk/",
 		"SENDER_ADDRESS":  "privacy@example.dk",
 		"DPO_ADDRESSES":   "dpo@example.dk, backup@example.dk",
+
+		"CONTROLLER_ADDRESS": "Vestergade 1, 8000 Aarhus C",
+		"PRIVACY_POLICY_URL": "https://www.example.dk/privatliv#rettigheder",
 	}
 }
 
@@ -44,6 +47,10 @@ func TestLoadIntake(t *testing.T) {
 	if c.RatePerEmail != 3 || c.RatePerIP != 20 || c.RateWindow != time.Hour || c.MinFill != 3*time.Second {
 		t.Errorf("limits = %+v", c)
 	}
+	if c.ControllerAddress != "Vestergade 1, 8000 Aarhus C" || c.PrivacyPolicyURL != "https://www.example.dk/privatliv#rettigheder" ||
+		c.PromptWorkingDays != dsr.DefaultPromptWorkingDays || c.Retention != dsr.DefaultRetention {
+		t.Errorf("what the form tells = %+v", c)
+	}
 }
 
 func TestLoadErrorsNameTheVariable(t *testing.T) {
@@ -64,6 +71,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"origin with path", func(m map[string]string) { m["ALLOWED_ORIGINS"] = "https://x.dk/form" }, "ALLOWED_ORIGINS"},
 		{"bad rate", func(m map[string]string) { m["RATE_LIMIT_PER_IP"] = "many" }, "RATE_LIMIT_PER_IP"},
 		{"zero rate", func(m map[string]string) { m["RATE_LIMIT_PER_EMAIL"] = "0" }, "RATE_LIMIT_PER_EMAIL"},
+		{"no address", func(m map[string]string) { delete(m, "CONTROLLER_ADDRESS") }, "CONTROLLER_ADDRESS: is required"},
+		{"no policy", func(m map[string]string) { delete(m, "PRIVACY_POLICY_URL") }, "PRIVACY_POLICY_URL: is required"},
+		{"policy not a link", func(m map[string]string) { m["PRIVACY_POLICY_URL"] = "www.example.dk/privacy" }, "PRIVACY_POLICY_URL"},
+		{"prompt clock too long", func(m map[string]string) { m["PROMPT_WORKING_DAYS"] = "20" }, "PROMPT_WORKING_DAYS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

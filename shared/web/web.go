@@ -67,6 +67,10 @@ type Page struct {
 	Lang       i18n.Lang
 	Title      string
 	Controller string
+	// Owner is who answers for the page, as its footer names them (Art. 13(1)(a)): the
+	// controller's address, the contact address and the privacy policy. Empty leaves the
+	// footer at the controller's name.
+	Owner Owner
 	// Switch links to this page in the other languages; empty hides the switch.
 	Switch []LangLink
 	// Nav is optional navigation (the DPO workspace's menu).
@@ -84,6 +88,11 @@ type Page struct {
 // posts and the CSRF token it carries.
 type Account struct {
 	Email, SignOut, CSRF string
+}
+
+// Owner is the controller as every page's footer names them.
+type Owner struct {
+	Address, Contact, Policy string
 }
 
 // LangLink is one entry of the language switch.
