@@ -62,6 +62,37 @@ type formView struct {
 	// Contact is where a person writes who would rather not use the form, or whose
 	// confirmation mail does not come (a limit held it back, a filter ate it).
 	Contact string
+	Info    info
+}
+
+// info is what the form tells about how the request itself is handled (Art. 13): who the
+// controller is and how to reach them, how long the request is kept, and where it is hosted.
+type info struct {
+	Address, Contact, Policy string
+	Retention                string
+	Region                   string
+}
+
+// info words what the form tells about the handling of the request in lang.
+func (h *Handler) info(lang i18n.Lang) info {
+	days := int(h.cfg.Retention / (24 * time.Hour))
+	retention := i18n.T(lang, "intake.info.retention.days", days)
+	if days%365 == 0 {
+		retention = i18n.T(lang, "intake.info.retention.years", days/365)
+	}
+	region := h.cfg.Region
+	if city, ok := regionCities[region]; ok {
+		region += " (" + city + ")"
+	}
+	return info{Address: h.cfg.ControllerAddress, Contact: h.cfg.DPOContact(), Policy: h.cfg.PrivacyPolicyURL,
+		Retention: retention, Region: region}
+}
+
+// regionCities names where the European AWS regions are, for a requester who does not know
+// the codes.
+var regionCities = map[string]string{
+	"eu-north-1": "Stockholm", "eu-central-1": "Frankfurt", "eu-central-2": "Zürich", "eu-west-1": "Dublin",
+	"eu-west-2": "London", "eu-west-3": "Paris", "eu-south-1": "Milano", "eu-south-2": "Aragón",
 }
 
 // authority is the supervisory authority a requester may complain to.
@@ -181,6 +212,7 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 		Max:       maxLen,
 		Authority: h.authority(lang),
 		Contact:   h.cfg.DPOContact(),
+		Info:      h.info(lang),
 	}
 	for _, t := range dsr.Types {
 		v.Types = append(v.Types, typeOption{
@@ -188,7 +220,7 @@ func (h *Handler) formPage(lang i18n.Lang, values dsr.Submission, errs dsr.Field
 			ID:      "type-" + string(t),
 			Name:    i18n.T(lang, "type."+string(t)+".name"),
 			Desc:    i18n.T(lang, "type."+string(t)+".desc"),
-			Article: i18n.T(lang, "type.article", t.Article()),
+			Article: i18n.T(lang, "type.article", i18n.Article(lang, t.Article())),
 			Checked: values.Type == string(t),
 		})
 	}

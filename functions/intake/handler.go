@@ -135,6 +135,7 @@ func (h *Handler) render(name string, status int, lang i18n.Lang, title string, 
 		Lang:       lang,
 		Title:      title,
 		Controller: h.cfg.ControllerName,
+		Owner:      web.Owner{Address: h.cfg.ControllerAddress, Contact: h.cfg.DPOContact(), Policy: h.cfg.PrivacyPolicyURL},
 		Switch:     sw,
 		Main:       main,
 	})

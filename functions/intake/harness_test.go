@@ -45,10 +45,13 @@ func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 const (
-	baseURL       = "http://localhost:3000"
-	companySite   = "https://www.example.com"
-	controller    = "Jensen & Søn ApS"
-	senderAddress = "privacy@jensen-soen.example"
+	baseURL     = "http://localhost:3000"
+	companySite = "https://www.example.com"
+	controller  = "Jensen & Søn ApS"
+	// controllerAddress and privacyPolicy are what the form tells about the controller.
+	controllerAddress = "Havnegade 3, 5000 Odense C"
+	privacyPolicy     = "https://www.example.com/privatliv?a=1&b=2"
+	senderAddress     = "privacy@jensen-soen.example"
 )
 
 // harness is one handler over its own table, wired exactly as main wires it.
@@ -126,6 +129,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		"DPO_ADDRESSES":    dpo + ", " + address("deputy"),
 		"ALLOWED_ORIGINS":  companySite,
 		"MIN_FILL_SECONDS": "3",
+
+		"CONTROLLER_ADDRESS": controllerAddress,
+		"PRIVACY_POLICY_URL": privacyPolicy,
 	}
 	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: later.Now{}}
 	for _, o := range opts {
@@ -138,6 +144,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Region = "eu-north-1" // main takes it from the Lambda environment
 	clk := fakeclock.At(t0)
 	logs := &logsink.Buffer{}
 	h, err := build(cfg, clients.db, clients.ses, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))

@@ -31,6 +31,7 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
+	cfg.Region = awsCfg.Region
 	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), after, time.Now, log)
 	if err != nil {
 		fail(err)

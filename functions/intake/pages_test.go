@@ -84,36 +84,46 @@ func TestEveryMailEveryLanguage(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, l := range i18n.Langs {
-				due, _ := deadline.Due(country, t0)
-				r := dsr.New("ABCD-EFGH", dsr.Submission{Type: "withdraw_consent", Name: "Ola", Email: "ola@example.no",
-					Details: "Line one\nLine two", Lang: string(l)}, t0, due, "h")
-				for _, kind := range []dsr.MailKind{dsr.MailVerification, dsr.MailReminder, dsr.MailReceipt, dsr.MailDPONew} {
-					m, err := n.Request(kind, r, baseURL+"/verify?token=ABCD-EFGH.x")
-					what := country + " " + string(def) + "/" + string(l) + " " + string(kind)
-					if err != nil {
-						t.Fatalf("%s: %v", what, err)
-					}
-					checkNoMissingKeys(t, what, m.Subject+m.Text+m.HTML)
-					if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
-						t.Errorf("%s subject %q", what, m.Subject)
-					}
-					lang := l
-					if kind == dsr.MailDPONew {
-						lang = def
-					}
-					mustContain(t, what, m.HTML, `<html lang="`+string(lang)+`">`)
-					mustContain(t, what, m.Text, "ABCD-EFGH", i18n.T(lang, "type.withdraw_consent.name"))
-					switch kind {
-					case dsr.MailVerification, dsr.MailReminder:
-						mustContain(t, what, m.Text, baseURL+"/verify?token=ABCD-EFGH.x", i18n.DateTime(lang, t0.Add(dsr.ExpireAfter).In(loc)))
-						mustNotContain(t, what, m.Text+m.HTML, "Ola", "Line one")
-					case dsr.MailReceipt:
-						mustContain(t, what, m.Text, i18n.LongDate(lang, due.In(loc)), i18n.T(lang, "authority."+country+".url"), "dpo@example.dk")
-					case dsr.MailDPONew:
-						mustContain(t, what, m.Text, baseURL+"/admin/requests/ABCD-EFGH", "> Line one\n> Line two", "ola@example.no")
-					}
-					if kind == dsr.MailReminder {
-						mustContain(t, what, m.Text, i18n.T(lang, "intake.mail.reminder.fresh"), i18n.Date(lang, t0.In(loc)))
+				for _, ty := range []dsr.Type{dsr.Access, dsr.WithdrawConsent} {
+					cal, _ := deadline.ForCountry(country)
+					due := ty.Due(cal, t0, dsr.DefaultPromptWorkingDays)
+					r := dsr.New("ABCD-EFGH", dsr.Submission{Type: string(ty), Name: "Ola", Email: "ola@example.no",
+						Details: "Line one\nLine two", Lang: string(l)}, t0, due, "h")
+					for _, kind := range []dsr.MailKind{dsr.MailVerification, dsr.MailReminder, dsr.MailReceipt, dsr.MailDPONew} {
+						m, err := n.Request(kind, r, baseURL+"/verify?token=ABCD-EFGH.x")
+						what := country + " " + string(def) + "/" + string(l) + " " + string(ty) + " " + string(kind)
+						if err != nil {
+							t.Fatalf("%s: %v", what, err)
+						}
+						checkNoMissingKeys(t, what, m.Subject+m.Text+m.HTML)
+						if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
+							t.Errorf("%s subject %q", what, m.Subject)
+						}
+						lang := l
+						if kind == dsr.MailDPONew {
+							lang = def
+						}
+						mustContain(t, what, m.HTML, `<html lang="`+string(lang)+`">`)
+						mustContain(t, what, m.Text, "ABCD-EFGH", i18n.T(lang, "type."+string(ty)+".name"))
+						switch kind {
+						case dsr.MailVerification, dsr.MailReminder:
+							mustContain(t, what, m.Text, baseURL+"/verify?token=ABCD-EFGH.x", i18n.DateTime(lang, t0.Add(dsr.ExpireAfter).In(loc)))
+							mustNotContain(t, what, m.Text+m.HTML, "Ola", "Line one")
+						case dsr.MailReceipt:
+							mustContain(t, what, m.Text, i18n.T(lang, "authority."+country+".url"), "dpo@example.dk")
+							// A withdrawal is acted on without undue delay: no month, no extension.
+							if ty == dsr.WithdrawConsent {
+								mustContain(t, what, m.Text, i18n.T(lang, "intake.mail.receipt.prompt.withdraw_consent"))
+								mustNotContain(t, what, m.Text, i18n.LongDate(lang, due.In(loc)), i18n.T(lang, "intake.mail.receipt.extension"))
+							} else {
+								mustContain(t, what, m.Text, i18n.LongDate(lang, due.In(loc)), i18n.T(lang, "intake.mail.receipt.extension"))
+							}
+						case dsr.MailDPONew:
+							mustContain(t, what, m.Text, baseURL+"/admin/requests/ABCD-EFGH", "> Line one\n> Line two", "ola@example.no")
+						}
+						if kind == dsr.MailReminder {
+							mustContain(t, what, m.Text, i18n.T(lang, "intake.mail.reminder.fresh"), i18n.Date(lang, t0.In(loc)))
+						}
 					}
 				}
 			}

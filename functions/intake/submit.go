@@ -206,8 +206,9 @@ func (h *Handler) uncount(ctx context.Context, counted ...store.Counted) {
 // create stores a new request received now, drawing another reference if one is taken, and
 // returns it with its verification token (whose secret is stored only as a hash).
 func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time) (*dsr.Request, string, error) {
-	// The clock starts at receipt, not at confirmation (docs/deadlines.md, clock start).
-	due := h.cfg.Calendar.Due(now)
+	// The clock starts at receipt, not at confirmation (docs/deadlines.md, clock start): one
+	// month, or the short clock of a withdrawal or a marketing objection.
+	due := dsr.Type(sub.Type).Due(h.cfg.Calendar, now, h.cfg.PromptWorkingDays)
 	var err error
 	for range createAttempts {
 		ref := dsr.NewReference()

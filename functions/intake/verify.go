@@ -82,8 +82,12 @@ type verifyView struct {
 
 // doneView is the data of the confirmed and already-confirmed pages.
 type doneView struct {
-	Ref        string
-	Deadline   string
+	Ref      string
+	Deadline string
+	// Prompt is set for a withdrawal or a marketing objection: acted on without undue delay,
+	// never extended, so the page names no deadline; PromptText says what happens instead.
+	Prompt     bool
+	PromptText string
 	DPOContact string
 	Authority  authority
 	Home       string
@@ -123,7 +127,7 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 			Lang:     lang,
 			Ref:      r.Ref,
 			TypeName: i18n.T(lang, "type."+string(t)+".name"),
-			Article:  i18n.T(lang, "type.article", t.Article()),
+			Article:  i18n.T(lang, "type.article", i18n.Article(lang, t.Article())),
 			Email:    maskEmail(r.Email),
 			Received: i18n.Date(lang, r.ReceivedAt.In(h.cfg.Calendar.Location())),
 			Home:     h.home(lang),
@@ -200,6 +204,8 @@ func (h *Handler) confirmed(lang i18n.Lang, tok string, r *dsr.Request) web.Resp
 	return h.render("confirmed", http.StatusOK, lang, i18n.T(lang, "intake.confirmed.title"), h.verifySwitch(lang, tok), doneView{
 		Ref:        r.Ref,
 		Deadline:   i18n.LongDate(lang, r.Deadline().In(h.cfg.Calendar.Location())),
+		Prompt:     r.Type.Rules().Clock == dsr.ClockPrompt,
+		PromptText: i18n.T(lang, "intake.mail.receipt.prompt."+string(r.Type)),
 		DPOContact: h.cfg.DPOContact(),
 		Authority:  h.authority(lang),
 		Home:       h.home(lang),
