@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 )
@@ -20,6 +21,9 @@ type digestData struct {
 	Date      string
 	Groups    []digestGroup
 	Workspace string
+	// Unconfirmed says a line is a withdrawal or a marketing objection not yet confirmed,
+	// which the digest then explains.
+	Unconfirmed bool
 }
 
 type digestGroup struct {
@@ -66,6 +70,7 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 			d.Groups = append(d.Groups, digestGroup{Level: c.esc.Level.Name, Title: levelText(lang, "sweep.level", c.esc.Level)})
 		}
 		r := c.req
+		d.Unconfirmed = d.Unconfirmed || r.Status == dsr.PendingVerification
 		line := digestLine{
 			Ref:      r.Ref,
 			Type:     i18n.T(lang, "type."+string(r.Type)+".name"),

@@ -22,38 +22,61 @@ type claimed struct {
 	req   *dsr.Request
 }
 
+// found is what the sweep read before the digest: the levels it claimed for the digest, the
+// open requests whose mails are due for a retry, and the unconfirmed requests whose follow-up
+// (reminder, expiry, new link) waits until the digest is out.
+type found struct {
+	claims     []claimed
+	retries    []*dsr.Request
+	unverified []store.SweepItem
+}
+
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
-// need a retry) and claims the level each one is at. It returns the claims for the digest, and
-// the requests whose mails are due for a retry, which wait until the digest is out.
+// need a retry), and the unconfirmed ones due for a follow-up or on a short clock
+// (dsr.Request.Escalates), and claims the level each one that escalates is at.
 //
 // When claims were tried and every one failed, the table is refusing the run's writes
 // (throttled, unavailable): the sweep could not do its work and says so with errNoClaims, so
 // that Lambda retries the run and the failure alarm fires. Some failed among others claimed
 // is a failure on those items, counted and left for the next run.
-func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now, lease time.Time) ([]claimed, []*dsr.Request, error) {
+func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, now, lease time.Time) (found, error) {
 	var mu sync.Mutex
-	var claims []claimed
-	var retries []*dsr.Request
+	var f found
 	failed := 0
-	err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
+	claim := func(ctx context.Context, it store.SweepItem) {
 		c, outcome := s.claim(ctx, log, run, it, now, lease)
-		retry := len(it.Request.MailsDue(now)) > 0
 		mu.Lock()
 		defer mu.Unlock()
 		switch outcome {
 		case claimOK:
-			claims = append(claims, c)
+			f.claims = append(f.claims, c)
 		case claimFailed:
 			failed++
 		}
-		if retry {
-			retries = append(retries, it.Request)
-		}
-	})
-	if err == nil && failed > 0 && len(claims) == 0 {
-		err = fmt.Errorf("%w: %d tried", errNoClaims, failed)
 	}
-	return claims, retries, err
+	var errs []error
+	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
+		claim(ctx, it)
+		if len(it.Request.MailsDue(now)) > 0 {
+			mu.Lock()
+			f.retries = append(f.retries, it.Request)
+			mu.Unlock()
+		}
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("open requests: %w", err))
+	}
+	if err := s.each(ctx, log, run, dsr.QueueUnverified, now, func(ctx context.Context, it store.SweepItem) {
+		claim(ctx, it)
+		mu.Lock()
+		f.unverified = append(f.unverified, it)
+		mu.Unlock()
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("unconfirmed requests: %w", err))
+	}
+	if len(errs) == 0 && failed > 0 && len(f.claims) == 0 {
+		errs = append(errs, fmt.Errorf("%w: %d tried", errNoClaims, failed))
+	}
+	return f, errors.Join(errs...)
 }
 
 // errNoClaims is a run whose every escalation claim failed.

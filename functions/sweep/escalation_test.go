@@ -98,7 +98,7 @@ func scenarios(t *testing.T) []scenario {
 			"extended-easter": {received: no(2026, 12, 29), verified: true, lang: "nb", extendAt: no(2027, 1, 20)},
 			"wd2-exact":       {received: no(2027, 2, 24), verified: true, lang: "nb"},
 			"today":           {received: no(2027, 2, 22), verified: true, lang: "nb", started: true},
-			"overdue":         {received: no(2027, 2, 19), verified: true, lang: "nb", typ: dsr.WithdrawConsent},
+			"overdue":         {received: no(2027, 2, 19), verified: true, lang: "nb", typ: dsr.Objection},
 		},
 		deadlines: map[string]string{
 			"wd5-exact": "2027-04-01", "beyond": "2027-04-02", "easter": "2027-03-30", "extended-easter": "2027-03-30",
@@ -120,6 +120,32 @@ func scenarios(t *testing.T) []scenario {
 			{at: [5]int{2027, 3, 25, 7, 0}, want: map[string][]string{
 				levelOverdue: {"overdue", "today", "wd2-exact"},
 			}},
+		},
+	}, {
+		// The short clock: a withdrawal of consent and an objection to direct marketing
+		// received Monday 2 March 2026 are due at the end of Wednesday 4 March, confirmed or
+		// not, and reach the DPO at once; an access request received with them is a month
+		// away. The unconfirmed objection is reported until it expires on Monday 9 March, and
+		// expires only once a digest has shown it.
+		name: "DK short clock", country: "DK", lang: "da",
+		seeds: map[string]seed{
+			"withdrawal":            {received: dk(2026, 3, 2), verified: true, typ: dsr.WithdrawConsent, noName: true},
+			"marketing-unconfirmed": {received: dk(2026, 3, 2), typ: dsr.ObjectionMarketing, noName: true},
+			"access":                {received: dk(2026, 3, 2), verified: true},
+			"access-unconfirmed":    {received: dk(2026, 3, 2)},
+		},
+		deadlines: map[string]string{
+			"withdrawal": "2026-03-04", "marketing-unconfirmed": "2026-03-04", "access": "2026-04-07", "access-unconfirmed": "2026-04-07",
+		},
+		runs: []sweepRun{
+			{at: [5]int{2026, 3, 2, 12, 0}, want: map[string][]string{"wd2": {"withdrawal", "marketing-unconfirmed"}}},
+			{at: [5]int{2026, 3, 3, 7, 0}},
+			{at: [5]int{2026, 3, 4, 7, 0}, want: map[string][]string{levelDueToday: {"withdrawal", "marketing-unconfirmed"}}},
+			{at: [5]int{2026, 3, 5, 7, 0}, want: map[string][]string{levelOverdue: {"withdrawal", "marketing-unconfirmed"}}},
+			{at: [5]int{2026, 3, 9, 7, 0}, want: map[string][]string{levelOverdue: {"withdrawal", "marketing-unconfirmed"}}},
+			// Past its expiry: shown this morning, so it expires now, and is reported no more.
+			{at: [5]int{2026, 3, 9, 11, 0}},
+			{at: [5]int{2026, 3, 10, 7, 0}, want: map[string][]string{levelOverdue: {"withdrawal"}}},
 		},
 	}}
 }

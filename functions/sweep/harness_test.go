@@ -73,6 +73,9 @@ func newHarness(t testing.TB, country, lang string) *harness {
 		"BASE_URL":        "https://dsr.example.dk",
 		"SENDER_ADDRESS":  "privacy@example.dk",
 		"DPO_ADDRESSES":   h.dpo,
+
+		"CONTROLLER_ADDRESS": "Nørregade 7, 1165 København K",
+		"PRIVACY_POLICY_URL": "https://nordlys.example.dk/privatliv",
 	}
 	cfg, err := config.LoadSweep(func(k string) string { return vars[k] })
 	if err != nil {
@@ -151,6 +154,8 @@ type seed struct {
 	completeAt time.Time
 	lang       string
 	typ        dsr.Type
+	// noName files it with an address alone, as a withdrawal may be.
+	noName bool
 	// mails overrides mail states after the transitions (all others are sent).
 	mails map[dsr.MailKind]dsr.MailState
 }
@@ -168,11 +173,17 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 		s.typ = dsr.Access
 	}
 	name := "Kari Nordmann " + unique()
+	if s.noName {
+		name = ""
+	}
 	details := "Mitt kundenummer er " + unique()
-	h.people = append(h.people, name, email, details)
+	h.people = append(h.people, email, details)
+	if name != "" {
+		h.people = append(h.people, name)
+	}
 	sub := dsr.Submission{Type: string(s.typ), Name: name, Email: email, Details: details, Lang: s.lang}
 	tok, hash := token.ForRequest(ref)
-	r := dsr.New(ref, sub, s.received, h.cal.Due(s.received), hash)
+	r := dsr.New(ref, sub, s.received, s.typ.Due(h.cal, s.received, h.cfg.PromptWorkingDays), hash)
 	step := func(c dsr.Change, err error) {
 		h.t.Helper()
 		if err != nil {

@@ -66,11 +66,12 @@ func (l ladder) horizon(now time.Time) time.Time {
 	return l.cal.AddWorkingDays(now, l.wd[len(l.wd)-1].WorkingDays)
 }
 
-// at returns the level an active request is at now, if any. Only the most urgent level that
+// at returns the level a request that escalates (dsr.Request.Escalates: an active one, or an
+// unconfirmed one on the short clock) is at now, if any. Only the most urgent level that
 // applies is returned: a request that enters late (filed close to the deadline, or a sweep that
 // did not run for days) is reported at its current level, not at the ones it skipped.
 func (l ladder) at(r *dsr.Request, now time.Time) (escalation, bool) {
-	if !r.Status.Active() {
+	if !r.Escalates() {
 		return escalation{}, false
 	}
 	dl := r.Deadline()

@@ -10,16 +10,55 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 )
+
+// followUps does what each unconfirmed request found needs, a few at a time, while there is
+// time. reported holds the references this run's digest reported.
+func (s *Sweeper) followUps(ctx context.Context, log *slog.Logger, run *tally, items []store.SweepItem, reported map[string]bool, now time.Time) error {
+	w := newWorkers()
+	defer w.wait()
+	for _, it := range items {
+		if !s.timeLeft(ctx) {
+			return errOutOfTime
+		}
+		w.do(ctx, itemTimeout, func(ctx context.Context) {
+			s.unverified(ctx, log, run, it.Request, shown(it, reported), now)
+		})
+	}
+	return nil
+}
+
+// shown reports whether the DPO has been told about the request: in this run's digest, or in
+// an earlier one (a level marked done).
+func shown(it store.SweepItem, reported map[string]bool) bool {
+	if reported[it.Request.Ref] {
+		return true
+	}
+	for _, m := range it.Esc {
+		if m.State == store.EscDone {
+			return true
+		}
+	}
+	return false
+}
 
 // unverified does what an unconfirmed request needs now (dsr.Request.FollowUp): expiry,
 // one reminder with a new link, or a new link when the mail carrying the current one could
 // not be sent. Each is one state change committed before any mail goes out, so two runs
 // racing for the same request cannot both act.
-func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, now time.Time) {
+//
+// A withdrawal of consent or a marketing objection is not expired before a digest has shown
+// it to the DPO (shown): it is kept, and read again on the next run, until one has.
+func (s *Sweeper) unverified(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, shown bool, now time.Time) {
 	switch r.FollowUp(now) {
 	case dsr.FollowUpExpire:
+		if r.Escalates() && !shown {
+			run.skip()
+			log.DebugContext(ctx, "expiry waits for the digest", "ref", r.Ref)
+			return
+		}
 		ch, err := r.Expire(now)
 		if !s.commit(ctx, log, run, r, ch, err, "expire") {
 			return

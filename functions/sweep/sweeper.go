@@ -101,19 +101,24 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	var errs []error
 
 	// The DPO's digest first: the requester-side mails may be slow, it must not wait for them.
-	claims, retries, err := s.escalate(ctx, log, run, now, s.lease(ctx))
+	// The unconfirmed requests are read before it too, since a withdrawal or a marketing
+	// objection is reported on its short clock whether confirmed or not.
+	found, err := s.escalate(ctx, log, run, now, s.lease(ctx))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("open requests: %w", err))
-	}
-	if err := s.report(ctx, log, run, claims, now); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.retryAll(ctx, log, run, retries, now); err != nil {
+	reported := map[string]bool{}
+	if err := s.report(ctx, log, run, found.claims, now); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, c := range found.claims {
+			reported[c.claim.Ref] = true
+		}
+	}
+	if err := s.retryAll(ctx, log, run, found.retries, now); err != nil {
 		errs = append(errs, fmt.Errorf("mail retries: %w", err))
 	}
-	if err := s.each(ctx, log, run, dsr.QueueUnverified, now, func(ctx context.Context, it store.SweepItem) {
-		s.unverified(ctx, log, run, it.Request, now)
-	}); err != nil {
+	if err := s.followUps(ctx, log, run, found.unverified, reported, now); err != nil {
 		errs = append(errs, fmt.Errorf("unconfirmed requests: %w", err))
 	}
 	if err := s.each(ctx, log, run, dsr.QueueRetry, now, func(ctx context.Context, it store.SweepItem) {
