@@ -36,7 +36,7 @@ func TestActionsInEveryLanguage(t *testing.T) {
 		{"note", url.Values{"note": {"Ringede til kunden."}}, dsr.Open, dsr.ActionNoted, false},
 		{"extend", url.Values{"reason": {"Oplysningerne ligger i tre systemer,\nog vi har mange anmodninger lige nu."}}, dsr.Open, dsr.ActionExtended, true},
 		{"complete", url.Values{"message": {"Vi har sendt dig en kopi af dine oplysninger.\nVenlig hilsen Jura"}}, dsr.Completed, dsr.ActionCompleted, true},
-		{"reject", url.Values{"category": {"manifestly_unfounded"}, "reason": {"Du har spurgt 14 gange i dag."}}, dsr.Rejected, dsr.ActionRejected, true},
+		{"reject", url.Values{"category": {"manifestly_unfounded"}, "reason": {"Du har spurgt 14 gange i dag."}, "justification": {"14 ens anmodninger i dag, K1–K14."}}, dsr.Rejected, dsr.ActionRejected, true},
 	}
 	for li, lang := range i18n.Langs {
 		for ci, tc := range cases {
@@ -90,7 +90,7 @@ func TestActionsInEveryLanguage(t *testing.T) {
 					want = append(want, "Vi har sendt dig en kopi af dine oplysninger.", i18n.T(lang, "authority.DK.name"))
 				case "reject":
 					want = append(want, i18n.T(lang, "reject.manifestly_unfounded"), "Du har spurgt 14 gange i dag.",
-						i18n.T(lang, "authority.DK.name"), "https://www.datatilsynet.dk", i18n.T(lang, "admin.mail.rejection.court"))
+						i18n.T(lang, "authority.DK.name"), "https://www.datatilsynet.dk", i18n.T(lang, "rights.court"), i18n.T(lang, "rights.elsewhere"))
 				}
 				for _, w := range want {
 					if !strings.Contains(m.Text, w) {
@@ -215,7 +215,7 @@ func TestTwoDPOsAtOnce(t *testing.T) {
 		version := url.Values{"version": {itoa64(int64(before.Version))}}
 		forms := []url.Values{
 			{"message": {"Ferdig fra A."}},
-			{"category": {"no_data"}, "reason": {"Ingen data, fra B."}},
+			{"category": {"other"}, "reason": {"Ingen data, fra B."}},
 		}
 		actions := []string{"complete", "reject"}
 		var statuses [2]int

@@ -138,7 +138,7 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	l, now := c.Lang, h.now()
 	v := &detailView{
 		CSRF: c.sess.CSRF, Version: r.Version,
-		Ref: r.Ref, Type: typeLabel(l, r.Type), Article: r.Type.Article(),
+		Ref: r.Ref, Type: typeLabel(l, r.Type), Article: i18n.Article(l, r.Type.Article()),
 		Status: statusLabel(l, r.Status), StatusCode: string(r.Status),
 		Name: r.Name, Email: r.Email, CustomerRef: r.CustomerRef, Details: r.Details,
 		Received: h.dateTime(l, r.ReceivedAt), Verified: h.dateTime(l, r.VerifiedAt), Closed: h.dateTime(l, r.ClosedAt),
@@ -155,7 +155,7 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	if o := r.Outcome; o != nil {
 		v.Outcome = &outcomeView{Message: o.Message}
 		if o.Category != "" {
-			v.Outcome.Category = i18n.T(l, "reject."+o.Category)
+			v.Outcome.Category = i18n.T(l, "reject."+string(o.Category))
 		}
 	}
 	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
@@ -284,7 +284,7 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 		}
 		if f.Choices != nil {
 			fv.Options = []option{{Value: "", Label: i18n.T(l, f.Prompt)}}
-			for _, v := range f.Choices() {
+			for _, v := range f.Choices(r) {
 				fv.Options = append(fv.Options, option{Value: v, Label: i18n.T(l, f.ChoiceKey+v), Selected: v == fv.Value})
 			}
 		}

@@ -40,7 +40,7 @@ func TestPreviewIsTheMailThatGoes(t *testing.T) {
 			ref := dsr.NewReference()
 			requester := "preview." + uniq() + "@example.dk"
 			before := e.seed(ref, submission(string(lang), requester), received0, verify)
-			answer := url.Values{"category": {"excessive"}, "reason": {"Fjortende gang i dag,\nså vi svarer ikke <igen>."}}
+			answer := url.Values{"category": {"excessive"}, "reason": {"Fjortende gang i dag,\nså vi svarer ikke <igen>."}, "justification": {"K1–K13 i dag."}}
 
 			form := clone(answer)
 			form.Set("step", stepPreview)
@@ -123,7 +123,7 @@ func TestMailStateIsTheTruth(t *testing.T) {
 			ref := dsr.NewReference()
 			requester := "state." + uniq() + "@example.dk"
 			e.seed(ref, submission("da", requester), received0, verify)
-			form := url.Values{"reason": {"Mange systemer."}, "message": {"Her er dine data."}, "category": {"no_data"}, "step": {stepConfirm}}
+			form := url.Values{"reason": {"Mange systemer."}, "message": {"Her er dine data."}, "category": {"other"}, "step": {stepConfirm}}
 			done := redirect(t, d.act(ref, action, form))
 
 			// Drawn before the mail went: being sent, and the page reloads to show it sent.

@@ -95,6 +95,10 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 			BaseURL:        baseURL,
 			Sender:         "noreply@dsr.example.dk",
 			DPOAddresses:   []string{"dpo." + tag + "@fjordlys.dk", "Jura." + tag + "@Fjordlys.dk"},
+
+			ControllerAddress: "Strandvejen 12, 2900 Hellerup",
+			PrivacyPolicyURL:  "https://fjordlys.example.dk/privatliv",
+			PromptWorkingDays: 2,
 		},
 		Retention:  365 * 24 * time.Hour,
 		SessionTTL: 8 * time.Hour,
@@ -295,7 +299,7 @@ func complete(r *dsr.Request, at time.Time) (dsr.Change, error) {
 	return r.Complete("seed@fjordlys.dk", "Done.", at)
 }
 func reject(r *dsr.Request, at time.Time) (dsr.Change, error) {
-	return r.Reject("seed@fjordlys.dk", "no_data", "None.", at)
+	return r.Reject("seed@fjordlys.dk", "identity_not_confirmed", "None.", at)
 }
 func expire(r *dsr.Request, at time.Time) (dsr.Change, error) { return r.Expire(at) }
 

@@ -50,9 +50,9 @@ type field struct {
 	Name string
 	// Label and Hint are message keys.
 	Label, Hint string
-	// Choices, if set, makes the field a select of these values, each labelled by the
-	// message key ChoiceKey+value, after a first empty option labelled Prompt.
-	Choices   func() []string
+	// Choices, if set, makes the field a select of these values for the request, each
+	// labelled by the message key ChoiceKey+value, after a first empty option labelled Prompt.
+	Choices   func(r *dsr.Request) []string
 	ChoiceKey string
 	Prompt    string
 	// Reply marks the text the requester reads: it is filled in from the reply template for
@@ -125,13 +125,14 @@ func init() {
 		Mail:   dsr.MailRejection,
 		Danger: true,
 		Fields: []field{
-			{Name: "category", Label: "admin.reject.category", Choices: func() []string { return dsr.RejectionCategories },
-				ChoiceKey: "reject.", Prompt: "admin.reject.choose"},
+			{Name: "category", Label: "admin.reject.category", Choices: grounds, ChoiceKey: "reject.", Prompt: "admin.reject.choose"},
 			{Name: "reason", Label: "admin.reject.reason", Hint: "admin.reject.reason_hint", Reply: true},
+			{Name: "justification", Label: "admin.reject.justification", Hint: "admin.reject.justification_hint"},
 		},
 		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Rejected), "" },
 		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.Reject(actor, form.Get("category"), formText(form, "reason"), now)
+			return r.Refuse(actor, dsr.Refusal{Ground: dsr.Ground(form.Get("category")), Reason: formText(form, "reason"),
+				Justification: formText(form, "justification")}, now)
 		},
 	})
 	register(&action{
@@ -143,6 +144,15 @@ func init() {
 		},
 		Retry: true,
 	})
+}
+
+// grounds are the refusal grounds r's type allows (dsr.Rules.Grounds).
+func grounds(r *dsr.Request) []string {
+	var out []string
+	for _, g := range r.Type.Rules().Grounds {
+		out = append(out, string(g))
+	}
+	return out
 }
 
 // replyField is the field of a that the reply template fills in, or nil.

@@ -14,7 +14,9 @@ import (
 )
 
 type reportView struct {
+	// Types are the column heads, short, and their full names (a card's label on a phone).
 	Types      []string
+	TypeNames  []string
 	Months     []monthRow
 	TypeTotals []int
 	Total      int
@@ -121,7 +123,8 @@ func (h *handler) report(c *call) web.Response {
 		TypeTotals: make([]int, len(dsr.Types)),
 	}
 	for _, t := range dsr.Types {
-		v.Types = append(v.Types, typeLabel(l, t))
+		v.Types = append(v.Types, i18n.T(l, "type."+string(t)+".short"))
+		v.TypeNames = append(v.TypeNames, typeLabel(l, t))
 	}
 	months := make([]string, 0, len(s.byMonth))
 	for m := range s.byMonth {

@@ -62,7 +62,7 @@ func TestReport(t *testing.T) {
 	}
 	// January's row: access 2, rectification 0, erasure 1, …, total 3.
 	jrow := regexp.MustCompile(` data-label="[^"]*"`).ReplaceAllString(section(body, "januar 2026</th>", "</tr>"), "")
-	if cells := strings.Count(jrow, "<td>"); cells != 8 || !strings.HasPrefix(strings.TrimSpace(jrow), "<td>2</td><td>0</td><td>1</td>") || !strings.Contains(jrow, "<strong>3</strong>") {
+	if cells := strings.Count(jrow, "<td>"); cells != 9 || !strings.HasPrefix(strings.TrimSpace(jrow), "<td>2</td><td>0</td><td>1</td>") || !strings.Contains(jrow, "<strong>3</strong>") {
 		t.Errorf("January row:\n%s", jrow)
 	}
 	// Months newest first.

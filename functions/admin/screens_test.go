@@ -55,6 +55,7 @@ func TestEveryScreen(t *testing.T) {
 		{name: "request-preview", path: requestPath(w.open) + "?action=reject", ready: `[id="reject.reason"]`, before: func(b *browsertest.Browser) {
 			b.Do(chromedp.SetValue(chromedp.CSS(`[id="reject.category"]`), "manifestly_unfounded"),
 				chromedp.SendKeys(chromedp.CSS(`[id="reject.reason"]`), "Du har bedt om det samme fjorten gange i dag."),
+				chromedp.SendKeys(chromedp.CSS(`[id="reject.justification"]`), "Anmodning K1–K13 i dag, alle besvaret."),
 				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
 		}},
 		{name: "request-pending", path: requestPath(w.pending), ready: "ol.history"},

@@ -263,7 +263,7 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Fatalf("language links lose the query:\n%s", body)
 	}
 	body = page(t, e.do(e.get("/admin", d.cookie(), langCookieName+"=nb")), http.StatusOK)
-	if !strings.Contains(body, `<html lang="nb">`) || !strings.Contains(body, "Forespørsler som skal besvares") {
+	if !strings.Contains(body, `<html lang="nb">`) || !strings.Contains(body, "Anmodninger som skal besvares") {
 		t.Fatal("remembered language not used")
 	}
 	body = page(t, d.get("/admin"), http.StatusOK)

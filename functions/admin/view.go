@@ -40,6 +40,7 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 		Lang:       c.Lang,
 		Title:      i18n.T(c.Lang, titleKey),
 		Controller: h.cfg.ControllerName,
+		Owner:      web.Owner{Address: h.cfg.ControllerAddress, Contact: h.cfg.DPOContact(), Policy: h.cfg.PrivacyPolicyURL},
 		Switch:     switchLinks(c),
 		Tool:       true,
 		Main:       main,

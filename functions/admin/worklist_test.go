@@ -131,8 +131,8 @@ func TestDetail(t *testing.T) {
 	for _, w := range []string{
 		"Karen Blixen", s.Email, "C-1042", "Første linje<br>Andre linje", i18n.T(i18n.DA, "admin.langname.nb"),
 		i18n.T(i18n.DA, "type.access.name"), "GDPR art. 15",
-		"2. marts 2026 10:00",  // received, local time
-		"tirsdag 2. juni 2026", // the deadline in force, and why
+		"2. marts 2026 kl. 10:00 (CET)", // received, local time, with its zone
+		"tirsdag 2. juni 2026",          // the deadline in force, and why
 		i18n.T(i18n.DA, "admin.why.extended", "tirsdag 7. april 2026", "10. marts 2026"),
 		i18n.T(i18n.DA, "admin.waiting.controller", "tirsdag 2. juni 2026"),
 		"Mange systemer.", i18n.T(i18n.DA, "admin.history.mail", i18n.T(i18n.DA, "mail.kind.extension")),
