@@ -222,7 +222,7 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 	slices.Sort(kinds)
 	for _, k := range kinds {
 		m := r.Mails[k]
-		n := mailNote{Kind: i18n.T(l, "mail.kind."+string(k))}
+		n := mailNote{Kind: mailKindLabel(l, r, k)}
 		_, retried := r.MailRetry(k)
 		switch {
 		case m.State == dsr.MailSent:
@@ -241,6 +241,16 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 	return notes, sending
 }
 
+// mailKindLabel names a mail: by its kind, or a notice to a recipient of the data (Art. 19)
+// by the recipient's name.
+func mailKindLabel(l i18n.Lang, r *dsr.Request, kind dsr.MailKind) string {
+	if id, ok := kind.RecipientID(); ok {
+		n, _ := r.Notice(id)
+		return i18n.T(l, "mail.kind.recipient", n.Name)
+	}
+	return i18n.T(l, "mail.kind."+string(kind))
+}
+
 // history merges the audit trail and the kept mail texts into one timeline, oldest first.
 func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail) []historyEntry {
 	var out []historyEntry
@@ -250,7 +260,7 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail) []h
 	}
 	for _, m := range mails {
 		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
-			What: i18n.T(l, "admin.history.mail", i18n.T(l, "mail.kind."+string(m.Kind))),
+			What: i18n.T(l, "admin.history.mail", mailKindLabel(l, r, m.Kind)),
 			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text}}
 		if lang, ok := i18n.Parse(m.Lang); ok {
 			e.Mail.Lang = i18n.T(l, "admin.langname."+string(lang))

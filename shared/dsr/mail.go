@@ -72,11 +72,13 @@ func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// ToRequester reports whether mails of kind k go to the requester (every one but the DPO's
-// notice): those are the mails whose exact text the request keeps (SentMail).
+// ToRequester reports whether mails of kind k go to the requester, or on the requester's
+// behalf to a recipient of their data (Art. 19): every one but the DPO's notice. Those are
+// the mails whose exact text the request keeps (SentMail).
 func (k MailKind) ToRequester() bool { return k != MailDPONew }
 
-// SentMail is the exact text of one mail that went to the requester, as kept with the request:
+// SentMail is the exact text of one mail that went to the requester (or to a recipient of
+// their data), as kept with the request:
 // what a DPO (or a supervisory authority) reads to know what the requester was told and when.
 // A confirmation link's secret is not kept: the text holds it redacted.
 type SentMail struct {

@@ -22,6 +22,8 @@ import (
 
 // Message is one mail ready to send.
 type Message struct {
+	// Lang is the language the mail is written in (not sent: kept with its text).
+	Lang    i18n.Lang
 	To      []string
 	ReplyTo []string
 	Subject string
@@ -230,7 +232,7 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	return Message{To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html}, nil
+	return Message{Lang: lang, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html}, nil
 }
 
 func (n *Notices) requesterLang(r *dsr.Request) i18n.Lang {

@@ -70,7 +70,7 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 			defer mu.Unlock()
 			states[kind] = st
 			if err == nil && kind.ToRequester() {
-				sent = append(sent, o.kept(kind, st.At, r, msg, link))
+				sent = append(sent, kept(kind, st.At, msg, link))
 			}
 		})
 	}
@@ -94,12 +94,12 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 // kept is msg as the request keeps it: its plain-text part, the part the HTML one mirrors,
 // with the secret of a confirmation link cut out. The secret is never stored (only its hash),
 // and a copy in the mail's text would let whoever reads the table confirm the request.
-func (o *Outbox) kept(kind dsr.MailKind, at time.Time, r *dsr.Request, msg Message, link string) dsr.SentMail {
+func kept(kind dsr.MailKind, at time.Time, msg Message, link string) dsr.SentMail {
 	text := msg.Text
 	if link != "" {
 		text = strings.ReplaceAll(text, link, RedactLink(link))
 	}
-	return dsr.SentMail{Kind: kind, At: at, To: strings.Join(msg.To, ", "), Lang: string(o.Notices.requesterLang(r)), Subject: msg.Subject, Text: text}
+	return dsr.SentMail{Kind: kind, At: at, To: strings.Join(msg.To, ", "), Lang: string(msg.Lang), Subject: msg.Subject, Text: text}
 }
 
 // RedactLink is a confirmation link with its secret replaced: "…/verify?token=REF.…".
