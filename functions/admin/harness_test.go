@@ -28,6 +28,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/keyscope"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -113,7 +114,8 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	after := later.Now{}
-	h, err := newHandler(cfg, db, env.SES(), after, c.Now, log)
+	// Every call the workspace makes goes through keyscope: only what its role allows.
+	h, err := newHandler(cfg, keyscope.Wrap(t, "AdminFunction", db), env.SES(), after, c.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/keyscope"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
@@ -147,7 +148,8 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	cfg.Region = "eu-north-1" // main takes it from the Lambda environment
 	clk := fakeclock.At(t0)
 	logs := &logsink.Buffer{}
-	h, err := build(cfg, clients.db, clients.ses, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
+	// Every call the intake makes goes through keyscope: only what its role allows.
+	h, err := build(cfg, keyscope.Wrap(t, "IntakeFunction", clients.db), clients.ses, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/fakeclock"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/keyscope"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/logsink"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -104,7 +105,8 @@ func (h *harness) sweeperOn(db store.DynamoDB, sesClient notice.SES) *Sweeper {
 		sesClient = h.env.SES()
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := build(h.cfg, db, sesClient, h.clock.Now, log, h.metrics, "dsrdesk-sweep-test")
+	// Every call the sweep makes goes through keyscope: only what its role allows.
+	s, err := build(h.cfg, keyscope.Wrap(h.t, "SweepFunction", db), sesClient, h.clock.Now, log, h.metrics, "dsrdesk-sweep-test")
 	if err != nil {
 		h.t.Fatal(err)
 	}

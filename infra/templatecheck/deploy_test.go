@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/infra/templatecheck"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
 // A deploy is one set of parameter values for template.yaml and what a deploy with them
@@ -153,6 +155,7 @@ func TestTranslatedTemplate(t *testing.T) {
 				}
 			})
 			t.Run("roles", func(t *testing.T) { checkRoles(t, s, d) })
+			t.Run("item access", func(t *testing.T) { checkItemAccess(t, s) })
 			t.Run("destinations", func(t *testing.T) { checkDestinations(t, s) })
 			t.Run("alarms", func(t *testing.T) { checkAlarms(t, s, d) })
 			t.Run("schedule", func(t *testing.T) { checkSchedule(t, s, d) })
@@ -240,6 +243,33 @@ type statement struct {
 	effect             string
 	actions, resources []string
 	condition          string
+	// leading are the dynamodb:LeadingKeys patterns of a ForAllValues:StringLike condition,
+	// the only condition on a table statement.
+	leading []string
+}
+
+// grants reports whether st allows action on resource for a call naming items whose
+// partition keys are keys, as IAM evaluates dynamodb:LeadingKeys under ForAllValues:StringLike:
+// every key must match one of the patterns.
+func (st statement) grants(action, resource string, keys []string) bool {
+	if !st.allows(action, resource) {
+		return false
+	}
+	if st.leading == nil {
+		return st.condition == ""
+	}
+	for _, k := range keys {
+		if !slices.ContainsFunc(st.leading, func(p string) bool { return like(p, k) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// like is IAM's StringLike: * matches any run of characters, ? one.
+func like(pattern, s string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(s)
 }
 
 func (st statement) String() string {
@@ -281,6 +311,9 @@ func statements(t *testing.T, s *templatecheck.Stack, doc any) []statement {
 			for op, kv := range c {
 				for k, v := range kv.(map[string]any) {
 					parts = append(parts, fmt.Sprintf("%s %s=%s", op, k, strings.Join(strs(t, v), ",")))
+					if op == "ForAllValues:StringLike" && k == "dynamodb:LeadingKeys" {
+						st.leading = strs(t, v)
+					}
 				}
 			}
 			sort.Strings(parts)
@@ -325,10 +358,26 @@ func role(t *testing.T, s *templatecheck.Stack, id string) (stmts []statement, m
 	return stmts, managed, trust
 }
 
+// itemStatements are the statements store.Access makes of a function's access to the table's
+// items: one per key prefix, its actions under a dynamodb:LeadingKeys condition.
+func itemStatements(function string) []string {
+	var out []string
+	for prefix, ops := range store.Access[function] {
+		var actions []string
+		for _, op := range ops {
+			actions = append(actions, "dynamodb:"+op)
+		}
+		sort.Strings(actions)
+		out = append(out, fmt.Sprintf("Allow %s on {RequestsTable.Arn} if ForAllValues:StringLike dynamodb:LeadingKeys=%s*", strings.Join(actions, ","), prefix))
+	}
+	return out
+}
+
 // Every function's role, and the schedule's, may do exactly what the code needs: the
-// table, its sweep index, mail from the sender only, and the sweep's failure queue.
+// table's items by key prefix (store.Access), its indexes, mail from the sender only, and the
+// sweep's failure queue.
 func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
-	ses := fmt.Sprintf("Allow ses:SendEmail,ses:SendRawEmail on arn:aws:ses:eu-north-1:123456789012:identity/%s if StringEquals ses:FromAddress=%s",
+	ses := fmt.Sprintf("Allow ses:SendEmail on arn:aws:ses:eu-north-1:123456789012:identity/%s if StringEquals ses:FromAddress=%s",
 		d.params["SenderIdentity"], d.params["SenderAddress"])
 	basic := []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 	lambda := []string{"lambda.amazonaws.com", "sts:AssumeRole"}
@@ -336,25 +385,19 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 		stmts          []string
 		managed, trust []string
 	}{
-		"IntakeFunction": {[]string{
-			"Allow dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
-			"Allow dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
+		"IntakeFunction": {append(itemStatements("IntakeFunction"),
 			ses,
-		}, basic, lambda},
-		"AdminFunction": {[]string{
-			"Allow dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
+		), basic, lambda},
+		"AdminFunction": {append(itemStatements("AdminFunction"),
 			"Allow dynamodb:Scan on {RequestsTable.Arn}",
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep,{RequestsTable.Arn}/index/workspace",
-			"Allow dynamodb:BatchGetItem,dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
 			ses,
-		}, basic, lambda},
-		"SweepFunction": {[]string{
-			"Allow dynamodb:GetItem,dynamodb:UpdateItem on {RequestsTable.Arn}",
+		), basic, lambda},
+		"SweepFunction": {append(itemStatements("SweepFunction"),
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep",
-			"Allow dynamodb:BatchWriteItem,dynamodb:Query on {RequestsTable.Arn}",
 			"Allow sqs:SendMessage on {SweepFailureQueue.Arn}",
 			ses,
-		}, basic, lambda},
+		), basic, lambda},
 		"SweepFunctionDaily": {[]string{
 			"Allow lambda:InvokeFunction on {SweepFunction.Arn}",
 			"Allow sqs:SendMessage on {SweepScheduleDeadLetterQueue.Arn}",
@@ -393,6 +436,67 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 		}
 		if !slices.Equal(trust, w.trust) {
 			t.Errorf("%s: role trusts %v, want %v", id, trust, w.trust)
+		}
+	}
+}
+
+// checkItemAccess evaluates each function's role as IAM would, with the partition keys of
+// the items a call names (dynamodb:LeadingKeys): what the code does is allowed, and the
+// attacks of issue 19, item 10 are not: the intake forging a session or a sign-in link or
+// deleting a request, the sweep touching anything but requests, the workspace deleting a
+// request item, any function sending raw mail.
+func checkItemAccess(t *testing.T, s *templatecheck.Stack) {
+	table := "{RequestsTable.Arn}"
+	roles := map[string][]statement{}
+	for _, fn := range []string{"IntakeFunction", "AdminFunction", "SweepFunction"} {
+		roleID, _ := symbol(evalString(t, s, s.Resources()[fn].Properties["Role"]))
+		roles[fn], _, _ = role(t, s, roleID)
+	}
+	may := func(fn, action, resource string, keys ...string) bool {
+		return slices.ContainsFunc(roles[fn], func(st statement) bool { return st.grants(action, resource, keys) })
+	}
+	for fn, access := range store.Access {
+		for prefix, ops := range access {
+			for _, op := range ops {
+				if !may(fn, "dynamodb:"+op, table, prefix+"X") {
+					t.Errorf("%s may not %s on %sX, which its code does", fn, op, prefix)
+				}
+			}
+		}
+	}
+	for _, a := range []struct {
+		fn, action, key string
+	}{
+		{"IntakeFunction", "dynamodb:PutItem", store.SessionPrefix + "forged"},
+		{"IntakeFunction", "dynamodb:PutItem", store.LoginPrefix + "forged"},
+		{"IntakeFunction", "dynamodb:UpdateItem", store.LoginPrefix + "forged"},
+		{"IntakeFunction", "dynamodb:GetItem", store.SessionPrefix + "x"},
+		{"IntakeFunction", "dynamodb:DeleteItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"IntakeFunction", "dynamodb:UpdateItem", store.KeyPrefix + "deployment"},
+		{"SweepFunction", "dynamodb:GetItem", store.SessionPrefix + "x"},
+		{"SweepFunction", "dynamodb:UpdateItem", store.SessionPrefix + "x"},
+		{"SweepFunction", "dynamodb:UpdateItem", store.RatePrefix + "x"},
+		{"SweepFunction", "dynamodb:PutItem", store.KeyPrefix + "deployment"},
+		{"SweepFunction", "dynamodb:DeleteItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"SweepFunction", "dynamodb:PutItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"AdminFunction", "dynamodb:DeleteItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"AdminFunction", "dynamodb:PutItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"AdminFunction", "dynamodb:DeleteItem", store.RatePrefix + "x"},
+		{"AdminFunction", "dynamodb:DeleteItem", store.KeyPrefix + "deployment"},
+		// A batch is allowed only if every item in it is.
+		{"SweepFunction", "dynamodb:BatchWriteItem", store.SessionPrefix + "x"},
+		{"AdminFunction", "dynamodb:BatchGetItem", store.SessionPrefix + "x"},
+	} {
+		if may(a.fn, a.action, table, a.key) {
+			t.Errorf("%s may %s on %s", a.fn, a.action, a.key)
+		}
+	}
+	if may("SweepFunction", "dynamodb:BatchWriteItem", table, store.RequestPrefix+"A", store.SessionPrefix+"x") {
+		t.Error("the sweep may write a session in a batch beside a request")
+	}
+	for fn := range roles {
+		if slices.ContainsFunc(roles[fn], func(st statement) bool { return slices.Contains(st.actions, "ses:SendRawEmail") }) {
+			t.Errorf("%s may send raw mail", fn)
 		}
 	}
 }

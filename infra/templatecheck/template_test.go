@@ -314,6 +314,8 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query",
 			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"},
 	}
+	// Only these name no item, so only they may go without a dynamodb:LeadingKeys condition.
+	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage"}
 	for id := range functions {
 		t.Run(id, func(t *testing.T) {
 			policies, err := st.Resolve(tpl.Resources[id].Properties.Lookup("Policies"))
@@ -333,7 +335,18 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 						t.Errorf("policy %v is not an inline statement list (policy templates are too broad to check)", p)
 					}
 					for _, s := range stmts {
-						actions = append(actions, checkStatement(t, s.(map[string]any))...)
+						s := s.(map[string]any)
+						acts := checkStatement(t, s)
+						actions = append(actions, acts...)
+						onTable := !slices.ContainsFunc(list(s["Resource"]), func(r string) bool { return strings.Contains(r, "/index/") })
+						cond, _ := s["Condition"].(map[string]any)
+						like, _ := cond["ForAllValues:StringLike"].(map[string]any)
+						_, keyed := like["dynamodb:LeadingKeys"]
+						for _, a := range acts {
+							if onTable && !keyed && !slices.Contains(unkeyed, a) {
+								t.Errorf("%s on the table without a dynamodb:LeadingKeys condition (%v)", a, s["Sid"])
+							}
+						}
 					}
 				}
 			}

@@ -13,7 +13,7 @@ const timeKey = "2006-01-02T15:04:05.000Z"
 // TimeKey formats t for a string comparison against sweep_at.
 func TimeKey(t time.Time) string { return t.UTC().Format(timeKey) }
 
-func requestPK(ref string) string { return "REQ#" + ref }
+func requestPK(ref string) string { return RequestPrefix + ref }
 
 const requestSK = "REQ"
 
