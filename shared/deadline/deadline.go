@@ -67,3 +67,17 @@ func addMonths(day time.Time, k int) time.Time {
 	last := first.AddDate(0, 1, -1).Day()
 	return first.AddDate(0, 0, min(d, last)-1)
 }
+
+// Resume returns the deadline once a clock that stood still from `from` to `until` runs again
+// (docs/deadlines.md, pause): the deadline in force when it stopped, moved on by the calendar
+// days between from's and until's local dates, then rolled forward past a weekend or holiday.
+// A pause that starts and ends on the same local day moves nothing. The deadline is counted
+// from its local date, already rolled: a period that had run to a Monday because its last day
+// was a Saturday stays on the later side, the requester's.
+func (c *Calendar) Resume(deadline, from, until time.Time) time.Time {
+	days := int(c.day(until).Sub(c.day(from)).Hours() / 24)
+	if days <= 0 {
+		return deadline
+	}
+	return c.endOf(c.rollForward(c.day(deadline).AddDate(0, 0, days)))
+}

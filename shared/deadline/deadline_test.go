@@ -331,3 +331,44 @@ func TestLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestResume(t *testing.T) {
+	cal, err := ForCountry("DK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := cal.Location()
+	local := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Received Monday 2 March 2026: due Tuesday 7 April 2026 (Easter).
+	due := cal.Due(local("2026-03-02 10:00"))
+	for _, tc := range []struct {
+		name, from, until, want string
+	}{
+		{"same day moves nothing", "2026-03-10 09:00", "2026-03-10 23:00", "2026-04-07"},
+		{"over midnight is a day", "2026-03-10 23:30", "2026-03-11 00:10", "2026-04-08"},
+		{"a week", "2026-03-10 09:00", "2026-03-17 08:00", "2026-04-14"},
+		// 7 April + 4 = Saturday 11 April → Monday 13 April.
+		{"onto a weekend rolls forward", "2026-03-10 09:00", "2026-03-14 12:00", "2026-04-13"},
+		// 7 April + 30 = Thursday 7 May 2026 (no holiday).
+		{"thirty days", "2026-03-03 09:00", "2026-04-02 09:00", "2026-05-07"},
+		// 7 April + 37 = Thursday 14 May 2026: Ascension Day → Friday 15 May.
+		{"onto a holiday rolls forward", "2026-03-03 09:00", "2026-04-09 09:00", "2026-05-15"},
+		{"until before from moves nothing", "2026-03-10 09:00", "2026-03-09 09:00", "2026-04-07"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := cal.Resume(due, local(tc.from), local(tc.until))
+			if d := got.In(loc).Format(time.DateOnly); d != tc.want {
+				t.Errorf("Resume = %s, want %s", d, tc.want)
+			}
+			if !got.Equal(cal.EndOfDay(got)) {
+				t.Errorf("Resume = %s, not the end of its day", got)
+			}
+		})
+	}
+}
