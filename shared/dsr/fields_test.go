@@ -2,6 +2,7 @@ package dsr
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -26,6 +27,15 @@ var parts = []part{
 	{"fee", FieldFee, func(r *Request) any { return r.Fee }},
 	{"recipients", FieldRecipients, func(r *Request) any { return r.Recipients }},
 	{"lift", FieldLift, func(r *Request) any { return r.Lift }},
+	// Copies: Reply changes a pause in place.
+	{"conversation", FieldConversation, func(r *Request) any {
+		var q any
+		if r.Waiting != nil {
+			q = *r.Waiting
+		}
+		return [2]any{q, slices.Clone(r.Pauses)}
+	}},
+	{"page links", FieldPageLinks, func(r *Request) any { return slices.Clone(r.PageLinks) }},
 	// What no change alters.
 	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
 }
@@ -35,7 +45,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 	inParts := map[string]bool{
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
-		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}
@@ -93,6 +103,16 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"notice lift", completedRestriction, func(r *Request) (Change, error) {
 			return r.NoticeLift("dpo", "checked", now.Add(72*time.Hour), now)
 		}},
+		{"ask", openRequest, func(r *Request) (Change, error) { c, _, err := r.Ask("dpo", PurposeOther, "q", "", now); return c, err }},
+		{"ask, pausing", openRequest, func(r *Request) (Change, error) {
+			c, _, err := r.Ask("dpo", PurposeIdentity, "q", "why", now)
+			return c, err
+		}},
+		{"reply", askedRequest(""), func(r *Request) (Change, error) { c, _, err := r.Reply("a", now, days(3)); return c, err }},
+		{"reply, resuming", askedRequest("why"), func(r *Request) (Change, error) { c, _, err := r.Reply("a", now, days(3)); return c, err }},
+		{"complete while paused", askedRequest("why"), func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},
+		{"reject while waiting", askedRequest(""), func(r *Request) (Change, error) { return r.Reject("dpo", "other", "no", now) }},
+		{"revoke links", linkedRequest, func(r *Request) (Change, error) { return r.RevokePageLinks("dpo", now) }},
 	}
 	for _, tt := range ops {
 		t.Run(tt.name, func(t *testing.T) {

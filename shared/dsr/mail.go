@@ -62,6 +62,9 @@ func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 		return time.Time{}, false
 	case kind == MailReminder && r.Status != PendingVerification:
 		return time.Time{}, false
+	case kind == MailQuestion && !r.Status.Active():
+		// A question to a request that has been answered meanwhile would ask for nothing.
+		return time.Time{}, false
 	}
 	switch m.State {
 	case MailFailed:

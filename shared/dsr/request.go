@@ -37,6 +37,17 @@ type Request struct {
 	// Lift is the notice of Art. 18(3) that a restriction will be lifted.
 	Lift *LiftNotice
 
+	// Waiting is the controller's open question to the requester (Ask), nil when none is
+	// open: the request is "waiting for the requester" since Waiting.At.
+	Waiting *Question
+	// Pauses are the times the clock stood still while the controller waited for the
+	// requester to confirm their identity (EDPB 01/2022 § 159), oldest first; at most the
+	// last is open (Paused).
+	Pauses []Pause
+	// PageLinks are the stored keys of the live links to the requester's status page
+	// (PageLinkKey): only hashes, never a link.
+	PageLinks []string
+
 	// TokenHash is the SHA-256 of the current verification secret; empty once used.
 	TokenHash    string
 	TokenExpires time.Time
@@ -58,6 +69,9 @@ type AuditEvent struct {
 	Actor  string
 	Action Action
 	Note   string
+	// Message is the ID of the message this event sent or received (Ask, Reply), whose text
+	// is stored beside the request; "" for every other event.
+	Message string
 }
 
 // Actors that are not a person.
@@ -111,6 +125,10 @@ const (
 	MailFee MailKind = "fee"
 	// MailLift is the notice of Art. 18(3) before a restriction is lifted.
 	MailLift MailKind = "restriction_lift"
+	// MailQuestion carries the controller's question to the requester (Ask).
+	MailQuestion MailKind = "question"
+	// MailDPOReply tells the DPO addresses that the requester replied (Reply).
+	MailDPOReply MailKind = "dpo_reply"
 	// Mails to a recipient of the data (Art. 19) are RecipientMail(id), one per recipient.
 )
 
@@ -154,6 +172,9 @@ type Change struct {
 	// request must hold that very token, live at Event.At (TokenLive).
 	Token string
 	Event AuditEvent
+	// Also are events the same change records after Event, in order (the clock paused by a
+	// question, resumed by a reply): one write, one version, more than one line in the trail.
+	Also []AuditEvent
 	// Fields are the parts of the request the change altered: the store writes those and no
 	// others, besides what every change moves (version, audit trail, queued mails, the sweep
 	// queue and the expiry, which follow from the request).
@@ -167,21 +188,26 @@ type Fields uint16
 
 // The parts of a request a change may alter. Ref, Type, Lang, ReceivedAt and Due never change.
 const (
-	FieldStatus     Fields = 1 << iota // Status
-	FieldVerified                      // VerifiedAt
-	FieldClosed                        // ClosedAt
-	FieldToken                         // TokenHash, TokenExpires
-	FieldSpentToken                    // SpentTokenHash
-	FieldReminded                      // RemindedAt
-	FieldRequester                     // Name, Email, Details, CustomerRef
-	FieldExtension                     // Extension
-	FieldOutcome                       // Outcome
-	FieldFee                           // Fee
-	FieldRecipients                    // Recipients
-	FieldLift                          // Lift
+	FieldStatus       Fields = 1 << iota // Status
+	FieldVerified                        // VerifiedAt
+	FieldClosed                          // ClosedAt
+	FieldToken                           // TokenHash, TokenExpires
+	FieldSpentToken                      // SpentTokenHash
+	FieldReminded                        // RemindedAt
+	FieldRequester                       // Name, Email, Details, CustomerRef
+	FieldExtension                       // Extension
+	FieldOutcome                         // Outcome
+	FieldFee                             // Fee
+	FieldRecipients                      // Recipients
+	FieldLift                            // Lift
+	FieldConversation                    // Waiting, Pauses
+	// FieldPageLinks is PageLinks written whole (revoked); a new link is added on its own
+	// (the store's AddPageLink), which leaves the others alone.
+	FieldPageLinks
 	// AllFields is every part above.
 	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
-		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift
+		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift |
+		FieldConversation | FieldPageLinks
 )
 
 // Has reports whether every part of p is in f.
@@ -210,12 +236,21 @@ func New(ref string, s Submission, received, due time.Time, tokenHash string) *R
 	}
 }
 
-// Deadline is the deadline in force: the extended one once extended.
+// Deadline is the deadline in force: the extended one once extended, moved on by a pause of
+// the clock once it ran again (Pause.Deadline), whichever is later. While the clock stands
+// still (Paused) it is the deadline it stopped at: the days it stands still are added when it
+// runs again, and no time runs out meanwhile (docs/deadlines.md, pause).
 func (r *Request) Deadline() time.Time {
+	d := r.Due
 	if r.Extension != nil {
-		return r.Extension.Deadline
+		d = r.Extension.Deadline
 	}
-	return r.Due
+	for _, p := range r.Pauses {
+		if p.Deadline.After(d) {
+			d = p.Deadline
+		}
+	}
+	return d
 }
 
 // ByDeadline orders requests by the deadline in force, then by receipt, then by reference, so
@@ -253,10 +288,14 @@ func (r *Request) move(to Status, actor, note string, now time.Time, fields Fiel
 	if to.Closed() {
 		fields |= FieldClosed
 	}
+	if to.Closed() && (r.Waiting != nil || r.Paused() != nil) {
+		fields |= FieldConversation
+	}
 	c := r.begin(AuditEvent{At: now.UTC(), Actor: actor, Action: action, Note: note}, fields, mails...)
 	r.Status = to
 	if to.Closed() {
 		r.ClosedAt = now.UTC()
+		r.endConversation(now.UTC())
 	}
 	return c, nil
 }
