@@ -89,7 +89,7 @@ func cut(w string, n int) string {
 func (r *Request) SearchWords() []string {
 	words := []string{Fold(r.Ref)}
 	if r.Email != "" {
-		words = append(words, cut(Fold(r.Email), maxSearchWord))
+		words = append(words, AddressWord(r.Email))
 	}
 	for _, w := range SearchWords(r.Ref + " " + r.Name + " " + r.Email + " " + r.CustomerRef) {
 		// No query asks for a shorter word (ParseQuery), so none is kept.
@@ -102,6 +102,10 @@ func (r *Request) SearchWords() []string {
 	}
 	return words
 }
+
+// AddressWord is the search word of a whole address, as a request holds it among its
+// SearchWords: what finds the requests filed from an address.
+func AddressWord(email string) string { return cut(Fold(strings.TrimSpace(email)), maxSearchWord) }
 
 // Query is what a DPO typed into search, as search compares it.
 type Query struct {

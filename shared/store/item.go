@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -41,6 +42,10 @@ type requestItem struct {
 	Fee        *feeItem       `dynamodbav:"fee,omitempty"`
 	Recipients []noticeItem   `dynamodbav:"recipients,omitempty"`
 	Lift       *liftItem      `dynamodbav:"lift,omitempty"`
+	Waiting    *questionItem  `dynamodbav:"waiting,omitempty"`
+	Pauses     []pauseItem    `dynamodbav:"pauses,omitempty"`
+	// PageLinks is a string set, so that a new link is one ADD that leaves the others alone.
+	PageLinks []string `dynamodbav:"page_links,stringset,omitempty"`
 
 	TokenHash      string     `dynamodbav:"token_hash,omitempty"`
 	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
@@ -135,6 +140,23 @@ type auditItem struct {
 	Actor  string    `dynamodbav:"actor"`
 	Action string    `dynamodbav:"action"`
 	Note   string    `dynamodbav:"note,omitempty"`
+	Msg    string    `dynamodbav:"msg,omitempty"`
+}
+
+type questionItem struct {
+	At      time.Time `dynamodbav:"at"`
+	By      string    `dynamodbav:"by"`
+	Purpose string    `dynamodbav:"purpose"`
+	Text    string    `dynamodbav:"text"`
+	Msg     string    `dynamodbav:"msg"`
+}
+
+type pauseItem struct {
+	From     time.Time  `dynamodbav:"from"`
+	By       string     `dynamodbav:"by"`
+	Reason   string     `dynamodbav:"reason"`
+	Until    *time.Time `dynamodbav:"until,omitempty"`
+	Deadline *time.Time `dynamodbav:"deadline,omitempty"`
 }
 
 // EscMark records that the sweep has claimed or reported one escalation level of a request.
@@ -162,7 +184,7 @@ func timeVal(t *time.Time) time.Time {
 }
 
 func auditToItem(e dsr.AuditEvent) auditItem {
-	return auditItem{At: e.At.UTC(), Actor: e.Actor, Action: string(e.Action), Note: e.Note}
+	return auditItem{At: e.At.UTC(), Actor: e.Actor, Action: string(e.Action), Note: e.Note, Msg: e.Message}
 }
 
 func mailToItem(m dsr.MailState) mailItem {
@@ -205,6 +227,13 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 	if l := r.Lift; l != nil {
 		it.Lift = &liftItem{At: l.At.UTC(), By: l.By, From: l.From.UTC(), Reason: l.Reason}
 	}
+	if q := r.Waiting; q != nil {
+		it.Waiting = &questionItem{At: q.At.UTC(), By: q.By, Purpose: q.Purpose, Text: q.Text, Msg: q.Message}
+	}
+	for _, p := range r.Pauses {
+		it.Pauses = append(it.Pauses, pauseItem{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timePtr(p.Until), Deadline: timePtr(p.Deadline)})
+	}
+	it.PageLinks = slices.Clone(r.PageLinks)
 	for k, m := range r.Mails {
 		it.Mails[string(k)] = mailToItem(m)
 	}
@@ -261,11 +290,18 @@ func (it *requestItem) toRequest() *dsr.Request {
 	if l := it.Lift; l != nil {
 		r.Lift = &dsr.LiftNotice{At: l.At, By: l.By, From: l.From, Reason: l.Reason}
 	}
+	if q := it.Waiting; q != nil {
+		r.Waiting = &dsr.Question{At: q.At.UTC(), By: q.By, Purpose: q.Purpose, Text: q.Text, Message: q.Msg}
+	}
+	for _, p := range it.Pauses {
+		r.Pauses = append(r.Pauses, dsr.Pause{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timeVal(p.Until), Deadline: timeVal(p.Deadline)})
+	}
+	r.PageLinks = slices.Clone(it.PageLinks)
 	for k, m := range it.Mails {
 		r.Mails[dsr.MailKind(k)] = dsr.MailState{State: dsr.MailStatus(m.State), At: m.At, Attempts: m.Attempts}
 	}
 	for _, e := range it.Audit {
-		r.Audit = append(r.Audit, dsr.AuditEvent{At: e.At, Actor: e.Actor, Action: dsr.Action(e.Action), Note: e.Note})
+		r.Audit = append(r.Audit, dsr.AuditEvent{At: e.At, Actor: e.Actor, Action: dsr.Action(e.Action), Note: e.Note, Message: e.Msg})
 	}
 	return r
 }

@@ -104,6 +104,8 @@ var fieldAttributes = []struct {
 	{dsr.FieldFee, []string{"fee"}},
 	{dsr.FieldRecipients, []string{"recipients"}},
 	{dsr.FieldLift, []string{"lift"}},
+	{dsr.FieldConversation, []string{"waiting", "pauses"}},
+	{dsr.FieldPageLinks, []string{"page_links"}},
 }
 
 // derived are the attributes every change rewrites from the request as it now is.
@@ -126,7 +128,11 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 	if err != nil {
 		return fmt.Errorf("store: marshal request: %w", err)
 	}
-	ev, err := attributevalue.Marshal([]auditItem{auditToItem(c.Event)})
+	events := []auditItem{auditToItem(c.Event)}
+	for _, e := range c.Also {
+		events = append(events, auditToItem(e))
+	}
+	ev, err := attributevalue.Marshal(events)
 	if err != nil {
 		return fmt.Errorf("store: marshal audit event: %w", err)
 	}
