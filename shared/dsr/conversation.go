@@ -246,22 +246,21 @@ func (r *Request) Conversation() (ConversationState, time.Time) {
 	return ConversationNone, time.Time{}
 }
 
-// Messages returns the stored messages that r's audit trail names, in the order they were
-// written: a message whose change was never committed (a write that lost a race) is left out.
+// Messages returns the stored messages that r's audit trail names, in the order of the trail
+// (the order they were committed in): a message whose change was never committed (a write
+// that lost a race) is left out.
 func (r *Request) Messages(stored []Message) []Message {
-	named := map[string]bool{}
-	for _, e := range r.Audit {
-		if e.Message != "" {
-			named[e.Message] = true
-		}
-	}
-	out := make([]Message, 0, len(named))
+	byID := make(map[string]Message, len(stored))
 	for _, m := range stored {
-		if named[m.ID] {
+		byID[m.ID] = m
+	}
+	var out []Message
+	for _, e := range r.Audit {
+		if m, ok := byID[e.Message]; ok && e.Message != "" {
 			out = append(out, m)
+			delete(byID, e.Message)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Message) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

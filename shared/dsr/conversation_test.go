@@ -375,3 +375,38 @@ func TestPageLinks(t *testing.T) {
 		t.Fatalf("revoke: %v, %+v", err, c)
 	}
 }
+
+// A change tried on a clone (a page's preview) leaves the request as it was, the
+// conversation's parts included.
+func TestCloneKeepsTheConversationApart(t *testing.T) {
+	r := askedRequest("unsure")(t)
+	r.PageLinks = []string{"k"}
+	before := r.Clone()
+	c := r.Clone()
+	if _, _, err := c.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RevokePageLinks("dpo", received.Add(73*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Waiting == nil || r.Paused() == nil || !r.Pauses[0].Until.IsZero() || len(r.PageLinks) != 1 || r.Version != before.Version {
+		t.Fatalf("the clone's changes reached the request: waiting %+v, pauses %+v, links %v", r.Waiting, r.Pauses, r.PageLinks)
+	}
+}
+
+// Which mails carry the requester's status page link: those to the requester about a
+// confirmed request, never a DPO's notice nor a recipient's.
+func TestMailsThatCarryTheStatusPageLink(t *testing.T) {
+	for kind, want := range map[MailKind]bool{
+		MailReceipt: true, MailExtension: true, MailCompletion: true, MailRejection: true, MailQuestion: true,
+		MailFee: true, MailLift: true,
+		MailVerification: false, MailReminder: false, MailDPONew: false, MailDPOReply: false, RecipientMail("r1"): false,
+	} {
+		if got := kind.CarriesPageLink(); got != want {
+			t.Errorf("%s carries the link: %v, want %v", kind, got, want)
+		}
+	}
+	if MailDPOReply.ToRequester() || !MailQuestion.ToRequester() {
+		t.Error("the DPO's notice of a reply is not the requester's, the question is")
+	}
+}

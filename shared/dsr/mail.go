@@ -62,8 +62,9 @@ func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 		return time.Time{}, false
 	case kind == MailReminder && r.Status != PendingVerification:
 		return time.Time{}, false
-	case kind == MailQuestion && !r.Status.Active():
-		// A question to a request that has been answered meanwhile would ask for nothing.
+	case kind == MailQuestion && (!r.Status.Active() || r.Waiting == nil):
+		// A question the requester has answered, or to a request that has been answered
+		// meanwhile, would ask for nothing.
 		return time.Time{}, false
 	}
 	switch m.State {
@@ -76,9 +77,9 @@ func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 }
 
 // ToRequester reports whether mails of kind k go to the requester, or on the requester's
-// behalf to a recipient of their data (Art. 19): every one but the DPO's notice. Those are
+// behalf to a recipient of their data (Art. 19): every one but the DPO's notices. Those are
 // the mails whose exact text the request keeps (SentMail).
-func (k MailKind) ToRequester() bool { return k != MailDPONew }
+func (k MailKind) ToRequester() bool { return k != MailDPONew && k != MailDPOReply }
 
 // SentMail is the exact text of one mail that went to the requester (or to a recipient of
 // their data), as kept with the request:
@@ -108,4 +109,13 @@ func (r *Request) SiblingsKeptUntil(retention time.Duration) time.Time {
 		return r.Deadline().Add(retention)
 	}
 	return r.KeptUntil(retention)
+}
+
+// CarriesPageLink reports whether a mail of kind k carries a link to the requester's status
+// page: every mail to the requester about a confirmed request. The confirmation mails carry
+// the confirmation link instead, which is all an unconfirmed request has; a notice to a
+// recipient of the data goes to someone else, who must never get it.
+func (k MailKind) CarriesPageLink() bool {
+	_, toRecipient := k.RecipientID()
+	return k.ToRequester() && !toRecipient && k != MailVerification && k != MailReminder
 }

@@ -467,5 +467,11 @@ func (r *Request) Clone() *Request {
 		c.Lift = &l
 	}
 	c.Recipients = slices.Clone(r.Recipients)
+	if r.Waiting != nil {
+		q := *r.Waiting
+		c.Waiting = &q
+	}
+	c.Pauses = slices.Clone(r.Pauses)
+	c.PageLinks = slices.Clone(r.PageLinks)
 	return &c
 }
