@@ -86,6 +86,21 @@ type Admin struct {
 	SessionTTL time.Duration
 }
 
+// Portal is the requester's status page's configuration.
+type Portal struct {
+	Common
+	// RatePerEmail and RatePerIP bound how often one address, and one source IP, may ask for
+	// their status page links to be mailed, per RateWindow: the intake's limits, read from
+	// the same variables.
+	RatePerEmail int
+	RatePerIP    int
+	RateWindow   time.Duration
+	// SessionTTL is how long the status page's session cookie lasts, as the workspace's.
+	SessionTTL time.Duration
+	// Retention bounds how long a message is kept if its request's closing never reaches it.
+	Retention time.Duration
+}
+
 // reader collects every problem so one cold-start error lists them all.
 type reader struct {
 	getenv func(string) string
@@ -223,20 +238,45 @@ func (r *reader) retention() time.Duration {
 	return time.Duration(r.intDefault("RETENTION_DAYS", int(dsr.DefaultRetention/day), 30, 3650)) * day
 }
 
+func (r *reader) rateEmail() int { return r.intDefault("RATE_LIMIT_PER_EMAIL", 5, 1, 1000) }
+func (r *reader) rateIP() int    { return r.intDefault("RATE_LIMIT_PER_IP", 20, 1, 100000) }
+
+func (r *reader) rateWindow() time.Duration {
+	return time.Duration(r.intDefault("RATE_LIMIT_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute
+}
+
+func (r *reader) sessionTTL() time.Duration {
+	return time.Duration(r.intDefault("SESSION_HOURS", 8, 1, 24)) * time.Hour
+}
+
 // LoadIntake reads the intake function's configuration.
 func LoadIntake(getenv func(string) string) (Intake, error) {
 	r := &reader{getenv: getenv}
 	c := Intake{
 		Common:       r.common(),
-		RatePerEmail: r.intDefault("RATE_LIMIT_PER_EMAIL", 5, 1, 1000),
-		RatePerIP:    r.intDefault("RATE_LIMIT_PER_IP", 20, 1, 100000),
-		RateWindow:   time.Duration(r.intDefault("RATE_LIMIT_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		RatePerEmail: r.rateEmail(),
+		RatePerIP:    r.rateIP(),
+		RateWindow:   r.rateWindow(),
 		MinFill:      time.Duration(r.intDefault("MIN_FILL_SECONDS", 3, 0, 600)) * time.Second,
 		Retention:    r.retention(),
 	}
 	for _, o := range r.list("ALLOWED_ORIGINS", false) {
 		origin, _ := r.origin("ALLOWED_ORIGINS", o, false)
 		c.AllowedOrigins = append(c.AllowedOrigins, origin)
+	}
+	return c, r.err()
+}
+
+// LoadPortal reads the status page's configuration.
+func LoadPortal(getenv func(string) string) (Portal, error) {
+	r := &reader{getenv: getenv}
+	c := Portal{
+		Common:       r.common(),
+		RatePerEmail: r.rateEmail(),
+		RatePerIP:    r.rateIP(),
+		RateWindow:   r.rateWindow(),
+		SessionTTL:   r.sessionTTL(),
+		Retention:    r.retention(),
 	}
 	return c, r.err()
 }
@@ -270,7 +310,7 @@ func LoadAdmin(getenv func(string) string) (Admin, error) {
 	c := Admin{
 		Common:     r.common(),
 		Retention:  r.retention(),
-		SessionTTL: time.Duration(r.intDefault("SESSION_HOURS", 8, 1, 24)) * time.Hour,
+		SessionTTL: r.sessionTTL(),
 	}
 	return c, r.err()
 }

@@ -141,3 +141,22 @@ func TestLoadAdmin(t *testing.T) {
 		t.Errorf("admin = %+v", c)
 	}
 }
+
+func TestLoadPortal(t *testing.T) {
+	m := base()
+	m["RATE_LIMIT_PER_EMAIL"] = "2"
+	m["RATE_LIMIT_WINDOW_MINUTES"] = "30"
+	m["SESSION_HOURS"] = "2"
+	c, err := LoadPortal(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RatePerEmail != 2 || c.RatePerIP != 20 || c.RateWindow != 30*time.Minute || c.SessionTTL != 2*time.Hour ||
+		c.Retention != dsr.DefaultRetention || c.DPOContact() != "dpo@example.dk" {
+		t.Errorf("portal = %+v", c)
+	}
+	m["SESSION_HOURS"] = "0"
+	if _, err := LoadPortal(env(m)); err == nil || !strings.Contains(err.Error(), "SESSION_HOURS") {
+		t.Errorf("SESSION_HOURS=0: %v", err)
+	}
+}
