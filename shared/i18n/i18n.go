@@ -80,6 +80,9 @@ var commonMessages string
 //go:embed messages/intake.json
 var intakeMessages string
 
+//go:embed messages/portal.json
+var portalMessages string
+
 //go:embed messages/sweep.json
 var sweepMessages string
 
@@ -87,6 +90,7 @@ var messageFiles = []struct{ name, data string }{
 	{"admin.json", adminMessages},
 	{"common.json", commonMessages},
 	{"intake.json", intakeMessages},
+	{"portal.json", portalMessages},
 	{"sweep.json", sweepMessages},
 }
 

@@ -76,8 +76,11 @@ func requestCase(name string, kind dsr.MailKind, build func(t *testing.T, lang i
 		}
 		r := build(t, lang)
 		link := ""
-		if kind == dsr.MailVerification || kind == dsr.MailReminder {
+		switch {
+		case kind == dsr.MailVerification || kind == dsr.MailReminder:
 			link = VerifyLink("https://dsr.example.dk", "K7MQ-4XTZ.secret")
+		case kind.CarriesPageLink():
+			link = StatusLink("https://dsr.example.dk", "K7MQ-4XTZ.secret")
 		}
 		m, err := n.Request(kind, r, link)
 		if err != nil {
@@ -178,6 +181,45 @@ var goldenCases = []goldenCase{
 			return r.NoticeLift("dpo@example.dk", "Vi har kontrolleret adressen hos Folkeregistret, og den er korrekt.", time.Date(2026, 3, 9, 23, 0, 0, 0, time.UTC), now)
 		})
 	}),
+	requestCase("question", dsr.MailQuestion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Rectification, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeClarification, "Hvilken adresse skal vi rette, og hvad er den rigtige?", "", now)
+			return c, err
+		})
+	}),
+	requestCase("question.identity", dsr.MailQuestion, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Oplys venligst dit kundenummer, så vi ved, at det er dig.",
+				"Vi har to kunder med dit navn og kan ikke se, hvem af dem der har sendt anmodningen.", now)
+			return c, err
+		})
+	}),
+	requestCase("dpo_reply", dsr.MailDPOReply, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Dit kundenummer?", "To kunder med dit navn.", now)
+			return c, err
+		}, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			cal, _ := deadline.ForCountry("DK")
+			c, _, err := r.Reply("K-4711", now.Add(72*time.Hour), cal)
+			return c, err
+		})
+	}),
+	{"lost_link", func(t *testing.T, l i18n.Lang) Message {
+		// The data functions/portal/lost.go gives the template (lostMail).
+		type item struct{ Ref, Type, Received, Status, Link string }
+		loc, _ := deadline.Location("DK")
+		m := render(t, goldenNotices(t, l), "lost_link", struct {
+			Lang       i18n.Lang
+			Controller string
+			Items      []item
+			DPOContact string
+		}{l, "Eksempel ApS", []item{
+			{"K7MQ-4XTZ", i18n.T(l, "type.access.name"), i18n.Date(l, goldenAt.In(loc)), i18n.T(l, "portal.status.in_progress"), "https://dsr.example.dk/status?token=K7MQ-4XTZ.secret"},
+			{"B3RT-9PLW", i18n.T(l, "type.erasure.name"), i18n.Date(l, goldenAt.Add(-40*24*time.Hour).In(loc)), i18n.T(l, "portal.status.completed"), "https://dsr.example.dk/status?token=B3RT-9PLW.secret"},
+		}, "dpo@example.dk"})
+		m.To = []string{"kunde@example.dk"}
+		return m
+	}},
 	{"recipient_notice", func(t *testing.T, l i18n.Lang) Message {
 		x := goldenInvoicing
 		x.Lang = string(l)
@@ -296,7 +338,7 @@ func TestMailsAsReviewed(t *testing.T) {
 func checkMail(t *testing.T, m Message, sameLines bool) {
 	t.Helper()
 	for _, part := range []string{m.Subject, m.Text, m.HTML} {
-		if strings.Contains(part, "[admin.") || strings.Contains(part, "[intake.") || strings.Contains(part, "[sweep.") || strings.Contains(part, "%!") {
+		if strings.Contains(part, "[admin.") || strings.Contains(part, "[intake.") || strings.Contains(part, "[sweep.") || strings.Contains(part, "[portal.") || strings.Contains(part, "%!") {
 			t.Errorf("untranslated or misformatted text in:\n%s", part)
 		}
 	}

@@ -7,3 +7,15 @@ import "net/url"
 func VerifyLink(baseURL, token string) string {
 	return baseURL + "/verify?token=" + url.QueryEscape(token)
 }
+
+// StatusLink is the link to the requester's status page that every mail to them about a
+// confirmed request carries. The portal serves it at /status; the token is the only thing in
+// it.
+func StatusLink(baseURL, token string) string {
+	return baseURL + "/status?token=" + url.QueryEscape(token)
+}
+
+// PreviewStatusLink is how a preview shows the status page link a mail about request ref will
+// carry: the link is issued only when the mail goes, so its secret is shown cut out, as the
+// text the request keeps of the mail shows it (RedactLink).
+func PreviewStatusLink(baseURL, ref string) string { return RedactLink(StatusLink(baseURL, ref+".")) }

@@ -162,6 +162,12 @@ type RequestData struct {
 	Due      string
 	// Link is the confirmation link (verification and reminder mails only).
 	Link string
+	// StatusLink is the link to the requester's status page (dsr.MailKind.CarriesPageLink),
+	// or "" if none could be issued: the mail goes out without it.
+	StatusLink string
+	// PageOpenUntil is the day StatusLink stops working, once the request has been answered
+	// (dsr.PageAfterClose); "" before.
+	PageOpenUntil string
 	// LinkValidUntil is when Link stops working.
 	LinkValidUntil string
 	AdminLink      string
@@ -181,6 +187,8 @@ type RequestData struct {
 	LiftFrom string
 	// Recipient is the recipient a notice under Art. 19 goes to (recipient notices only).
 	Recipient *dsr.RecipientNotice
+	// Resumed says the request's last change ran its stopped clock again (a reply did).
+	Resumed bool
 }
 
 // requestTemplates maps a mail kind to its template; the DPO's mail is in the deployment's
@@ -195,10 +203,14 @@ var requestTemplates = map[dsr.MailKind]string{
 	dsr.MailRejection:    "rejection",
 	dsr.MailFee:          "fee",
 	dsr.MailLift:         "restriction_lift",
+	dsr.MailQuestion:     "question",
+	dsr.MailDPOReply:     "dpo_reply",
 }
 
-// Request renders the mail of the given kind about r. link is the confirmation link for the
-// verification and reminder mails; the secret in it is never stored, so the caller passes it.
+// Request renders the mail of the given kind about r. link is the link the mail carries: the
+// confirmation link for the verification and reminder mails, the status page link for the
+// others to the requester (dsr.MailKind.CarriesPageLink); the secret in it is never stored,
+// so the caller passes it.
 func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Message, error) {
 	name, ok := requestTemplates[kind]
 	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.s.DPOAddresses[0]}
@@ -214,7 +226,8 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 		if l, valid := i18n.Parse(rn.Lang); valid {
 			lang = l
 		}
-	case kind == dsr.MailDPONew:
+	case !kind.ToRequester():
+		// The DPO's notices, in the deployment's language.
 		lang, to, replyTo = n.s.DefaultLang, n.s.DPOAddresses, nil
 	case kind == dsr.MailCompletion && r.Outcome != nil && r.Outcome.Result == dsr.ResultPartial:
 		name = "completion_partial"
@@ -225,8 +238,18 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 	if len(to) == 0 || to[0] == "" {
 		return Message{}, fmt.Errorf("notice: %s mail for %s has no recipient", kind, r.Ref)
 	}
+	if kind == dsr.MailQuestion && r.Waiting == nil {
+		return Message{}, fmt.Errorf("notice: question mail for %s without an open question", r.Ref)
+	}
 	d := n.RequestData(lang, r)
-	d.Link = link
+	if kind.CarriesPageLink() {
+		d.StatusLink = link
+		if r.Status.Closed() {
+			d.PageOpenUntil = i18n.Date(lang, r.ClosedAt.Add(dsr.PageAfterClose).In(n.s.Location))
+		}
+	} else {
+		d.Link = link
+	}
 	d.Recipient = recipient
 	subject, text, html, err := n.Render(name, d)
 	if err != nil {
@@ -263,6 +286,7 @@ func (n *Notices) RequestData(lang i18n.Lang, r *dsr.Request) RequestData {
 		Prompt:         r.Type.Rules().Clock == dsr.ClockPrompt,
 		Result:         dsr.ResultDone,
 		Told:           len(r.Told()),
+		Resumed:        len(r.Audit) > 0 && r.Audit[len(r.Audit)-1].Action == dsr.ActionClockResumed,
 	}
 	if o := r.Outcome; o != nil && o.Result != "" {
 		d.Result = o.Result

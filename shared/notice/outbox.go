@@ -4,16 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // Sender sends one message.
 type Sender interface {
 	Send(ctx context.Context, msg Message) error
+}
+
+// PageLinks stores a new link to a request's status page (store.Store does): key for the
+// address whose hash is emailHash, on condition the request has a page for it.
+type PageLinks interface {
+	AddPageLink(ctx context.Context, ref, emailHash, key string) (*dsr.Request, error)
 }
 
 // Recorder stores what became of the mails about a request (store.Store does): their delivery
@@ -38,7 +47,10 @@ type Outbox struct {
 	Notices  *Notices
 	Sender   Sender
 	Recorder Recorder
-	Now      func() time.Time
+	// Links issues the status page link every mail to the requester carries; nil sends
+	// those mails without one.
+	Links PageLinks
+	Now   func() time.Time
 }
 
 // Deliver sends the given mails about r in parallel, keeps the text of those sent to the
@@ -46,10 +58,18 @@ type Outbox struct {
 // failed (for logging); the caller's answer to the user does not depend on it.
 //
 // The texts are written before the states: a page that sees a mail "sent" finds its text.
+//
+// link is the confirmation link of a verification or reminder mail. The other mails to the
+// requester carry a link to their status page, issued here, before they are sent, and stored
+// as a hash only (dsr.PageLinkKey): the secret exists in the mail alone, and is cut out of the
+// text the request keeps. If the table cannot store the link, those mails count as failed
+// and a retry issues another; if the request has no page for its address any more, they go
+// without one.
 func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error {
 	if len(kinds) == 0 {
 		return nil
 	}
+	pageLink, linkErr := o.pageLink(ctx, r, kinds)
 	states := make(map[dsr.MailKind]dsr.MailState, len(kinds))
 	var sent []dsr.SentMail
 	errs := make([]error, len(kinds))
@@ -57,8 +77,15 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 	var wg sync.WaitGroup
 	for i, kind := range kinds {
 		wg.Go(func() {
-			msg, err := o.Notices.Request(kind, r, link)
-			if err == nil {
+			l := link
+			if kind.CarriesPageLink() {
+				l = pageLink
+			}
+			var msg Message
+			var err error
+			if kind.CarriesPageLink() && linkErr != nil {
+				err = fmt.Errorf("status page link: %w", linkErr)
+			} else if msg, err = o.Notices.Request(kind, r, l); err == nil {
 				err = o.Sender.Send(ctx, msg)
 			}
 			st := dsr.MailState{State: dsr.MailSent, At: o.Now().UTC(), Attempts: r.Mails[kind].Attempts + 1}
@@ -70,7 +97,7 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 			defer mu.Unlock()
 			states[kind] = st
 			if err == nil && kind.ToRequester() {
-				sent = append(sent, kept(kind, st.At, msg, link))
+				sent = append(sent, kept(kind, st.At, msg, l))
 			}
 		})
 	}
@@ -91,9 +118,27 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 	return errors.Join(errs...)
 }
 
+// pageLink issues one status page link for the mails among kinds that carry one. A request
+// without a page for its address (answered more than a month ago) gets "" and no error.
+func (o *Outbox) pageLink(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind) (string, error) {
+	if o.Links == nil || !slices.ContainsFunc(kinds, dsr.MailKind.CarriesPageLink) {
+		return "", nil
+	}
+	tok, hash := token.ForRequest(r.Ref)
+	_, err := o.Links.AddPageLink(ctx, r.Ref, dsr.HashEmail(r.Email), dsr.PageLinkKey(hash, r.Email))
+	switch {
+	case errors.Is(err, fault.Conflict):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return StatusLink(o.Notices.s.BaseURL, tok), nil
+}
+
 // kept is msg as the request keeps it: its plain-text part, the part the HTML one mirrors,
-// with the secret of a confirmation link cut out. The secret is never stored (only its hash),
-// and a copy in the mail's text would let whoever reads the table confirm the request.
+// with the secret of its link (a confirmation or status page link) cut out. The secret is
+// never stored (only its hash), and a copy in the mail's text would let whoever reads the
+// table confirm the request or open its page.
 func kept(kind dsr.MailKind, at time.Time, msg Message, link string) dsr.SentMail {
 	text := msg.Text
 	if link != "" {
@@ -102,7 +147,7 @@ func kept(kind dsr.MailKind, at time.Time, msg Message, link string) dsr.SentMai
 	return dsr.SentMail{Kind: kind, At: at, To: strings.Join(msg.To, ", "), Lang: string(msg.Lang), Subject: msg.Subject, Text: text}
 }
 
-// RedactLink is a confirmation link with its secret replaced: "…/verify?token=REF.…".
+// RedactLink is a link with its secret replaced: "…/verify?token=REF.…", "…/status?token=REF.…".
 func RedactLink(link string) string {
 	i := strings.Index(link, "token=")
 	if i < 0 {
