@@ -12,6 +12,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -112,14 +113,19 @@ func (h *handler) refusal(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 
 // preview shows the mail a would send, exactly: the action's change is made on a copy of the
 // request and the mail rendered from that copy, as the outbox will render it from the
-// committed request. Nothing is written.
+// committed request. Nothing is written. The status page link the mail will carry is issued
+// only when it goes, so it shows with its secret cut out, as the request keeps the mail.
 func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
 	trial := r.Clone()
 	_, err := a.Apply(h, c.sess.Email, trial, form, h.now())
 	if resp, done := h.refusal(c, r, mails, a, form, err); done {
 		return resp
 	}
-	msg, err := h.notices.Request(a.Mail, trial, "")
+	link := ""
+	if a.Mail.CarriesPageLink() {
+		link = notice.PreviewStatusLink(h.cfg.BaseURL, r.Ref)
+	}
+	msg, err := h.notices.Request(a.Mail, trial, link)
 	if err != nil {
 		return h.fail(c, err)
 	}

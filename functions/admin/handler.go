@@ -99,7 +99,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		cfg:     cfg,
 		reqs:    st,
 		auth:    st,
-		outbox:  &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
+		outbox:  &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now},
 		after:   after,
 		notices: notices,
 		sender:  mailer,

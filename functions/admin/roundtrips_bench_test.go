@@ -48,9 +48,10 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 // together, then the conditional write that decides the
 // action and queues the requester's mail. The mail and the record of its sending follow the
 // answer (shared/postresponse): the write already holds the mail as queued, so a run cut
-// short leaves it for the sweep, never lost. After the mail, its text is kept, then its state
-// recorded, while the request's search entries and retention are brought in step beside them.
-// A note mails no one.
+// short leaves it for the sweep, never lost. A mail to the requester carries a new link to
+// their status page, stored before it is sent. After the mail, its text is kept, then its
+// state recorded, while the request's search entries and retention are brought in step
+// beside them. A note mails no one.
 var actionTrips = []struct {
 	name  string
 	do    func(d *dpo, ref string) web.Response
@@ -65,7 +66,7 @@ var actionTrips = []struct {
 	}, 2, "GetItem ‖ Query → UpdateItem", ""},
 	{"complete", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}})
-	}, 2, "GetItem ‖ Query → UpdateItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	}, 2, "GetItem ‖ Query → UpdateItem", "UpdateItem → SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 }
 
 // countActionTrips seeds an open request, runs one case on it and returns the calls made

@@ -65,8 +65,9 @@ type tripCase struct {
 // recorded, while the request's search entries are written beside them.
 //
 // Confirming takes one: the conditional write that opens the request and queues the receipt
-// and the DPO's notice, which go out (together) after the answer. A link that no longer
-// confirms costs the refused write and the read that says why.
+// and the DPO's notice, which go out (together) after the answer, the receipt with a new link
+// to the requester's status page, stored first. A link that no longer confirms costs the
+// refused write and the read that says why.
 //
 // The first request of a container that needs the deployment's key (shared/keyed) reads it
 // first: one more round trip for the form page and for a submission.
@@ -100,7 +101,7 @@ var tripCases = []tripCase{
 		if resp := hs.verifyPost(tok, i18n.DA); resp.StatusCode != http.StatusOK {
 			hs.t.Fatalf("confirm: %s", fmtStatus(resp))
 		}
-	}, 1, "UpdateItem", "SendEmail ‖ SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	}, 1, "UpdateItem", "UpdateItem → SendEmail ‖ SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 	{"confirm-again", func(hs *harness, rec *awscount.Recorder) {
 		tok := hs.file(address("trips-again"), i18n.DA)
 		hs.verifyPost(tok, i18n.DA)

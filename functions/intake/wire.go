@@ -22,6 +22,7 @@ func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, after afterResp
 		Notices:  notices,
 		Sender:   notice.NewMailer(ses, cfg.Sender),
 		Recorder: st,
+		Links:    st,
 		Now:      now,
 	}
 	return NewHandler(cfg, st, outbox, after, now, log)

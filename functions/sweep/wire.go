@@ -26,7 +26,7 @@ func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.
 	return &Sweeper{
 		cfg:      cfg,
 		store:    st,
-		outbox:   &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Now: now},
+		outbox:   &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now},
 		notices:  notices,
 		sender:   mailer,
 		ladder:   newLadder(cfg.Calendar, cfg.Thresholds),
