@@ -2,7 +2,7 @@
 # before pushing; `make help` lists the targets.
 
 GO        ?= go
-FUNCTIONS := intake sweep admin
+FUNCTIONS := intake sweep admin portal
 
 # Lambda runs the functions on Graviton (provided.al2023, arm64). A static binary needs no libc
 # from the image; lambda.norpc drops aws-lambda-go's legacy RPC server; -trimpath and an empty
@@ -15,7 +15,7 @@ NODE_MODULES := infra/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help deps test build dev bench load fmt clean \
-	build-IntakeFunction build-SweepFunction build-AdminFunction
+	build-IntakeFunction build-SweepFunction build-AdminFunction build-PortalFunction
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,10 @@ build-SweepFunction: ## (sam build) sweep into $ARTIFACTS_DIR/bootstrap
 build-AdminFunction: ## (sam build) admin into $ARTIFACTS_DIR/bootstrap
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it; use make build"; exit 1; }
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/admin
+
+build-PortalFunction: ## (sam build) portal into $ARTIFACTS_DIR/bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it; use make build"; exit 1; }
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/portal
 
 dev: deps ## run the whole desk locally without Docker (infra/local)
 	$(GO) run ./infra/local

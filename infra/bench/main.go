@@ -27,7 +27,7 @@ import (
 )
 
 // functions are the deployed functions, by package.
-var functions = []string{"intake", "sweep", "admin"}
+var functions = []string{"intake", "sweep", "admin", "portal"}
 
 func main() {
 	quick := flag.Bool("quick", false, "sweep 20,000 stored requests instead of 100,000, fewer iterations and cold starts")
@@ -192,24 +192,33 @@ func tripRows(ctx context.Context, t *table, goTool, root string, log io.Writer,
 	if err != nil {
 		return err
 	}
-	it, at := intakeTrips["BenchmarkRoundTrips"], adminTrips["BenchmarkRoundTrips"]
+	portalTrips, err := runBenchmarks(ctx, goTool, root, "./functions/portal", "^BenchmarkRoundTrips$", "2x", nil, log)
+	if err != nil {
+		return err
+	}
+	it, at, pt := intakeTrips["BenchmarkRoundTrips"], adminTrips["BenchmarkRoundTrips"], portalTrips["BenchmarkRoundTrips"]
 	// Which calls follow each answer is asserted by TestRoundTrips and TestActionRoundTrips.
 	for _, r := range []struct {
-		op   string
-		m    benchResult
-		name string
+		op     string
+		m      benchResult
+		name   string
+		target int
 	}{
-		{"the form page, a container's first (reads the deployment key)", it, "form-first"},
-		{"form submission, a container's first (reads the deployment key)", it, "submit-first"},
-		{"form submission", it, "submit"},
-		{"JSON submission", it, "submit-json"},
-		{"confirmation", it, "confirm"},
-		{"confirmation of a used link", it, "confirm-again"},
-		{"DPO action with a mail (complete)", at, "complete"},
-		{"DPO action without a mail (note)", at, "note"},
-		{"DPO request page", at, "detail"},
+		{"the form page, a container's first (reads the deployment key)", it, "form-first", 3},
+		{"form submission, a container's first (reads the deployment key)", it, "submit-first", 3},
+		{"form submission", it, "submit", 3},
+		{"JSON submission", it, "submit-json", 3},
+		{"confirmation", it, "confirm", 3},
+		{"confirmation of a used link", it, "confirm-again", 3},
+		{"DPO action with a mail (complete)", at, "complete", 3},
+		{"DPO action without a mail (note)", at, "note", 3},
+		{"DPO request page", at, "detail", 3},
+		{"requester's status page", pt, "open", 2},
+		{"requester's reply", pt, "reply", 2},
+		{"lost-link form", pt, "lost-link", 3},
 	} {
-		t.trips(r.op, r.m[r.name+"-trips"], r.m[r.name+"-after-trips"], 3)
+		n, measured := r.m[r.name+"-trips"]
+		t.trips(r.op, n, r.m[r.name+"-after-trips"], float64(r.target), measured)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 var eventFunctions = map[string]string{
 	"intake": "IntakeFunction",
 	"admin":  "AdminFunction",
+	"portal": "PortalFunction",
 	"sweep":  "SweepFunction",
 }
 
@@ -39,7 +40,7 @@ func TestEveryEventWorks(t *testing.T) {
 		prefix, _, _ := strings.Cut(name, "-")
 		fn, ok := eventFunctions[prefix]
 		if !ok {
-			t.Errorf("%s: no function for the prefix %q; name events <intake|admin|sweep>-….json", name, prefix)
+			t.Errorf("%s: no function for the prefix %q; name events <intake|admin|portal|sweep>-….json", name, prefix)
 			continue
 		}
 		used[fn] = true

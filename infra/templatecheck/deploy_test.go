@@ -398,6 +398,10 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 			"Allow sqs:SendMessage on {SweepFailureQueue.Arn}",
 			ses,
 		), basic, lambda},
+		"PortalFunction": {append(itemStatements("PortalFunction"),
+			"Allow dynamodb:Query on {RequestsTable.Arn}/index/workspace",
+			ses,
+		), basic, lambda},
 		"SweepFunctionDaily": {[]string{
 			"Allow lambda:InvokeFunction on {SweepFunction.Arn}",
 			"Allow sqs:SendMessage on {SweepScheduleDeadLetterQueue.Arn}",
@@ -448,7 +452,7 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 func checkItemAccess(t *testing.T, s *templatecheck.Stack) {
 	table := "{RequestsTable.Arn}"
 	roles := map[string][]statement{}
-	for _, fn := range []string{"IntakeFunction", "AdminFunction", "SweepFunction"} {
+	for _, fn := range []string{"IntakeFunction", "AdminFunction", "SweepFunction", "PortalFunction"} {
 		roleID, _ := symbol(evalString(t, s, s.Resources()[fn].Properties["Role"]))
 		roles[fn], _, _ = role(t, s, roleID)
 	}
@@ -483,6 +487,13 @@ func checkItemAccess(t *testing.T, s *templatecheck.Stack) {
 		{"AdminFunction", "dynamodb:PutItem", store.RequestPrefix + "ABCD-EFGH"},
 		{"AdminFunction", "dynamodb:DeleteItem", store.RatePrefix + "x"},
 		{"AdminFunction", "dynamodb:DeleteItem", store.KeyPrefix + "deployment"},
+		// The requester's side writes no request whole, deletes nothing, and reaches no session.
+		{"PortalFunction", "dynamodb:PutItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"PortalFunction", "dynamodb:DeleteItem", store.RequestPrefix + "ABCD-EFGH"},
+		{"PortalFunction", "dynamodb:PutItem", store.SessionPrefix + "forged"},
+		{"PortalFunction", "dynamodb:GetItem", store.SessionPrefix + "x"},
+		{"PortalFunction", "dynamodb:PutItem", store.LoginPrefix + "forged"},
+		{"PortalFunction", "dynamodb:UpdateItem", store.KeyPrefix + "deployment"},
 		// A batch is allowed only if every item in it is.
 		{"SweepFunction", "dynamodb:BatchWriteItem", store.SessionPrefix + "x"},
 		{"AdminFunction", "dynamodb:BatchGetItem", store.SessionPrefix + "x"},

@@ -29,6 +29,7 @@ var functions = map[string]struct {
 	"IntakeFunction": {"intake", "config.LoadIntake", func(g func(string) string) error { _, err := config.LoadIntake(g); return err }},
 	"SweepFunction":  {"sweep", "config.LoadSweep", func(g func(string) string) error { _, err := config.LoadSweep(g); return err }},
 	"AdminFunction":  {"admin", "config.LoadAdmin", func(g func(string) string) error { _, err := config.LoadAdmin(g); return err }},
+	"PortalFunction": {"portal", "config.LoadPortal", func(g func(string) string) error { _, err := config.LoadPortal(g); return err }},
 }
 
 func repoRoot(t *testing.T) string {
@@ -254,14 +255,16 @@ func TestFunctionsBuildWithTheirMakeTarget(t *testing.T) {
 func TestRoutesAndSchedules(t *testing.T) {
 	_, st := load(t)
 	want := map[string]string{
-		"GET /":               "IntakeFunction",
-		"POST /requests":      "IntakeFunction",
-		"OPTIONS /requests":   "IntakeFunction",
-		"GET /sent":           "IntakeFunction",
-		"GET /verify":         "IntakeFunction",
-		"POST /verify":        "IntakeFunction",
-		"ANY /admin":          "AdminFunction",
-		"ANY /admin/{proxy+}": "AdminFunction",
+		"GET /":                "IntakeFunction",
+		"POST /requests":       "IntakeFunction",
+		"OPTIONS /requests":    "IntakeFunction",
+		"GET /sent":            "IntakeFunction",
+		"GET /verify":          "IntakeFunction",
+		"POST /verify":         "IntakeFunction",
+		"ANY /admin":           "AdminFunction",
+		"ANY /admin/{proxy+}":  "AdminFunction",
+		"ANY /status":          "PortalFunction",
+		"ANY /status/{proxy+}": "PortalFunction",
 	}
 	got := map[string]string{}
 	var schedules int
@@ -313,6 +316,7 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		"SweepFunction":  {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "sqs:SendMessage"},
 		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query",
 			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"},
+		"PortalFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
 	}
 	// Only these name no item, so only they may go without a dynamodb:LeadingKeys condition.
 	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage"}

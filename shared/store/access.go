@@ -27,4 +27,11 @@ var Access = map[string]map[string][]string{
 	"SweepFunction": {
 		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},
 	},
+	// The requester's status page: it writes a message beside a request with UpdateItem
+	// (PutItem could overwrite the request itself), and counts its rate limits.
+	"PortalFunction": {
+		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},
+		RatePrefix:    {"UpdateItem"},
+		KeyPrefix:     {"GetItem", "PutItem"},
+	},
 }

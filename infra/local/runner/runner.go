@@ -286,6 +286,7 @@ func (r *Runner) Banner() string {
 	fmt.Fprintf(&b, "\ndsrdesk local runner (stands in for sam local start-api)\n\n")
 	fmt.Fprintf(&b, "  request form    %s/\n", r.URL)
 	fmt.Fprintf(&b, "  DPO workspace   %s/admin\n", r.URL)
+	fmt.Fprintf(&b, "  status pages    %s/status/lost  (each requester's opens from the link in their mails)\n", r.URL)
 	fmt.Fprintf(&b, "  mail viewer     %s/\n", r.Endpoints[emulators.SES])
 	fmt.Fprintf(&b, "  DynamoDB        %s  (tables: %s)\n", r.Endpoints[emulators.DynamoDB], strings.Join(r.Tables, ", "))
 	if url := r.Endpoints[emulators.S3]; url != "" {
