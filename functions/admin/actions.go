@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
@@ -54,13 +55,13 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 	case stepEdit:
 		return h.showForm(c, r, mails, a, form)
 	case stepPreview:
-		if a.Mail != "" {
+		if a.previewed() {
 			return h.preview(c, r, mails, a, form)
 		}
 	}
 	var ch dsr.Change
 	for attempt := 1; ; attempt++ {
-		ch, err = a.Apply(h, c.sess.Email, r, form, h.now())
+		ch, err = a.Apply(h, c, r, form, h.now())
 		if resp, done := h.refusal(c, r, mails, a, form, err); done {
 			return resp
 		}
@@ -111,29 +112,33 @@ func (h *handler) refusal(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 	return h.fail(c, err), true
 }
 
-// preview shows the mail a would send, exactly: the action's change is made on a copy of the
-// request and the mail rendered from that copy, as the outbox will render it from the
-// committed request. Nothing is written. The status page link the mail will carry is issued
-// only when it goes, so it shows with its secret cut out, as the request keeps the mail.
+// preview shows the mails a would send, exactly: the action's change is made on a copy of the
+// request and each mail it queues rendered from that copy, as the outbox will render it from
+// the committed request. Nothing is written. The status page link a mail to the requester
+// will carry is issued only when it goes, so it shows with its secret cut out, as the request
+// keeps the mail.
 func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
 	trial := r.Clone()
-	_, err := a.Apply(h, c.sess.Email, trial, form, h.now())
+	ch, err := a.Apply(h, c, trial, form, h.now())
 	if resp, done := h.refusal(c, r, mails, a, form, err); done {
 		return resp
-	}
-	link := ""
-	if a.Mail.CarriesPageLink() {
-		link = notice.PreviewStatusLink(h.cfg.BaseURL, r.Ref)
-	}
-	msg, err := h.notices.Request(a.Mail, trial, link)
-	if err != nil {
-		return h.fail(c, err)
 	}
 	v := h.detailView(c, r, mails)
 	v.Open = h.openAction(c, r, a, form, nil)
 	v.markChoice(a)
-	lang, _ := i18n.Parse(trial.Lang)
-	v.Open.Preview = &mailPreview{To: r.Email, Lang: i18n.T(c.Lang, "admin.langname."+string(lang)), Subject: msg.Subject, Text: msg.Text}
+	for _, kind := range ch.Mails {
+		link := ""
+		if kind.CarriesPageLink() {
+			link = notice.PreviewStatusLink(h.cfg.BaseURL, r.Ref)
+		}
+		msg, err := h.notices.Request(kind, trial, link)
+		if err != nil {
+			return h.fail(c, err)
+		}
+		_, toRecipient := kind.RecipientID()
+		v.Open.Previews = append(v.Open.Previews, mailPreview{To: strings.Join(msg.To, ", "), Recipient: toRecipient,
+			Lang: i18n.T(c.Lang, "admin.langname."+string(msg.Lang)), Subject: msg.Subject, Text: msg.Text})
+	}
 	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
 }
 
@@ -184,7 +189,7 @@ func (h *handler) refused(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 func (h *handler) conflict(c *call, fresh *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
 	v := h.detailView(c, fresh, mails)
 	v.Banner = &banner{Class: "warn", Heading: i18n.T(c.Lang, "admin.conflict.heading"), Text: i18n.T(c.Lang, "admin.conflict.body")}
-	if ok, _ := a.Offered(h, fresh, h.now()); ok {
+	if ok, _ := a.Offered(h, c, fresh, h.now()); ok {
 		v.Open = h.openAction(c, fresh, a, form, nil)
 		v.markChoice(a)
 	} else {

@@ -33,6 +33,11 @@ type detailView struct {
 	Waiting string
 	// Outcome is how the request was closed.
 	Outcome *outcomeView
+	// Fee says what fee was announced and whether the requester accepted it; Lift, when the
+	// requester was told a restriction will be lifted.
+	Fee, Lift string
+	// Checklist is the Art. 19 list of recipients, for a type that has one.
+	Checklist []checkRow
 	// Mails are the mails that have not (yet) gone out, each saying what becomes of it.
 	Mails []mailNote
 
@@ -53,7 +58,19 @@ type detailView struct {
 // fieldError is one entry of the error summary, linking to its field.
 type fieldError struct{ ID, Label, Message string }
 
-type outcomeView struct{ Category, Message string }
+// outcomeView is how a request was closed: the ground of a refusal, the result of a
+// completion other than "done" (no data, partly carried out, with what was kept and why), and
+// whether the answer was late.
+type outcomeView struct {
+	Category, Message, Result, Kept, Basis, Late string
+}
+
+// checkRow is one recipient of the register on a request's Art. 19 checklist: how and when
+// they were dealt with, or not yet.
+type checkRow struct {
+	Name, State, Note string
+	Done              bool
+}
 
 type mailNote struct{ Kind, State, Class string }
 
@@ -79,18 +96,29 @@ type openAction struct {
 	Danger                      bool
 	// Previewed actions send a mail: their first button shows the mail instead of acting.
 	Previewed bool
-	Fields    []fieldView
-	Preview   *mailPreview
+	// Warning is what the DPO should know before acting (an answer that would be late).
+	Warning  string
+	Fields   []fieldView
+	Previews []mailPreview
 }
 
 type fieldView struct {
 	ID, Name, Label, Hint, Value, Error string
-	// Options makes the field a select.
-	Options []option
+	// Input is the control without Options: "" a text area, "text" or "date".
+	Input string
+	// Options makes the field a select, or with Multiple a set of checkboxes; Values are
+	// the values posted (or ticked).
+	Options  []option
+	Multiple bool
+	Values   []string
 }
 
-// mailPreview is the exact mail the action would send.
-type mailPreview struct{ To, Lang, Subject, Text string }
+// mailPreview is the exact mail the action would send; Recipient marks one to a recipient of
+// the data rather than to the requester.
+type mailPreview struct {
+	To, Lang, Subject, Text string
+	Recipient               bool
+}
 
 // banner is a notice at the top of the page; Class is ok, warn or err.
 type banner struct {
@@ -106,7 +134,7 @@ func (h *handler) detail(c *call, ref string) web.Response {
 	}
 	v := h.detailView(c, r, mails)
 	if a := actionNamed(c.Query.Get("action")); a != nil {
-		if ok, _ := a.Offered(h, r, h.now()); ok {
+		if ok, _ := a.Offered(h, c, r, h.now()); ok {
 			v.Open = h.openAction(c, r, a, nil, nil)
 			v.markChoice(a)
 		}
@@ -153,16 +181,35 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 		v.Urgency = &u
 	}
 	if o := r.Outcome; o != nil {
-		v.Outcome = &outcomeView{Message: o.Message}
+		v.Outcome = &outcomeView{Message: o.Message, Kept: o.Kept, Late: lateLabel(l, r.Lateness())}
 		if o.Category != "" {
 			v.Outcome.Category = i18n.T(l, "reject."+string(o.Category))
 		}
+		if o.Result != "" && o.Result != dsr.ResultDone {
+			v.Outcome.Result = i18n.T(l, "result."+string(o.Result))
+		}
+		if o.Basis != "" {
+			v.Outcome.Basis = i18n.T(l, "basis."+string(o.Basis))
+		}
+	}
+	if f := r.Fee; f != nil {
+		amount := i18n.T(l, "fee.amount."+h.cal.Country(), f.Amount)
+		v.Fee = i18n.T(l, "admin.summary.fee", amount, h.date(l, f.At))
+		if !f.AcceptedAt.IsZero() {
+			v.Fee = i18n.T(l, "admin.summary.fee_accepted", amount, h.date(l, f.AcceptedAt))
+		}
+	}
+	if x := r.Lift; x != nil {
+		v.Lift = i18n.T(l, "admin.summary.lift", h.longDate(l, x.From), h.date(l, x.At))
+	}
+	if r.Type.Rules().Recipients {
+		v.Checklist = h.checklist(c, r)
 	}
 	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
 	v.History = h.history(l, r, mails)
 
 	for _, a := range registry {
-		ok, blocked := a.Offered(h, r, now)
+		ok, blocked := a.Offered(h, c, r, now)
 		switch {
 		case ok:
 			v.Choices = append(v.Choices, choiceView{
@@ -183,6 +230,32 @@ func (v *detailView) markChoice(a *action) {
 			v.Choices[i].Current = true
 		}
 	}
+}
+
+// lateLabel names how late an answer was, "" for on time.
+func lateLabel(l i18n.Lang, late dsr.Lateness) string {
+	if late == dsr.OnTime {
+		return ""
+	}
+	return i18n.T(l, "late."+string(late))
+}
+
+// checklist lists the recipients of the data for r: those dealt with (as the request keeps
+// them), then those of the register not yet.
+func (h *handler) checklist(c *call, r *dsr.Request) []checkRow {
+	l := c.Lang
+	var rows []checkRow
+	for _, n := range r.Recipients {
+		row := checkRow{Name: n.Name, Done: true, Note: n.Note,
+			State: i18n.T(l, "admin.checklist.dealt", i18n.T(l, "means."+string(n.Means)), h.dateTime(l, n.At), actorLabel(l, n.By))}
+		rows = append(rows, row)
+	}
+	if g, err := h.register(c); err == nil {
+		for _, x := range r.Open(g) {
+			rows = append(rows, checkRow{Name: x.Name, State: i18n.T(l, "admin.checklist.open")})
+		}
+	}
+	return rows
 }
 
 // why says where the deadline in force comes from.
@@ -277,25 +350,35 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 	l := c.Lang
 	o := &openAction{
 		Name: a.Name, Heading: i18n.T(l, "admin."+a.Name+".heading"), Submit: i18n.T(l, "admin."+a.Name+".submit"),
-		Danger: a.Danger, Previewed: a.Mail != "",
+		Danger: a.Danger, Previewed: a.previewed(),
 	}
 	var args []any
 	if a.HintArgs != nil {
 		args = a.HintArgs(h, l, r, h.now())
 	}
 	o.Hint = i18n.T(l, "admin."+a.Name+".about", args...)
+	if a.Warn != nil {
+		o.Warning = a.Warn(h, l, r, h.now())
+	}
 	for _, f := range a.Fields {
-		fv := fieldView{ID: a.Name + "." + f.Name, Name: f.Name, Label: i18n.T(l, f.Label), Error: errs[f.Name]}
+		fv := fieldView{ID: a.Name + "." + f.Name, Name: f.Name, Label: i18n.T(l, f.Label), Error: errs[f.Name],
+			Input: f.Input, Multiple: f.Multiple}
 		if f.Hint != "" {
 			fv.Hint = i18n.T(l, f.Hint)
 		}
 		if form != nil {
-			fv.Value = form.Get(f.Name)
+			fv.Value, fv.Values = form.Get(f.Name), form[f.Name]
 		}
 		if f.Choices != nil {
-			fv.Options = []option{{Value: "", Label: i18n.T(l, f.Prompt)}}
-			for _, v := range f.Choices(r) {
-				fv.Options = append(fv.Options, option{Value: v, Label: i18n.T(l, f.ChoiceKey+v), Selected: v == fv.Value})
+			if !f.Multiple {
+				fv.Options = []option{{Value: "", Label: i18n.T(l, f.Prompt)}}
+			}
+			for _, v := range f.Choices(h, c, r) {
+				label := i18n.T(l, f.ChoiceKey+v)
+				if f.ChoiceLabel != nil {
+					label = f.ChoiceLabel(h, c, v)
+				}
+				fv.Options = append(fv.Options, option{Value: v, Label: label, Selected: slices.Contains(fv.Values, v)})
 			}
 		}
 		o.Fields = append(o.Fields, fv)
@@ -303,9 +386,38 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 	return o
 }
 
+// recipientsBanner says what became of the notices to recipients of the data: all sent, some
+// still going out, or some failed (the sweep tries those again).
+func recipientsBanner(l i18n.Lang, r *dsr.Request, b *banner) *banner {
+	sent, failed := 0, 0
+	for kind, m := range r.Mails {
+		if _, ok := kind.RecipientID(); !ok {
+			continue
+		}
+		switch m.State {
+		case dsr.MailSent:
+			sent++
+		case dsr.MailFailed:
+			failed++
+		}
+	}
+	switch {
+	case failed > 0:
+		b.Class, b.Text = "warn", i18n.T(l, "admin.done.recipients_failed", failed)
+	case sent < deskTold(r):
+		b.Text = i18n.T(l, "admin.done.mail_sending")
+	default:
+		b.Text = i18n.T(l, "admin.done.recipients_sent", sent)
+	}
+	return b
+}
+
 // doneBanner says what the last action did and what became of its mail, as it stands now.
 func (h *handler) doneBanner(l i18n.Lang, r *dsr.Request, a *action) *banner {
 	b := &banner{Class: "ok", Heading: i18n.T(l, "admin.done."+a.Name)}
+	if a.ToRecipients {
+		return recipientsBanner(l, r, b)
+	}
 	if a.Mail == "" {
 		return b
 	}
@@ -325,4 +437,15 @@ func (h *handler) doneBanner(l i18n.Lang, r *dsr.Request, a *action) *banner {
 		b.Class, b.Text = "warn", plural(l, "admin.mail.failed", m.Attempts)
 	}
 	return b
+}
+
+// deskTold counts the recipients the desk mailed.
+func deskTold(r *dsr.Request) int {
+	n := 0
+	for _, x := range r.Recipients {
+		if x.Means == dsr.ToldByDesk {
+			n++
+		}
+	}
+	return n
 }

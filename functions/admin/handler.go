@@ -29,6 +29,8 @@ type requests interface {
 	UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error)
 	RequestsByEmail(ctx context.Context, email string) ([]*dsr.Request, error)
 	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
+	Recipients(ctx context.Context) (dsr.Register, error)
+	SaveRecipients(ctx context.Context, g *dsr.Register) error
 }
 
 // sessions is what sign-in needs: rate limits, one-time links and sessions.
@@ -133,6 +135,8 @@ type call struct {
 	sid  string
 	// early is the request the route names, read while the session is checked.
 	early *early
+	// recipients is the recipients register once this call has read it (handler.register).
+	recipients *dsr.Register
 }
 
 // Handle answers one API Gateway HTTP API request. It never returns an error: API Gateway

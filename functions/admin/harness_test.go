@@ -259,7 +259,7 @@ func submission(lang, email string) dsr.Submission {
 func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...func(*dsr.Request, time.Time) (dsr.Change, error)) *dsr.Request {
 	e.t.Helper()
 	ctx := context.Background()
-	due := e.cfg.Calendar.Due(received)
+	due := dsr.Type(s.Type).Due(e.cfg.Calendar, received, e.cfg.PromptWorkingDays)
 	// The history happens at its own time: the store checks expiry against its clock.
 	saved := e.clock.Now()
 	defer e.clock.Set(saved)

@@ -28,16 +28,26 @@ type action struct {
 	// Mail is the mail to the requester its change queues, "" for none. An action with a mail
 	// is previewed and confirmed before it is committed; one without is committed at once.
 	Mail dsr.MailKind
+	// ToRecipients marks an action whose change mails recipients of the data (Art. 19), one
+	// mail each: those too are previewed, every one, and confirmed.
+	ToRecipients bool
 	// Danger marks a choice that refuses the requester (shown in red).
 	Danger bool
 	// Offered says whether r's page offers the action at now. When it does not but the DPO
 	// should know why (the one extension is used up), blocked is the reason's message key.
-	Offered func(h *handler, r *dsr.Request, now time.Time) (ok bool, blocked string)
+	// c carries the request's context, for what the offer depends on (the recipients
+	// register).
+	Offered func(h *handler, c *call, r *dsr.Request, now time.Time) (ok bool, blocked string)
 	// HintArgs are the arguments of the form's hint (the date an extension would give), if any.
 	HintArgs func(h *handler, l i18n.Lang, r *dsr.Request, now time.Time) []any
-	// Apply calls the dsr method that decides the change, with the DPO as actor and the posted
-	// form. Its dsr.FieldErrors name the fields (by Field.Name) that failed.
-	Apply func(h *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error)
+	// Warn, if set, is what the form and the preview warn of before the DPO acts (an answer
+	// that would be late), "" for nothing.
+	Warn func(h *handler, l i18n.Lang, r *dsr.Request, now time.Time) string
+	// Apply calls the dsr method that decides the change, with the signed-in DPO as actor
+	// (c.sess.Email) and the posted form. Its dsr.FieldErrors name the fields (by Field.Name)
+	// that failed. c also carries the request's context, for what the change needs to read
+	// (the recipients register).
+	Apply func(h *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error)
 	// Retry lets a change that lost a race be made again on the fresh request without asking
 	// the DPO (a note does not depend on the request's state); otherwise the DPO sees what
 	// changed.
@@ -51,10 +61,17 @@ type field struct {
 	// Label and Hint are message keys.
 	Label, Hint string
 	// Choices, if set, makes the field a select of these values for the request, each
-	// labelled by the message key ChoiceKey+value, after a first empty option labelled Prompt.
-	Choices   func(r *dsr.Request) []string
-	ChoiceKey string
-	Prompt    string
+	// labelled by the message key ChoiceKey+value (or by ChoiceLabel), after a first empty
+	// option labelled Prompt.
+	Choices     func(h *handler, c *call, r *dsr.Request) []string
+	ChoiceKey   string
+	ChoiceLabel func(h *handler, c *call, v string) string
+	Prompt      string
+	// Multiple makes Choices a set of checkboxes, any number of which may be ticked.
+	Multiple bool
+	// Input is the control of a field without Choices: "" a text area, "text" one line,
+	// "date" a date.
+	Input string
 	// Reply marks the text the requester reads: it is filled in from the reply template for
 	// the request's type and language (settings), which the DPO then edits.
 	Reply bool
@@ -84,17 +101,19 @@ func actionNamed(name string) *action {
 // The actions every deployment has.
 func init() {
 	register(&action{
-		Name:    "start",
-		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.InProgress), "" },
-		Apply: func(_ *handler, actor string, r *dsr.Request, _ url.Values, now time.Time) (dsr.Change, error) {
-			return r.Start(actor, now)
+		Name: "start",
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) {
+			return r.Can(dsr.InProgress), ""
+		},
+		Apply: func(_ *handler, c *call, r *dsr.Request, _ url.Values, now time.Time) (dsr.Change, error) {
+			return r.Start(c.sess.Email, now)
 		},
 	})
 	register(&action{
 		Name:   "extend",
 		Mail:   dsr.MailExtension,
 		Fields: []field{{Name: "reason", Label: "admin.extend.reason", Hint: "admin.extend.reason_hint", Reply: true}},
-		Offered: func(_ *handler, r *dsr.Request, now time.Time) (bool, string) {
+		Offered: func(_ *handler, _ *call, r *dsr.Request, now time.Time) (bool, string) {
 			var te *dsr.TransitionError
 			switch err := r.CanExtend(now); {
 			case err == nil:
@@ -107,17 +126,18 @@ func init() {
 		HintArgs: func(h *handler, l i18n.Lang, r *dsr.Request, _ time.Time) []any {
 			return []any{h.longDate(l, h.cal.Extended(r.ReceivedAt))}
 		},
-		Apply: func(h *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.Extend(actor, formText(form, "reason"), h.cal.Extended(r.ReceivedAt), now)
+		Apply: func(h *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Extend(c.sess.Email, formText(form, "reason"), h.cal.Extended(r.ReceivedAt), now)
 		},
 	})
 	register(&action{
 		Name:    "complete",
 		Mail:    dsr.MailCompletion,
 		Fields:  []field{{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true}},
-		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Completed), "" },
-		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.Complete(actor, formText(form, "message"), now)
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Completed), "" },
+		Warn:    lateWarning(false),
+		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Complete(c.sess.Email, formText(form, "message"), now)
 		},
 	})
 	register(&action{
@@ -129,31 +149,35 @@ func init() {
 			{Name: "reason", Label: "admin.reject.reason", Hint: "admin.reject.reason_hint", Reply: true},
 			{Name: "justification", Label: "admin.reject.justification", Hint: "admin.reject.justification_hint"},
 		},
-		Offered: func(_ *handler, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Rejected), "" },
-		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.Refuse(actor, dsr.Refusal{Ground: dsr.Ground(form.Get("category")), Reason: formText(form, "reason"),
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Rejected), "" },
+		Warn:    lateWarning(true),
+		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.Refuse(c.sess.Email, dsr.Refusal{Ground: dsr.Ground(form.Get("category")), Reason: formText(form, "reason"),
 				Justification: formText(form, "justification")}, now)
 		},
 	})
 	register(&action{
 		Name:    "note",
 		Fields:  []field{{Name: "note", Label: "admin.note.label"}},
-		Offered: func(*handler, *dsr.Request, time.Time) (bool, string) { return true, "" },
-		Apply: func(_ *handler, actor string, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.AddNote(actor, formText(form, "note"), now)
+		Offered: func(*handler, *call, *dsr.Request, time.Time) (bool, string) { return true, "" },
+		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+			return r.AddNote(c.sess.Email, formText(form, "note"), now)
 		},
 		Retry: true,
 	})
 }
 
 // grounds are the refusal grounds r's type allows (dsr.Rules.Grounds).
-func grounds(r *dsr.Request) []string {
+func grounds(_ *handler, _ *call, r *dsr.Request) []string {
 	var out []string
 	for _, g := range r.Type.Rules().Grounds {
 		out = append(out, string(g))
 	}
 	return out
 }
+
+// previewed reports whether a sends mail, and so is previewed and confirmed before it commits.
+func (a *action) previewed() bool { return a.Mail != "" || a.ToRecipients }
 
 // replyField is the field of a that the reply template fills in, or nil.
 func (a *action) replyField() *field {

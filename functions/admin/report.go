@@ -25,11 +25,21 @@ type reportView struct {
 	Answered    int
 	OnTime      int
 	OnTimeShare string
+	// Late are the answers that came after the deadline that applied to them, by which
+	// deadline (dsr.Lateness): a refusal after one month counts, extended or not.
+	Late []lateRow
+	// AwaitingFee counts requests waiting for the requester to accept a fee (Art. 12(5)).
+	AwaitingFee int
 	MedianDays  string
 	Overdue     int
 	Active      int
 	Pending     int
 	Expired     int
+}
+
+type lateRow struct {
+	Label string
+	Count int
 }
 
 type monthRow struct {
@@ -43,6 +53,8 @@ type stats struct {
 	byMonth  map[string][]int // "2026-03" → count per dsr.Types index
 	answered int
 	onTime   int
+	late     map[dsr.Lateness]int
+	fee      int
 	days     []int // calendar days from receipt to answer, per answered request
 	overdue  int
 	active   int
@@ -53,7 +65,7 @@ type stats struct {
 
 // count gathers the report's numbers from every request; now decides what is overdue.
 func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
-	s := stats{byMonth: map[string][]int{}}
+	s := stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}}
 	loc := h.cal.Location()
 	for _, r := range rs {
 		s.total++
@@ -69,12 +81,17 @@ func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
 		switch {
 		case answered(r):
 			s.answered++
-			if onTime(r) {
+			if late := r.Lateness(); late == dsr.OnTime {
 				s.onTime++
+			} else {
+				s.late[late]++
 			}
 			s.days = append(s.days, daysBetween(r.ReceivedAt.In(loc), r.ClosedAt.In(loc)))
 		case r.Status.Active():
 			s.active++
+			if r.AwaitingFee() {
+				s.fee++
+			}
 			if now.After(r.Deadline()) {
 				s.overdue++
 			}
@@ -138,6 +155,12 @@ func (h *handler) report(c *call) web.Response {
 			v.TypeTotals[i] += n
 		}
 		v.Months = append(v.Months, row)
+	}
+	v.AwaitingFee = s.fee
+	for _, late := range []dsr.Lateness{dsr.LatePastDue, dsr.LateRefusalPastMonth, dsr.LatePastExtended} {
+		if n := s.late[late]; n > 0 {
+			v.Late = append(v.Late, lateRow{Label: i18n.T(l, "late."+string(late)), Count: n})
+		}
 	}
 	if s.answered > 0 {
 		v.OnTimeShare = i18n.T(l, "admin.report.percent", int(math.Round(100*float64(s.onTime)/float64(s.answered))))

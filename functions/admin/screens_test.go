@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -59,6 +60,13 @@ func TestEveryScreen(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
 		}},
 		{name: "request-pending", path: requestPath(w.pending), ready: "ol.history"},
+		{name: "request-partial", path: requestPath(w.erasure) + "?action=partial", ready: `[id="partial.kept"]`},
+		{name: "request-recipients", path: requestPath(w.erasure) + "?action=recipients", ready: `[id="recipients.instruction"]`, before: func(b *browsertest.Browser) {
+			b.Do(chromedp.Click(chromedp.CSS(`[id="recipients.recipients-0"]`)), chromedp.Click(chromedp.CSS(`[id="recipients.recipients-1"]`)),
+				chromedp.SendKeys(chromedp.CSS(`[id="recipients.instruction"]`), "Slet alle oplysninger om kunde K-1042."),
+				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
+		}},
+		{name: "request-fee", path: requestPath(w.open) + "?action=fee", ready: `[id="fee.amount"]`},
 		{name: "request-closed", path: requestPath(w.closed), ready: "ol.history"},
 		{name: "report", path: "/admin/report", ready: "main h1"},
 		{name: "search", path: "/admin/search?q=" + url.QueryEscape(w.email), ready: "main h1"},
@@ -93,7 +101,9 @@ func TestEveryScreen(t *testing.T) {
 // with names as requesters write them.
 type world struct {
 	open, extended, pending, closed string
-	email                           string
+	// erasure is in progress, with recipients of its data in the register (Art. 19).
+	erasure string
+	email   string
 }
 
 // workspace fills e's table with a small company's requests and returns the ones the screens
@@ -125,7 +135,14 @@ func (e *tenv) workspace() world {
 		refs[i] = dsr.NewReference()
 		e.seed(refs[i], s, p.received, p.steps...)
 	}
-	w.open, w.pending = refs[2], refs[4]
+	w.open, w.pending, w.erasure = refs[2], refs[4], refs[1]
+	g := dsr.Register{Recipients: []dsr.Recipient{
+		{ID: "fak1", Name: "Fakturaservice ApS", Email: "gdpr@fakturaservice.example", Lang: "da", Receives: "Navn, adresse og fakturaer"},
+		{ID: "lea2", Name: "Leasing Nord AS", Email: "personvern@leasingnord.example", Lang: "nb", Receives: "Kjøpskontrakter ved leasing"},
+	}}
+	if err := e.st.SaveRecipients(context.Background(), &g); err != nil {
+		e.t.Fatal(err)
+	}
 	// One extended with reasons and a note, one answered: their mails go out as the DPO's do.
 	w.extended = refs[0]
 	redirect(e.t, d.act(w.extended, "extend", url.Values{"reason": {"Oplysningerne ligger i tre systemer, og vi har mange anmodninger lige nu."}}))

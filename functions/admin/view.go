@@ -236,8 +236,9 @@ func typeOptions(l i18n.Lang, selected string) []option {
 	return out
 }
 
-// onTime reports whether a closed request was answered by the deadline in force.
-func onTime(r *dsr.Request) bool { return !r.ClosedAt.After(r.Deadline()) }
+// onTime reports whether a closed request was answered by the deadline that applied to its
+// answer: the deadline in force, or for a refusal one month from receipt (dsr.Request.Lateness).
+func onTime(r *dsr.Request) bool { return r.Lateness() == dsr.OnTime }
 
 // answered reports whether the request was closed with an answer (not left to expire).
 func answered(r *dsr.Request) bool { return r.Status == dsr.Completed || r.Status == dsr.Rejected }

@@ -37,6 +37,7 @@ const (
 	// test binary).
 	dpoHTTP    = "dpo.http@example.dk"
 	dpoBrowser = "dpo.browser@example.dk"
+	dpoLaw     = "dpo.law@example.dk"
 )
 
 // overrides are the variables the tests change. Every request comes from 127.0.0.1, so the
@@ -48,7 +49,7 @@ func overrides(baseURL string) map[string]string {
 		"CONTROLLER_NAME":      controller,
 		"COUNTRY":              country,
 		"DEFAULT_LANG":         string(dpoLang),
-		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser}, ","),
+		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser, dpoLaw}, ","),
 		"MIN_FILL_SECONDS":     "0",
 		"RATE_LIMIT_PER_IP":    "100000",
 		"RATE_LIMIT_PER_EMAIL": "1000",
