@@ -23,6 +23,8 @@ var Access = map[string]map[string][]string{
 		KeyPrefix:     {"GetItem", "PutItem"},
 		LoginPrefix:   {"DeleteItem", "GetItem", "PutItem", "UpdateItem"},
 		SessionPrefix: {"DeleteItem", "GetItem", "PutItem"},
+		// What the DPO keeps once: the recipients register.
+		SettingsPrefix: {"GetItem", "PutItem"},
 	},
 	"SweepFunction": {
 		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},

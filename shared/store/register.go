@@ -13,11 +13,12 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 )
 
-// The recipients register (Art. 19) is one item: the DPO keeps it once for every request, it
-// is small (dsr.MaxRecipients), and a request page reads it with one GetItem.
+// The recipients register (Art. 19) is one item among the settings (SettingsPrefix): the DPO
+// keeps it once for every request, it is small (dsr.MaxRecipients), and a request page reads
+// it with one GetItem.
 const (
-	registerPK = "SETTINGS#recipients"
-	registerSK = "SETTINGS"
+	registerPK = SettingsPrefix + "recipients"
+	registerSK = "REGISTER"
 )
 
 type registerItem struct {
@@ -82,3 +83,6 @@ func (s *Store) SaveRecipients(ctx context.Context, g *dsr.Register) error {
 	g.Version = it.Version
 	return nil
 }
+
+// SettingsPrefix begins the partition key of what the DPO keeps once for the whole desk.
+const SettingsPrefix = "SET#"
