@@ -268,6 +268,10 @@ func (h *handler) why(l i18n.Lang, r *dsr.Request) string {
 
 // waiting says who must act next on r.
 func (h *handler) waiting(l i18n.Lang, r *dsr.Request, now time.Time) string {
+	if r.AwaitingFee() {
+		// The requester is to accept the fee, but the clock runs: the GDPR does not stop it.
+		return i18n.T(l, "admin.waiting.fee", h.longDate(l, r.Deadline()))
+	}
 	switch r.WaitsOn() {
 	case dsr.WaitsOnController:
 		return i18n.T(l, "admin.waiting.controller", h.longDate(l, r.Deadline()))

@@ -27,20 +27,26 @@ func (o *Outcome) Refuses() bool {
 }
 
 // LatenessAt is how late an answer that refuses (in whole or in part) or not, given at, is:
-// a refusal is due by the one-month deadline (Art. 12(4)), whatever the extension; an answer
-// that acts is due by the deadline in force (Art. 12(3)).
+// a refusal is due by the one-month deadline (Art. 12(4), Month), whatever the extension; an
+// answer that acts is due by the deadline in force (Art. 12(3), Deadline). Both move on by the
+// days the clock stood still, and no time runs while it does.
 func (r *Request) LatenessAt(refuses bool, at time.Time) Lateness {
+	at = r.clockAt(at)
+	inForce := r.Deadline()
 	switch {
-	case !at.After(r.Due):
+	case !at.After(r.Month()):
 		return OnTime
-	case r.Extension != nil && at.After(r.Extension.Deadline):
+	case r.Extension == nil:
+		if at.After(inForce) {
+			return LatePastDue
+		}
+		return OnTime
+	case at.After(inForce):
 		return LatePastExtended
-	case r.Extension != nil && refuses:
+	case refuses:
 		return LateRefusalPastMonth
-	case r.Extension != nil:
-		return OnTime
 	}
-	return LatePastDue
+	return OnTime
 }
 
 // Lateness is how late r's answer was, computed from when it was closed and what it said, so

@@ -74,6 +74,9 @@ type Pause struct {
 	// Deadline is the deadline in force from Until on: the one when the clock stopped, moved
 	// on by the days it stood still. Zero while paused, and for a pause a closing ended.
 	Deadline time.Time
+	// Month is the one-month date a refusal is due by (Art. 12(4)), moved on the same way:
+	// an extension gives no more time to refuse, a pause does. Zero as Deadline is.
+	Month time.Time
 }
 
 // Message is one message of the conversation, as stored beside the request.
@@ -183,6 +186,7 @@ func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, Messag
 	if p := r.Paused(); p != nil {
 		p.Until = now
 		p.Deadline = cal.Resume(r.Deadline(), p.From, now)
+		p.Month = cal.Resume(r.Month(), p.From, now)
 		// The note is the new deadline's date as the calendar wrote it, in its own zone.
 		c.Also = append(c.Also, r.record(AuditEvent{At: now, Actor: ActorSystem, Action: ActionClockResumed,
 			Note: p.Deadline.Format(time.DateOnly)}))
@@ -205,16 +209,35 @@ func (r *Request) endConversation(now time.Time) {
 	}
 }
 
-// AnsweredInTime reports whether a closed request was answered by its deadline. A request
-// closed while its clock stood still was answered in time if the clock stopped before the
-// deadline ran out: no time ran while it stood still.
-func (r *Request) AnsweredInTime() bool {
+// AnsweredInTime reports whether a closed request was answered by the deadline that applied to
+// its answer (Lateness). A request closed while its clock stood still was answered in time if
+// the clock stopped before that deadline ran out: no time ran while it stood still.
+func (r *Request) AnsweredInTime() bool { return r.Lateness() == OnTime }
+
+// clockAt is the time an answer given at `at` counts as given: while the clock stands still no
+// time runs, so an answer given during a pause (or by the closing that ended one) counts as
+// given when the clock stopped.
+func (r *Request) clockAt(at time.Time) time.Time {
 	if n := len(r.Pauses); n > 0 {
-		if p := r.Pauses[n-1]; p.Deadline.IsZero() && !p.Until.IsZero() && p.Until.Equal(r.ClosedAt) {
-			return !p.From.After(r.Deadline())
+		p := r.Pauses[n-1]
+		open := p.Until.IsZero() || (p.Deadline.IsZero() && p.Until.Equal(at))
+		if open && p.From.Before(at) {
+			return p.From
 		}
 	}
-	return !r.ClosedAt.After(r.Deadline())
+	return at
+}
+
+// Month is the one-month date a refusal is due by (Art. 12(4)): the deadline fixed at receipt,
+// moved on by the clock's pauses as the deadline in force is, but never by an extension.
+func (r *Request) Month() time.Time {
+	d := r.Due
+	for _, p := range r.Pauses {
+		if p.Month.After(d) {
+			d = p.Month
+		}
+	}
+	return d
 }
 
 // ConversationState is where the conversation with the requester stands, as the worklist and

@@ -348,3 +348,34 @@ func TestUnconfirmedPromptTypesOnTheSweep(t *testing.T) {
 		}
 	}
 }
+
+// A pause of the clock for identity (Art. 12(6)) moves the month a refusal is due by as it
+// moves the deadline in force, and no time runs while it stands still.
+func TestLatenessWithAPause(t *testing.T) {
+	r := askedRequest("unsure who")(t) // the clock stops a day after receipt
+	if _, _, err := r.Reply("Here is my customer number.", received.Add(11*24*time.Hour), days(10)); err != nil {
+		t.Fatal(err)
+	}
+	if want := due.AddDate(0, 0, 10); !r.Month().Equal(want) || !r.Deadline().Equal(want) {
+		t.Fatalf("month %s, deadline %s; want both %s", r.Month(), r.Deadline(), want)
+	}
+	if got := r.LatenessAt(true, due.Add(5*24*time.Hour)); got != OnTime {
+		t.Errorf("a refusal within the moved month: %q", got)
+	}
+	if got := r.LatenessAt(true, due.Add(11*24*time.Hour)); got != LatePastDue {
+		t.Errorf("a refusal after the moved month: %q", got)
+	}
+	// Extended after the pause: the month stays where the pause put it.
+	r.Extension = &Extension{Deadline: extended}
+	if got := r.LatenessAt(true, due.Add(11*24*time.Hour)); got != LateRefusalPastMonth {
+		t.Errorf("a refusal after the moved month, extended: %q", got)
+	}
+	if got := r.LatenessAt(false, due.Add(11*24*time.Hour)); got != OnTime {
+		t.Errorf("a completion within the extension: %q", got)
+	}
+	// While the clock stands still, nothing runs out.
+	p := askedRequest("unsure who")(t)
+	if got := p.LatenessAt(true, due.Add(60*24*time.Hour)); got != OnTime {
+		t.Errorf("a refusal during a pause that began in time: %q", got)
+	}
+}

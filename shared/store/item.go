@@ -157,6 +157,7 @@ type pauseItem struct {
 	Reason   string     `dynamodbav:"reason"`
 	Until    *time.Time `dynamodbav:"until,omitempty"`
 	Deadline *time.Time `dynamodbav:"deadline,omitempty"`
+	Month    *time.Time `dynamodbav:"month,omitempty"`
 }
 
 // EscMark records that the sweep has claimed or reported one escalation level of a request.
@@ -231,7 +232,7 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		it.Waiting = &questionItem{At: q.At.UTC(), By: q.By, Purpose: q.Purpose, Text: q.Text, Msg: q.Message}
 	}
 	for _, p := range r.Pauses {
-		it.Pauses = append(it.Pauses, pauseItem{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timePtr(p.Until), Deadline: timePtr(p.Deadline)})
+		it.Pauses = append(it.Pauses, pauseItem{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timePtr(p.Until), Deadline: timePtr(p.Deadline), Month: timePtr(p.Month)})
 	}
 	it.PageLinks = slices.Clone(r.PageLinks)
 	for k, m := range r.Mails {
@@ -294,7 +295,7 @@ func (it *requestItem) toRequest() *dsr.Request {
 		r.Waiting = &dsr.Question{At: q.At.UTC(), By: q.By, Purpose: q.Purpose, Text: q.Text, Message: q.Msg}
 	}
 	for _, p := range it.Pauses {
-		r.Pauses = append(r.Pauses, dsr.Pause{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timeVal(p.Until), Deadline: timeVal(p.Deadline)})
+		r.Pauses = append(r.Pauses, dsr.Pause{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timeVal(p.Until), Deadline: timeVal(p.Deadline), Month: timeVal(p.Month)})
 	}
 	r.PageLinks = slices.Clone(it.PageLinks)
 	for k, m := range it.Mails {
