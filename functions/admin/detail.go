@@ -263,6 +263,9 @@ func (h *handler) why(l i18n.Lang, r *dsr.Request) string {
 	if x := r.Extension; x != nil {
 		return i18n.T(l, "admin.why.extended", h.longDate(l, r.Due), h.date(l, x.At))
 	}
+	if r.Type.Rules().Clock == dsr.ClockPrompt {
+		return i18n.T(l, "admin.why.prompt", h.date(l, r.ReceivedAt))
+	}
 	return i18n.T(l, "admin.why.month", h.date(l, r.ReceivedAt))
 }
 

@@ -100,6 +100,9 @@ func TestMarketingObjectionCannotBeRefused(t *testing.T) {
 	if !strings.Contains(body, html.EscapeString(i18n.T(i18n.DA, "admin.refused.not_extendable"))) {
 		t.Error("the page does not say why there is no extension")
 	}
+	if !strings.Contains(body, html.EscapeString(i18n.T(i18n.DA, "admin.why.prompt", "2. marts 2026"))) {
+		t.Error("the page does not say the deadline is the short clock")
+	}
 }
 
 // A partial erasure is previewed as the Art. 12(4) answer it is, and sent so: what was erased,

@@ -191,9 +191,15 @@ var names = map[i18n.Lang]string{i18n.DA: "Mette Sørensen", i18n.NB: "Ola Nordm
 // seed stores a request from email in lang, received at t0 and confirmed an hour later.
 func (hs *harness) seed(lang i18n.Lang, email string) *dsr.Request {
 	hs.t.Helper()
+	return hs.seedOf(dsr.Access, lang, email)
+}
+
+// seedOf is seed for a request of type ty, due as the intake would fix it.
+func (hs *harness) seedOf(ty dsr.Type, lang i18n.Lang, email string) *dsr.Request {
+	hs.t.Helper()
 	ctx := context.Background()
-	sub := dsr.Submission{Type: "access", Name: names[lang], Email: email, Details: "All my orders.", Lang: string(lang)}
-	r := dsr.New(dsr.NewReference(), sub, t0, hs.cfg.Calendar.Due(t0), "h")
+	sub := dsr.Submission{Type: string(ty), Name: names[lang], Email: email, Details: "All my orders.", Lang: string(lang)}
+	r := dsr.New(dsr.NewReference(), sub, t0, ty.Due(hs.cfg.Calendar, t0, hs.cfg.PromptWorkingDays), "h")
 	if err := hs.st.CreateRequest(ctx, r); err != nil {
 		hs.t.Fatal(err)
 	}

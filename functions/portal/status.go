@@ -136,7 +136,11 @@ func (h *Handler) view(c *web.Call, tok string, r *dsr.Request, msgs []dsr.Messa
 		CanReply: r.CanReply(), Action: h.cfg.BasePath + "/status/reply", Form: formToken(tok), MaxText: dsr.MaxMessage,
 		Controller: h.cfg.ControllerName, Contact: h.cfg.DPOContact(),
 	}
-	v.Why = append(v.Why, whyView{Text: i18n.T(l, "portal.why.month")})
+	why := "portal.why.month"
+	if r.Type.Rules().Clock == dsr.ClockPrompt {
+		why = "portal.why.prompt"
+	}
+	v.Why = append(v.Why, whyView{Text: i18n.T(l, why)})
 	if x := r.Extension; x != nil {
 		v.Why = append(v.Why, whyView{Text: i18n.T(l, "portal.why.extended", date(x.At)), Quote: x.Reason})
 	}

@@ -81,6 +81,21 @@ func TestStatusPage(t *testing.T) {
 	}
 }
 
+// A withdrawal of consent is on the short clock: its page says it is acted on without undue
+// delay and never extended, not that it has a month.
+func TestStatusPageOfAWithdrawal(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	r := hs.seedOf(dsr.WithdrawConsent, i18n.DA, address("withdrawal"))
+	hs.clock.Set(now0)
+	resp := hs.browser().open(hs.link(r))
+	loc := hs.cfg.Calendar.Location()
+	mustContain(t, "page", resp.Body, i18n.T(i18n.DA, "portal.why.prompt"), i18n.LongDate(i18n.DA, r.Due.In(loc)))
+	if strings.Contains(resp.Body, i18n.T(i18n.DA, "portal.why.month")) {
+		t.Error("a withdrawal's page says it has a month")
+	}
+}
+
 // A request answered shows the answer, the complaint address, until when the page opens, and
 // no reply form; an extension and a clock that ran again say why the deadline moved.
 func TestStatusPageOfAnAnsweredRequest(t *testing.T) {
