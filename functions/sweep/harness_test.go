@@ -52,7 +52,7 @@ type harness struct {
 	people []string
 }
 
-func newHarness(t testing.TB, country, lang string) *harness {
+func newHarness(t testing.TB, country, lang string, extra ...map[string]string) *harness {
 	t.Helper()
 	env := emulator.Get(t)
 	h := &harness{
@@ -77,6 +77,11 @@ func newHarness(t testing.TB, country, lang string) *harness {
 
 		"CONTROLLER_ADDRESS": "Nørregade 7, 1165 København K",
 		"PRIVACY_POLICY_URL": "https://nordlys.example.dk/privatliv",
+	}
+	for _, m := range extra {
+		for k, v := range m {
+			vars[k] = v
+		}
 	}
 	cfg, err := config.LoadSweep(func(k string) string { return vars[k] })
 	if err != nil {
@@ -158,6 +163,10 @@ type seed struct {
 	typ        dsr.Type
 	// noName files it with an address alone, as a withdrawal may be.
 	noName bool
+	// held stores it held at intake (the day's ceiling reached): no link, no mail.
+	held bool
+	// note is a DPO's note on it, made an hour after receipt.
+	note string
 	// mails overrides mail states after the transitions (all others are sent).
 	mails map[dsr.MailKind]dsr.MailState
 }
@@ -191,6 +200,13 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 		if err != nil {
 			h.t.Fatalf("seed %s: %v", ref, err)
 		}
+	}
+	if s.held {
+		r.Hold()
+		tok = ""
+	}
+	if s.note != "" {
+		step(r.AddNote("dpo@example.dk", s.note, s.received.Add(time.Hour)))
 	}
 	if !s.remindAt.IsZero() {
 		var hash string
@@ -323,4 +339,24 @@ func deadSES(t *testing.T) *ses.Client {
 		o.BaseEndpoint = aws.String("http://127.0.0.1:1")
 		o.RetryMaxAttempts = 1
 	})
+}
+
+// tableHolds returns the key of an item in the table holding text anywhere in its
+// attributes, or "".
+func (h *harness) tableHolds(text string) string {
+	h.t.Helper()
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(h.table)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if strings.Contains(string(b), text) {
+			return it[store.AttrPK].(*ddbtypes.AttributeValueMemberS).Value + " " + it[store.AttrSK].(*ddbtypes.AttributeValueMemberS).Value
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -17,17 +18,63 @@ import (
 // followUps does what each unconfirmed request found needs, a few at a time, while there is
 // time. reported holds the references this run's digest reported.
 func (s *Sweeper) followUps(ctx context.Context, log *slog.Logger, run *tally, items []store.SweepItem, reported map[string]bool, now time.Time) error {
+	// The requests held longest come first: they get the day's room under the ceiling.
+	items = slices.Clone(items)
+	slices.SortStableFunc(items, func(a, b store.SweepItem) int { return a.Request.HeldAt.Compare(b.Request.HeldAt) })
 	w := newWorkers()
 	defer w.wait()
 	for _, it := range items {
 		if !s.timeLeft(ctx) {
 			return errOutOfTime
 		}
+		if it.Request.FollowUp(now) == dsr.FollowUpRelease {
+			// Counted here, one at a time in the index's order, so that the day's room goes
+			// to the requests held longest.
+			counted, ok := s.roomToRelease(ctx, log, run, it.Request)
+			if !ok {
+				continue
+			}
+			w.do(ctx, itemTimeout, func(ctx context.Context) { s.releaseHeld(ctx, log, run, it.Request, counted, now) })
+			continue
+		}
 		w.do(ctx, itemTimeout, func(ctx context.Context) {
 			s.unverified(ctx, log, run, it.Request, shown(it, reported), now)
 		})
 	}
 	return nil
+}
+
+// roomToRelease counts a held request's link against the day's ceiling on unconfirmed
+// requests (the one the intake held it by), so that a flood never mails more than the ceiling
+// a day, and reports whether there was room.
+func (s *Sweeper) roomToRelease(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request) (store.Counted, bool) {
+	counted, err := s.store.CountUnconfirmed(ctx, s.cfg.UnconfirmedPerDay)
+	switch {
+	case errors.Is(err, fault.Limited):
+		run.skip()
+		log.DebugContext(ctx, "held: no room today", "ref", r.Ref)
+		return counted, false
+	case err != nil:
+		run.fail()
+		log.WarnContext(ctx, "held: ceiling unreadable", "ref", r.Ref, errlog.Attr(err, outOfTime))
+		return counted, false
+	}
+	return counted, true
+}
+
+// releaseHeld gives a request held at intake its link (dsr.Request.Release) and mails it. A link
+// that could not be committed gives its place under the ceiling back.
+func (s *Sweeper) releaseHeld(ctx context.Context, log *slog.Logger, run *tally, r *dsr.Request, counted store.Counted, now time.Time) {
+	n := s.newLink(ctx, log, run, r, "release", func(hash string) (dsr.Change, error) { return r.Release(hash, now) })
+	if n > 0 {
+		run.release()
+		return
+	}
+	if r.Held() {
+		if err := s.store.Uncount(ctx, counted); err != nil {
+			log.WarnContext(ctx, "held: place not given back", "ref", r.Ref, errlog.Attr(err, outOfTime))
+		}
+	}
 }
 
 // shown reports whether the DPO has been told about the request: in this run's digest, or in

@@ -283,3 +283,74 @@ func TestMailRetries(t *testing.T) {
 		})
 	}
 }
+
+// The attack of issue 19, item 14: a DPO's note on a request that is never confirmed outlived
+// the wipe of its personal data. Expired, the request keeps that a note was made, by whom and
+// when, and no text of it anywhere in the table.
+func TestExpiryWipesTheDPOsNotes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da")
+	received := localTime(t, "DK", 2026, 11, 20, 14, 0)
+	note := "Ringede til Kari på 40 12 34 56 om kontoen " + unique()
+	r, _ := h.add(seed{received: received, note: note})
+	h.run(received.Add(dsr.ExpireAfter))
+	checkExpired(t, h, r.Ref, received.Add(dsr.ExpireAfter), []dsr.Action{dsr.ActionSubmitted, dsr.ActionNoted, dsr.ActionExpired})
+	got := h.get(r.Ref)
+	if e := got.Audit[1]; e.Note != "" || e.Actor != "dpo@example.dk" || !e.At.Equal(received.Add(time.Hour)) {
+		t.Errorf("the note's entry after expiry: %+v", e)
+	}
+	if where := h.tableHolds(note); where != "" {
+		t.Errorf("after expiry the table still holds the note, in %s", where)
+	}
+}
+
+// The attack of issue 19, item 1, at the sweep: requests held at intake get their links on a
+// later day, oldest first, only as far as that day's ceiling allows; the rest wait, and none
+// expires or is reminded while it waits. Once released, its reminder and expiry count from
+// the release.
+func TestHeldRequestsAreReleasedWithinTheCeiling(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DK", "da", map[string]string{"UNCONFIRMED_PER_DAY": "2"})
+	received := localTime(t, "DK", 2026, 11, 20, 14, 0)
+	var held []*dsr.Request
+	for i := range 3 {
+		r, _ := h.add(seed{received: received.Add(time.Duration(i) * time.Minute), held: true})
+		held = append(held, r)
+	}
+	day2 := localTime(t, "DK", 2026, 11, 21, 7, 0)
+	h.run(day2)
+	for i, r := range held {
+		got, mails := h.get(r.Ref), h.newMails(r.Email)
+		if want := i < 2; got.Held() == want || (len(mails) == 1) != want {
+			t.Fatalf("request %d on day 2: held %v, %d mails", i, got.Held(), len(mails))
+		}
+		if i < 2 {
+			if mails[0].Subject != h.subjectOf(dsr.MailVerification, got) || linkToken(t, mails[0].Text) == "" ||
+				!slices.Equal(actions(got), []dsr.Action{dsr.ActionSubmitted, dsr.ActionHeld, dsr.ActionReleased}) {
+				t.Errorf("request %d released: %q, %v", i, mails[0].Subject, actions(got))
+			}
+		}
+	}
+	// The same day again: the ceiling is spent.
+	h.run(day2.Add(time.Hour))
+	if got := h.get(held[2].Ref); !got.Held() || len(h.newMails(held[2].Email)) != 0 {
+		t.Fatal("released past the day's ceiling")
+	}
+	// Weeks later it is still there, not expired, and released on a day with room.
+	later := localTime(t, "DK", 2026, 12, 20, 7, 0)
+	h.run(later)
+	got := h.get(held[2].Ref)
+	if got.Status != dsr.PendingVerification || got.Held() || len(h.newMails(held[2].Email)) != 1 {
+		t.Fatalf("a month on: %s, held %v", got.Status, got.Held())
+	}
+	// Its reminder counts from the release, not from receipt.
+	h.run(later.Add(dsr.ReminderAfter - time.Minute))
+	if n := len(h.newMails(held[2].Email)); n != 0 {
+		t.Fatalf("%d mails before 48 hours after the release", n)
+	}
+	h.run(later.Add(dsr.ReminderAfter))
+	if n := len(h.newMails(held[2].Email)); n != 1 {
+		t.Fatalf("%d reminders 48 hours after the release, want 1", n)
+	}
+	checkLogs(t, h)
+}

@@ -30,6 +30,8 @@ type sweepStore interface {
 	ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 	SyncSiblings(ctx context.Context, r *dsr.Request) error
+	CountUnconfirmed(ctx context.Context, perDay int) (store.Counted, error)
+	Uncount(ctx context.Context, c store.Counted) error
 }
 
 // deliverer sends the mails a change queued and records how they went (notice.Outbox does).

@@ -32,6 +32,7 @@ type tally struct {
 	escalated  map[string]int
 	reminders  int
 	expired    int
+	released   int
 	retried    int
 	skipped    int
 	failures   int
@@ -57,6 +58,7 @@ func (t *tally) add(f func()) {
 func (t *tally) found(q dsr.Queue) { t.add(func() { t.partitions[q]++ }) }
 func (t *tally) remind()           { t.add(func() { t.reminders++ }) }
 func (t *tally) expire()           { t.add(func() { t.expired++ }) }
+func (t *tally) release()          { t.add(func() { t.released++ }) }
 func (t *tally) retry(n int)       { t.add(func() { t.retried += n }) }
 func (t *tally) skip()             { t.add(func() { t.skipped++ }) }
 func (t *tally) fail()             { t.add(func() { t.failures++ }) }
@@ -89,6 +91,7 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 		slog.Group("escalated", escalated...),
 		"reminders", t.reminders,
 		"expired", t.expired,
+		"released", t.released,
 		"retried", t.retried,
 		"skipped", t.skipped,
 		"failures", t.failures,

@@ -36,6 +36,7 @@ var parts = []part{
 		return [2]any{q, slices.Clone(r.Pauses)}
 	}},
 	{"page links", FieldPageLinks, func(r *Request) any { return slices.Clone(r.PageLinks) }},
+	{"held", FieldHeld, func(r *Request) any { return [2]time.Time{r.HeldAt, r.ReleasedAt} }},
 	// What no change alters.
 	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
 }
@@ -45,7 +46,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 	inParts := map[string]bool{
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
-		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "HeldAt": true, "ReleasedAt": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}
@@ -76,6 +77,7 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"remind", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Remind("new", now) }},
 		{"reissue", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.ReissueToken("new", now) }},
 		{"expire", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) { return r.Expire(now) }},
+		{"release", func(*testing.T) *Request { r := newRequest(); r.Hold(); return r }, func(r *Request) (Change, error) { return r.Release("new", now) }},
 		{"start", openRequest, func(r *Request) (Change, error) { return r.Start("dpo", now) }},
 		{"extend", openRequest, func(r *Request) (Change, error) { return r.Extend("dpo", "why", extended, now) }},
 		{"complete", openRequest, func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},

@@ -55,6 +55,11 @@ type Request struct {
 	// click on the same link can be told "already confirmed" and anyone else "unknown link".
 	SpentTokenHash string
 	RemindedAt     time.Time
+	// HeldAt is when the intake stored the request without sending its link, the day's
+	// ceiling on unconfirmed requests being reached (Hold); ReleasedAt when it got one
+	// (Release). A request is held between the two.
+	HeldAt     time.Time
+	ReleasedAt time.Time
 
 	Mails map[MailKind]MailState
 	Audit []AuditEvent
@@ -181,6 +186,9 @@ type Change struct {
 	Fields Fields
 	// Mails are queued by this change; the caller sends them after the commit.
 	Mails []MailKind
+	// Wiped are the indexes of audit entries whose notes the change removed (an expiry
+	// removes the DPO's notes with the personal data; the entries stay).
+	Wiped []int
 }
 
 // Fields names parts of a request a change may alter, each stored as one or a few attributes.
@@ -204,10 +212,11 @@ const (
 	// FieldPageLinks is PageLinks written whole (revoked); a new link is added on its own
 	// (the store's AddPageLink), which leaves the others alone.
 	FieldPageLinks
+	FieldHeld // HeldAt, ReleasedAt
 	// AllFields is every part above.
 	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
 		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift |
-		FieldConversation | FieldPageLinks
+		FieldConversation | FieldPageLinks | FieldHeld
 )
 
 // Has reports whether every part of p is in f.
@@ -357,23 +366,58 @@ func (r *Request) verify(now time.Time) (Change, error) {
 	return c, nil
 }
 
+// Hold marks a request New made, not yet stored, as held: the intake stores it without a link
+// and sends nothing, the day's ceiling on unconfirmed requests being reached (a flood), and
+// the DPO sees it. Release gives it its link later.
+func (r *Request) Hold() {
+	r.HeldAt = r.ReceivedAt
+	r.TokenHash, r.TokenExpires = "", time.Time{}
+	delete(r.Mails, MailVerification)
+	r.Audit = append(r.Audit, AuditEvent{At: r.ReceivedAt, Actor: ActorSystem, Action: ActionHeld})
+}
+
+// Held reports whether r was held at intake and has not been released.
+func (r *Request) Held() bool { return !r.HeldAt.IsZero() && r.ReleasedAt.IsZero() }
+
+// Release gives a held request its first link (whose secret hashes to tokenHash) and queues
+// the mail that carries it; its reminder and expiry count from now.
+func (r *Request) Release(tokenHash string, now time.Time) (Change, error) {
+	if r.Status != PendingVerification || !r.Held() {
+		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
+	}
+	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReleased}, FieldHeld|FieldToken, MailVerification)
+	r.ReleasedAt = now.UTC()
+	r.TokenHash = tokenHash
+	r.TokenExpires = r.linkSince().Add(ExpireAfter)
+	return c, nil
+}
+
+// linkSince is when r's first link went out, or would have: receipt, or the release of a
+// request held at intake. Its reminder and expiry count from then.
+func (r *Request) linkSince() time.Time {
+	if !r.ReleasedAt.IsZero() {
+		return r.ReleasedAt
+	}
+	return r.ReceivedAt
+}
+
 // Remind replaces the verification token (the old link stops working) and queues the
-// reminder. It is allowed once, while the request is unconfirmed.
+// reminder. It is allowed once, while the request is unconfirmed and not held.
 func (r *Request) Remind(tokenHash string, now time.Time) (Change, error) {
-	if r.Status != PendingVerification || !r.RemindedAt.IsZero() {
+	if r.Status != PendingVerification || !r.RemindedAt.IsZero() || r.Held() {
 		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
 	}
 	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReminded}, FieldReminded|FieldToken, MailReminder)
 	r.RemindedAt = now.UTC()
 	r.TokenHash = tokenHash
-	r.TokenExpires = r.ReceivedAt.Add(ExpireAfter)
+	r.TokenExpires = r.linkSince().Add(ExpireAfter)
 	return c, nil
 }
 
 // ReissueToken replaces the verification token when the mail carrying it could not be sent:
 // the secret is never stored, so a retry needs a new one. The verification mail is queued again.
 func (r *Request) ReissueToken(tokenHash string, now time.Time) (Change, error) {
-	if r.Status != PendingVerification {
+	if r.Status != PendingVerification || r.Held() {
 		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
 	}
 	kind := MailVerification
@@ -382,12 +426,14 @@ func (r *Request) ReissueToken(tokenHash string, now time.Time) (Change, error) 
 	}
 	c := r.begin(AuditEvent{At: now.UTC(), Actor: ActorSystem, Action: ActionReissued}, FieldToken, kind)
 	r.TokenHash = tokenHash
-	r.TokenExpires = r.ReceivedAt.Add(ExpireAfter)
+	r.TokenExpires = r.linkSince().Add(ExpireAfter)
 	return c, nil
 }
 
-// Expire closes a request that was never confirmed and removes the requester's personal data;
-// the reference and the audit trail stay for accountability.
+// Expire closes a request that was never confirmed and removes the requester's personal data,
+// and with it what the DPO noted about it (a note on an unconfirmed request is as much about
+// its requester); the reference and the audit trail stay for accountability, each note's
+// entry with who made it and when, without its text.
 func (r *Request) Expire(now time.Time) (Change, error) {
 	c, err := r.move(Expired, ActorSystem, "", now, FieldRequester|FieldToken)
 	if err != nil {
@@ -395,6 +441,12 @@ func (r *Request) Expire(now time.Time) (Change, error) {
 	}
 	r.Name, r.Email, r.Details, r.CustomerRef = "", "", "", ""
 	r.TokenHash, r.TokenExpires = "", time.Time{}
+	for i, e := range r.Audit {
+		if e.Action == ActionNoted && e.Note != "" {
+			r.Audit[i].Note = ""
+			c.Wiped = append(c.Wiped, i)
+		}
+	}
 	return c, nil
 }
 

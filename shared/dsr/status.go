@@ -39,6 +39,10 @@ const (
 	ActionNoted    Action = "noted"
 	ActionReminded Action = "reminded"
 	ActionReissued Action = "link_reissued"
+	// ActionHeld: stored without its link, the day's ceiling on unconfirmed requests being
+	// reached; ActionReleased: its link sent later.
+	ActionHeld     Action = "held"
+	ActionReleased Action = "released"
 
 	ActionFeeAnnounced      Action = "fee_announced"
 	ActionFeeAccepted       Action = "fee_accepted"

@@ -29,6 +29,9 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	var q Queue
 	var when time.Time
 	switch {
+	case r.Held():
+		// Each run of the sweep looks whether today's ceiling has room to release it.
+		q, when = QueueUnverified, r.HeldAt
 	case r.Status == PendingVerification && r.Escalates():
 		// The DPO sees an unconfirmed withdrawal or marketing objection on its short clock,
 		// so the sweep reads it on every run until it is confirmed or expires.
@@ -74,6 +77,9 @@ const (
 	// FollowUpReissue: the mail carrying the current link is due for a retry, and its secret
 	// was never stored, so it needs a new one (ReissueToken).
 	FollowUpReissue
+	// FollowUpRelease: it was held at intake and waits for its first link (Release), when the
+	// day's ceiling on unconfirmed requests has room. It does not expire while it waits.
+	FollowUpRelease
 )
 
 // FollowUp is what r, awaiting confirmation, needs at now; NoFollowUp for any other request.
@@ -82,9 +88,11 @@ func (r *Request) FollowUp(now time.Time) FollowUp {
 	switch {
 	case r.Status != PendingVerification:
 		return NoFollowUp
-	case !now.Before(r.ReceivedAt.Add(ExpireAfter)):
+	case r.Held():
+		return FollowUpRelease
+	case !now.Before(r.linkSince().Add(ExpireAfter)):
 		return FollowUpExpire
-	case r.RemindedAt.IsZero() && !now.Before(r.ReceivedAt.Add(ReminderAfter)):
+	case r.RemindedAt.IsZero() && !now.Before(r.linkSince().Add(ReminderAfter)):
 		return FollowUpRemind
 	case len(r.MailsDue(now)) > 0:
 		return FollowUpReissue
@@ -96,7 +104,7 @@ func (r *Request) FollowUp(now time.Time) FollowUp {
 // reminder, or once it went out, the expiry.
 func (r *Request) followUpAt() time.Time {
 	if r.RemindedAt.IsZero() {
-		return r.ReceivedAt.Add(ReminderAfter)
+		return r.linkSince().Add(ReminderAfter)
 	}
-	return r.ReceivedAt.Add(ExpireAfter)
+	return r.linkSince().Add(ExpireAfter)
 }

@@ -51,6 +51,8 @@ type requestItem struct {
 	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
 	SpentTokenHash string     `dynamodbav:"spent_token_hash,omitempty"`
 	RemindedAt     *time.Time `dynamodbav:"reminded_at,omitempty"`
+	HeldAt         *time.Time `dynamodbav:"held_at,omitempty"`
+	ReleasedAt     *time.Time `dynamodbav:"released_at,omitempty"`
 
 	Mails map[string]mailItem `dynamodbav:"mails"`
 	Audit []auditItem         `dynamodbav:"audit"`
@@ -204,6 +206,8 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		TokenExpires:   timePtr(r.TokenExpires),
 		SpentTokenHash: r.SpentTokenHash,
 		RemindedAt:     timePtr(r.RemindedAt),
+		HeldAt:         timePtr(r.HeldAt),
+		ReleasedAt:     timePtr(r.ReleasedAt),
 		Mails:          map[string]mailItem{},
 		Esc:            map[string]EscMark{},
 		Version:        r.Version,
@@ -271,6 +275,8 @@ func (it *requestItem) toRequest() *dsr.Request {
 		TokenExpires:   timeVal(it.TokenExpires),
 		SpentTokenHash: it.SpentTokenHash,
 		RemindedAt:     timeVal(it.RemindedAt),
+		HeldAt:         timeVal(it.HeldAt),
+		ReleasedAt:     timeVal(it.ReleasedAt),
 		Mails:          map[dsr.MailKind]dsr.MailState{},
 		Version:        it.Version,
 	}

@@ -98,6 +98,7 @@ var fieldAttributes = []struct {
 	{dsr.FieldToken, []string{"token_hash", "token_expires"}},
 	{dsr.FieldSpentToken, []string{"spent_token_hash"}},
 	{dsr.FieldReminded, []string{"reminded_at"}},
+	{dsr.FieldHeld, []string{"held_at", "released_at"}},
 	{dsr.FieldRequester, []string{"name", "email", "email_hash", "details", "customer_ref"}},
 	{dsr.FieldExtension, []string{"extension"}},
 	{dsr.FieldOutcome, []string{"outcome"}},
@@ -162,9 +163,19 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 		u.setPath("mails", string(k), mv)
 	}
 	u.names["#audit"], u.names["#version"] = "audit", "version"
-	u.sets = append(u.sets,
-		"#audit = list_append(#audit, "+u.value(ev)+")",
-		"#version = #version + "+u.value(num(1)))
+	var audit string
+	switch {
+	case len(c.Wiped) == 0:
+		audit = "#audit = list_append(#audit, " + u.value(ev) + ")"
+	case c.Version == 0:
+		return fmt.Errorf("store: commit %s (%s): a change that rewrites the trail needs a version", r.Ref, c.Event.Action)
+	default:
+		// Entries lost their notes: the trail is written whole (the version in the condition
+		// makes that safe), since an update may not both append to a list and remove inside
+		// it.
+		audit = "#audit = " + u.value(av["audit"])
+	}
+	u.sets = append(u.sets, audit, "#version = #version + "+u.value(num(1)))
 
 	u.names["#c_status"], u.names["#c_exp"] = "status", AttrExpiresAt
 	cond := "#c_status = " + u.value(str(string(c.From)))

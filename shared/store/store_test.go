@@ -3,12 +3,14 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -508,5 +510,67 @@ func TestUnavailable(t *testing.T) {
 	}
 	if err := s.CreateRequest(context.Background(), sample("AAAA-2222")); !errors.Is(err, fault.Unavailable) {
 		t.Fatalf("err = %v, want fault.Unavailable", err)
+	}
+}
+
+// A request held at intake is stored held, and released in one write; an expiry removes the
+// DPO's notes from the stored trail and keeps their entries.
+func TestHeldReleasedAndExpiredWithNotes(t *testing.T) {
+	c := newClock(received)
+	s, db, table := newStore(t, c)
+	ctx := context.Background()
+	r := sample("HHHH-2222")
+	r.Hold()
+	if err := s.CreateRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRequest(ctx, r.Ref)
+	if err != nil || !got.Held() || got.TokenHash != "" {
+		t.Fatalf("stored held: %v, %v", got.Held(), err)
+	}
+	at := received.Add(30 * time.Hour)
+	c.set(at)
+	ch, err := got.Release("hash", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, got, ch); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetRequest(ctx, r.Ref)
+	if got.Held() || !got.ReleasedAt.Equal(at) || got.TokenHash != "hash" || got.Mails[dsr.MailVerification].State != dsr.MailQueued {
+		t.Fatalf("released: %+v", got)
+	}
+	ch, err = got.AddNote("dpo@firma.dk", "Ringede til Jens på 12345678.", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, got, ch); err != nil {
+		t.Fatal(err)
+	}
+	end := at.Add(dsr.ExpireAfter)
+	c.set(end)
+	ch, err = got.Expire(end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, got, ch); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawItem(t, db, table, r.Ref)
+	var audit []map[string]any
+	if err := attributevalue.Unmarshal(raw["audit"], &audit); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range audit {
+		actions = append(actions, e["action"].(string))
+		if n, ok := e["note"]; ok && n != "" {
+			t.Errorf("after expiry the trail still holds a note: %v", e)
+		}
+	}
+	want := []string{"submitted", "held", "released", "noted", "expired"}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("trail %v, want %v", actions, want)
 	}
 }
