@@ -73,7 +73,12 @@ func (h *handler) worklist(c *call) web.Response {
 	v.Total = len(active)
 	for _, r := range pending {
 		rw := h.row(c.Lang, r)
-		rw.LinkExpires = h.dateTime(c.Lang, r.ReceivedAt.Add(dsr.ExpireAfter))
+		if r.Held() {
+			// Stored during a flood without its link: the sweep sends it on a day with room.
+			rw.LinkExpires = i18n.T(c.Lang, "admin.worklist.held")
+		} else {
+			rw.LinkExpires = h.dateTime(c.Lang, r.TokenExpires)
+		}
 		v.Unverified = append(v.Unverified, rw)
 	}
 	return h.render(c, http.StatusOK, "worklist", "admin.worklist.title", v)

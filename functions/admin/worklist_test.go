@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 )
 
@@ -227,5 +229,26 @@ func TestRequesterTextIsEscaped(t *testing.T) {
 		if !strings.Contains(body, "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;") {
 			t.Errorf("%s does not show the name as text", target)
 		}
+	}
+}
+
+// A request held at intake during a flood is on the DPO's list of unconfirmed requests, said
+// to be held, and its page tells why in its history.
+func TestHeldRequestIsShown(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	ctx := context.Background()
+	r := dsr.New(ref0, submission("da", "held."+uniq()+"@example.dk"), received0, e.cfg.Calendar.Due(received0), "")
+	r.Hold()
+	if err := e.st.CreateRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	body := page(t, d.get("/admin"), http.StatusOK)
+	if !strings.Contains(body, ref0) || !strings.Contains(body, i18n.T(i18n.DA, "admin.worklist.held")) {
+		t.Fatalf("the worklist does not show the held request as held:\n%s", body)
+	}
+	body = page(t, d.get(requestPath(ref0)), http.StatusOK)
+	if !strings.Contains(body, i18n.T(i18n.DA, "action.held")) {
+		t.Errorf("the request page does not say it was held")
 	}
 }

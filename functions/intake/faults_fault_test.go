@@ -169,8 +169,9 @@ func TestRecordAfterSendThrottled(t *testing.T) {
 	p := awsfault.Start(t, env.DynamoDBEndpoint)
 	hs := newHarness(t, withFaults(env, p, nil))
 	email := address("record-throttled")
-	// The two rate-limit counters are the first UpdateItems; the record of the send is next.
-	p.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.Throttle, Skip: 2})
+	// The two rate-limit counters and the day's ceiling are the first UpdateItems; the record
+	// of the send is next.
+	p.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.Throttle, Skip: 3})
 	if resp := hs.postForm(hs.form(email, i18n.DA)); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("form post: %s, want 303", fmtStatus(resp))
 	}

@@ -23,6 +23,7 @@ import (
 type requestStore interface {
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
 	Uncount(ctx context.Context, c store.Counted) error
+	CountUnconfirmed(ctx context.Context, perDay int) (store.Counted, error)
 	keyed.Source
 	CreateRequest(ctx context.Context, r *dsr.Request) error
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)

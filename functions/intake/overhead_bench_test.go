@@ -58,7 +58,7 @@ type tripCase struct {
 // tripCases are the round trips a person waits for, one after another, and the calls made
 // after the answer.
 //
-// Filing takes two: the two rate-limit counters (together), then storing the request with its
+// Filing takes two: the two rate-limit counters and the day's ceiling (together), then storing the request with its
 // verification mail queued. The mail and the record of its sending follow the answer
 // (shared/postresponse): the write already holds the mail as queued, so a run cut short leaves
 // it for the sweep, never lost. Its text (the link's secret cut out) is kept, then its state
@@ -83,18 +83,18 @@ var tripCases = []tripCase{
 		if resp := hs.coldContainer(rec).postForm(v); resp.StatusCode != http.StatusSeeOther {
 			hs.t.Fatalf("form post: %s", fmtStatus(resp))
 		}
-	}, 3, "GetItem → UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	}, 3, "GetItem → UpdateItem ‖ UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 	{"submit", func(hs *harness, _ *awscount.Recorder) {
 		if resp := hs.postForm(hs.form(address("trips"), i18n.DA)); resp.StatusCode != http.StatusSeeOther {
 			hs.t.Fatalf("form post: %s", fmtStatus(resp))
 		}
-	}, 2, "UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	}, 2, "UpdateItem ‖ UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 	{"submit-json", func(hs *harness, _ *awscount.Recorder) {
 		resp := hs.do(withJSON(event(hs.t, "intake-json-post"), map[string]any{"type": "access", "name": "A", "email": address("trips-json")}))
 		if resp.StatusCode != http.StatusAccepted {
 			hs.t.Fatalf("json post: %s", fmtStatus(resp))
 		}
-	}, 2, "UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	}, 2, "UpdateItem ‖ UpdateItem ‖ UpdateItem → PutItem", "SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 	{"confirm", func(hs *harness, rec *awscount.Recorder) {
 		tok := hs.file(address("trips-confirm"), i18n.DA)
 		rec.Take()

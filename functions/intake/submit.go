@@ -118,11 +118,12 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 		}
 	}
 
-	byEmail, byIP := h.allow(ctx, key, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
+	byEmail, byIP, held, byCeiling := h.allow(ctx, key, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
 	switch {
-	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable):
-		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(errors.Join(byEmail, byIP)))
-		return h.problem(lang, asJSON, errors.Join(byEmail, byIP), "intake.unavailable")
+	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable), byCeiling != nil:
+		err := errors.Join(byEmail, byIP, byCeiling)
+		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "rate_limit", errlog.Attr(err))
+		return h.problem(lang, asJSON, err, "intake.unavailable")
 	case byEmail != nil || byIP != nil:
 		var scopes []string
 		if byEmail != nil {
@@ -135,13 +136,19 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 		return h.unstored(ctx, start, lang, asJSON)
 	}
 
-	r, tok, err := h.create(ctx, sub, now)
+	r, tok, err := h.create(ctx, sub, now, held)
 	if err != nil {
 		log.ErrorContext(ctx, "submission", "outcome", "unavailable", "step", "create", errlog.Attr(err))
 		return h.problem(lang, asJSON, err, "intake.unavailable")
 	}
-	log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang)
-	h.deliver(ctx, log, r, []dsr.MailKind{dsr.MailVerification}, notice.VerifyLink(h.cfg.BaseURL, tok))
+	if held {
+		// Stored and shown to the DPO, never lost; its link waits for a day with room
+		// (the sweep), and the person's page says where to write meanwhile.
+		log.WarnContext(ctx, "submission", "outcome", "held", "ref", r.Ref, "type", r.Type, "lang", r.Lang)
+	} else {
+		log.InfoContext(ctx, "submission", "outcome", "stored", "ref", r.Ref, "type", r.Type, "lang", r.Lang)
+		h.deliver(ctx, log, r, []dsr.MailKind{dsr.MailVerification}, notice.VerifyLink(h.cfg.BaseURL, tok))
+	}
 	h.pace.stored(time.Since(start))
 	return h.received(lang, asJSON)
 }
@@ -172,8 +179,12 @@ func (h *Handler) received(lang i18n.Lang, asJSON bool) web.Response {
 // its limit a shared office IP's. (For the moment between the count and its taking back, a
 // concurrent submission sees the counter one higher; only one at the victim's very last
 // place could be refused by it.)
-func (h *Handler) allow(ctx context.Context, key keyed.Key, email, ip string) (byEmail, byIP error) {
-	var counted [2]store.Counted
+//
+// The day's ceiling on unconfirmed requests is counted at the same time (store.CountUnconfirmed):
+// past it the submission is held, stored without its link (held), not refused. byCeiling is
+// the ceiling's counter being unreachable.
+func (h *Handler) allow(ctx context.Context, key keyed.Key, email, ip string) (byEmail, byIP error, held bool, byCeiling error) {
+	var counted [3]store.Counted
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		counted[0], byEmail = h.store.Allow(ctx, scopeEmail, key.Hash(scopeEmail, dsr.Mailbox(email)), h.cfg.RatePerEmail, h.cfg.RateWindow)
@@ -181,12 +192,18 @@ func (h *Handler) allow(ctx context.Context, key keyed.Key, email, ip string) (b
 	wg.Go(func() {
 		counted[1], byIP = h.store.Allow(ctx, scopeIP, key.Hash(scopeIP, ip), h.cfg.RatePerIP, h.cfg.RateWindow)
 	})
+	wg.Go(func() {
+		counted[2], byCeiling = h.store.CountUnconfirmed(ctx, h.cfg.UnconfirmedPerDay)
+		if errors.Is(byCeiling, fault.Limited) {
+			held, byCeiling = true, nil
+		}
+	})
 	wg.Wait()
-	if byEmail == nil && byIP == nil {
-		return nil, nil
+	if byEmail == nil && byIP == nil && byCeiling == nil {
+		return nil, nil, held, nil
 	}
 	h.uncount(ctx, counted[:]...)
-	return byEmail, byIP
+	return byEmail, byIP, false, byCeiling
 }
 
 // uncount takes back counted events, all at once. One that cannot be taken back stays
@@ -205,7 +222,7 @@ func (h *Handler) uncount(ctx context.Context, counted ...store.Counted) {
 
 // create stores a new request received now, drawing another reference if one is taken, and
 // returns it with its verification token (whose secret is stored only as a hash).
-func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time) (*dsr.Request, string, error) {
+func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time, held bool) (*dsr.Request, string, error) {
 	// The clock starts at receipt, not at confirmation (docs/deadlines.md, clock start): one
 	// month, or the short clock of a withdrawal or a marketing objection.
 	due := dsr.Type(sub.Type).Due(h.cfg.Calendar, now, h.cfg.PromptWorkingDays)
@@ -214,6 +231,9 @@ func (h *Handler) create(ctx context.Context, sub dsr.Submission, now time.Time)
 		ref := dsr.NewReference()
 		tok, hash := token.ForRequest(ref)
 		r := dsr.New(ref, sub, now, due, hash)
+		if held {
+			r.Hold()
+		}
 		if err = h.store.CreateRequest(ctx, r); err == nil {
 			return r, tok, nil
 		}

@@ -510,3 +510,61 @@ func TestCountersCannotBeReversed(t *testing.T) {
 		}
 	}
 }
+
+// TestFloodIsHeld: the attack of issue 19, item 1, at the intake. Past the day's ceiling on
+// unconfirmed requests, a submission still gets the answer everyone gets and is stored, never
+// lost, but held: no link is mailed (a flood must not make the desk mail thousands of
+// addresses someone else chose) and the DPO sees it. A submission a rate limit refuses does
+// not count against the ceiling.
+func TestFloodIsHeld(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t, withEnv("UNCONFIRMED_PER_DAY", "3"), withEnv("RATE_LIMIT_PER_IP", "2"))
+	over := "203.0.113.200"
+	for range 2 {
+		hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(address("own"), i18n.DA)), over))
+	}
+	// Refused for its IP: counts against nothing.
+	hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(address("refused"), i18n.DA)), over))
+	var answers []web.Response
+	var emails []string
+	for i := range 4 {
+		e := address("flood")
+		emails = append(emails, e)
+		answers = append(answers, hs.do(withIP(withForm(event(t, "intake-form-post"), hs.form(e, i18n.DA)), "198.51.100."+strconv.Itoa(100+i))))
+	}
+	sameAnswers(t, answers)
+	if n := hs.requests(); n != 6 {
+		t.Fatalf("%d requests stored, want 6 (2 + 4; the refused one not)", n)
+	}
+	held := 0
+	for i, e := range emails {
+		mailed := len(hs.env.Mails(t, e)) == 1
+		if i == 0 && !mailed {
+			t.Errorf("the third request of the day was not mailed")
+		}
+		if i > 0 && mailed {
+			t.Errorf("request %d past the ceiling was mailed", i+3)
+		}
+	}
+	for _, ref := range scanRequests(t, hs) {
+		r := hs.request(ref)
+		if r.Held() {
+			held++
+			if r.TokenHash != "" || len(r.Mails) != 0 || r.Status != dsr.PendingVerification || r.Email == "" {
+				t.Errorf("held request %s: %+v", ref, r)
+			}
+		}
+	}
+	if held != 3 {
+		t.Errorf("%d requests held, want 3", held)
+	}
+	if !strings.Contains(hs.logs.String(), `"outcome":"held"`) {
+		t.Error("the log does not say a request was held")
+	}
+	// The JSON API is held alike.
+	e := address("flood-json")
+	resp := hs.do(withJSON(event(t, "intake-json-post"), map[string]any{"type": "access", "name": "A", "email": e}))
+	if resp.StatusCode != http.StatusAccepted || len(hs.env.Mails(t, e)) != 0 {
+		t.Errorf("JSON past the ceiling: %s, %d mails", fmtStatus(resp), len(hs.env.Mails(t, e)))
+	}
+}

@@ -48,6 +48,10 @@ type Common struct {
 	// PromptWorkingDays is the short clock of a withdrawal of consent or an objection to direct
 	// marketing: due that many working days after receipt (dsr.ClockPrompt).
 	PromptWorkingDays int
+	// UnconfirmedPerDay is the ceiling on confirmation links a day (store.CountUnconfirmed):
+	// past it the intake stores a request held, without mailing it, and the sweep sends held
+	// ones their links on a later day within it. The workspace shows the held ones.
+	UnconfirmedPerDay int
 }
 
 // DPOContact is the address requesters are told to write to.
@@ -203,6 +207,7 @@ func (r *reader) common() Common {
 
 		ControllerAddress: r.required("CONTROLLER_ADDRESS"),
 		PromptWorkingDays: r.intDefault("PROMPT_WORKING_DAYS", dsr.DefaultPromptWorkingDays, 1, 10),
+		UnconfirmedPerDay: r.intDefault("UNCONFIRMED_PER_DAY", 200, 1, 100000),
 	}
 	if policy := r.required("PRIVACY_POLICY_URL"); policy != "" {
 		c.PrivacyPolicyURL = r.link("PRIVACY_POLICY_URL", policy)

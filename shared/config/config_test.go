@@ -44,7 +44,7 @@ func TestLoadIntake(t *testing.T) {
 	if !slices.Equal(c.AllowedOrigins, []string{"https://www.example.dk", "https://shop.example.dk"}) {
 		t.Errorf("origins = %v", c.AllowedOrigins)
 	}
-	if c.RatePerEmail != 3 || c.RatePerIP != 20 || c.RateWindow != time.Hour || c.MinFill != 3*time.Second {
+	if c.RatePerEmail != 3 || c.RatePerIP != 20 || c.RateWindow != time.Hour || c.MinFill != 3*time.Second || c.UnconfirmedPerDay != 200 {
 		t.Errorf("limits = %+v", c)
 	}
 	if c.ControllerAddress != "Vestergade 1, 8000 Aarhus C" || c.PrivacyPolicyURL != "https://www.example.dk/privatliv#rettigheder" ||
@@ -71,6 +71,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"origin with path", func(m map[string]string) { m["ALLOWED_ORIGINS"] = "https://x.dk/form" }, "ALLOWED_ORIGINS"},
 		{"bad rate", func(m map[string]string) { m["RATE_LIMIT_PER_IP"] = "many" }, "RATE_LIMIT_PER_IP"},
 		{"zero rate", func(m map[string]string) { m["RATE_LIMIT_PER_EMAIL"] = "0" }, "RATE_LIMIT_PER_EMAIL"},
+		{"no ceiling", func(m map[string]string) { m["UNCONFIRMED_PER_DAY"] = "0" }, "UNCONFIRMED_PER_DAY"},
 		{"no address", func(m map[string]string) { delete(m, "CONTROLLER_ADDRESS") }, "CONTROLLER_ADDRESS: is required"},
 		{"no policy", func(m map[string]string) { delete(m, "PRIVACY_POLICY_URL") }, "PRIVACY_POLICY_URL: is required"},
 		{"policy not a link", func(m map[string]string) { m["PRIVACY_POLICY_URL"] = "www.example.dk/privacy" }, "PRIVACY_POLICY_URL"},

@@ -28,6 +28,8 @@ var Access = map[string]map[string][]string{
 	},
 	"SweepFunction": {
 		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},
+		// The day's ceiling on unconfirmed requests, which a release counts against.
+		RatePrefix: {"UpdateItem"},
 	},
 	// The requester's status page: it writes a message beside a request with UpdateItem
 	// (PutItem could overwrite the request itself), and counts its rate limits.

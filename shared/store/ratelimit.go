@@ -77,3 +77,15 @@ func (s *Store) Uncount(ctx context.Context, c Counted) error {
 func rateKey(pk string) map[string]ddbtypes.AttributeValue {
 	return map[string]ddbtypes.AttributeValue{AttrPK: str(pk), AttrSK: str("RATE")}
 }
+
+// UnconfirmedWindow is the period of the ceiling on unconfirmed requests: a UTC day.
+const UnconfirmedWindow = 24 * time.Hour
+
+// CountUnconfirmed counts one more request getting its confirmation link today, against the
+// deployment's ceiling perDay, and returns fault.Limited once it is reached: the intake then
+// holds a new request instead of mailing it (dsr.Request.Hold), and the sweep leaves a held
+// one for another day. One counter for the whole deployment, so that a flood from many
+// addresses and IPs still sends at most perDay links a day.
+func (s *Store) CountUnconfirmed(ctx context.Context, perDay int) (Counted, error) {
+	return s.Allow(ctx, "unconfirmed", "all", perDay, UnconfirmedWindow)
+}
