@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
@@ -75,9 +76,39 @@ type verifyView struct {
 	Ref      string
 	TypeName string
 	Article  string
+	Name     string
 	Email    string
 	Received string
-	Home     string
+	// Details are the first lines of what the request says, and Cut whether there is more: the
+	// person confirms a request they can read, not one someone else wrote in their name.
+	Details []string
+	Cut     bool
+	Home    string
+}
+
+// shownLines and shownWidth bound what the confirmation page quotes of the details: enough to
+// recognise one's own words (or to see they are not), not the whole text again.
+const (
+	shownLines = 3
+	shownWidth = 200
+)
+
+// firstLines returns the first shownLines non-empty lines of s, each at most shownWidth
+// characters, and whether anything was left out.
+func firstLines(s string) (lines []string, cut bool) {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		if len(lines) == shownLines {
+			return lines, true
+		}
+		if r := []rune(l); len(r) > shownWidth {
+			l, cut = string(r[:shownWidth]), true
+		}
+		lines = append(lines, l)
+	}
+	return lines, cut
 }
 
 // doneView is the data of the confirmed and already-confirmed pages.
@@ -121,7 +152,11 @@ func (h *Handler) linkAnswer(ctx context.Context, lang i18n.Lang, tok string, r 
 	case linkPending:
 		h.log.InfoContext(ctx, "verification", "step", step, "outcome", "shown", "ref", r.Ref)
 		t := r.Type
+		details, cut := firstLines(r.Details)
 		return h.render("verify", http.StatusOK, lang, i18n.T(lang, "intake.verify.title"), h.verifySwitch(lang, tok), verifyView{
+			Name:     r.Name,
+			Details:  details,
+			Cut:      cut,
 			Action:   h.cfg.BasePath + "/verify",
 			Token:    tok,
 			Lang:     lang,

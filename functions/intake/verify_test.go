@@ -237,3 +237,37 @@ func TestLinkAtItsExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmationShowsWhatIsConfirmed: the attack of issue 19, item 8. Someone files a
+// request in another person's name, with words of their own; the person whose address it is
+// opens the link. The page shows them what they would confirm (the type, and the first lines
+// of the details as written, format characters named), before the button.
+func TestConfirmationShowsWhatIsConfirmed(t *testing.T) {
+	t.Parallel()
+	hs := newHarness(t)
+	email := address("victim")
+	v := hs.form(email, i18n.EN)
+	v.Set("type", string(dsr.Erasure))
+	v.Set("details", "Delete my account and all orders.\nAlso cancel my subscription.\nThird line.\nFourth line is not shown.\nFifth.")
+	if resp := hs.postForm(v); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("file: %s", fmtStatus(resp))
+	}
+	tok := tokenFrom(t, hs.env.Mails(t, email)[0].Text)
+	body := hs.verifyGet(tok).Body
+	mustContain(t, "confirmation page", body, i18n.T(i18n.EN, "type.erasure.name"),
+		"Delete my account and all orders.", "Also cancel my subscription.", "Third line.", "…")
+	mustNotContain(t, "confirmation page", body, "Fourth line is not shown.")
+	if i, j := strings.Index(body, "Delete my account"), strings.Index(body, `<form method="post"`); i < 0 || j < 0 || i > j {
+		t.Error("the details are not shown before the button")
+	}
+
+	// Format characters in the details are named, not applied.
+	email = address("bidi")
+	v = hs.form(email, i18n.EN)
+	v.Set("details", "Refund to account \u202e4321\u202c please")
+	hs.postForm(v)
+	tok = tokenFrom(t, hs.env.Mails(t, email)[0].Text)
+	body = hs.verifyGet(tok).Body
+	mustContain(t, "confirmation page", body, `<span class="cf">U+202E</span>4321<span class="cf">U+202C</span>`)
+	mustNotContain(t, "confirmation page", body, "\u202e")
+}
