@@ -14,6 +14,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -110,9 +111,10 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		log:     log,
 		pages:   pages,
 		site: &web.Site{
-			BasePath: cfg.BasePath,
-			Origins:  []string{cfg.BaseURL},
-			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Cookie: langCookieName, CookiePath: cfg.BasePath + "/admin"},
+			BasePath:   cfg.BasePath,
+			Origins:    []string{cfg.BaseURL},
+			Lang:       web.LangPolicy{Default: cfg.DefaultLang, Cookie: langCookieName, CookiePath: cfg.BasePath + "/admin"},
+			EdgeSecret: cfg.EdgeSecret,
 		},
 		signinFloor: 600 * time.Millisecond,
 		keys:        keyed.New(st),
@@ -156,6 +158,10 @@ func (h *handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 // route dispatches on method and path. The sign-in pages are public; every other route needs
 // a valid session, and every POST among them a valid CSRF token.
 func (h *handler) route(c *call) web.Response {
+	if !c.FromEdge() {
+		// Behind CloudFront and its WAF web ACL, a call to the API's own URL went around them.
+		return h.fail(c, fmt.Errorf("admin: not through the edge: %w", fault.Forbidden))
+	}
 	switch c.Path {
 	case "/admin/signin":
 		switch c.Method {

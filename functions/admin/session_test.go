@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
@@ -294,4 +295,18 @@ func TestSafeNext(t *testing.T) {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// Served through CloudFront (EdgeSecret set), the workspace answers only calls CloudFront
+// forwarded: the API's own URL would go around the WAF web ACL in front of it.
+func TestOnlyThroughTheEdge(t *testing.T) {
+	const secret = "edge-secret-edge-secret-edge-secret"
+	e := setup(t, func(c *config.Admin) { c.EdgeSecret = secret })
+	d := e.session(e.cfg.DPOAddresses[0])
+	req := e.get("/admin", d.cookie())
+	page(t, e.do(req), http.StatusForbidden)
+	req.Headers["x-dsr-edge"] = secret
+	page(t, e.do(req), http.StatusOK)
+	signin := e.get("/admin/signin")
+	page(t, e.do(signin), http.StatusForbidden)
 }

@@ -246,3 +246,35 @@ func TestBasePath(t *testing.T) {
 		t.Errorf("mail link: %+v", m)
 	}
 }
+
+// TestEdge: served through CloudFront (EDGE_SECRET set, a WAF web ACL in front), the intake
+// answers only calls CloudFront forwarded: the API's own URL would go around the web ACL. The
+// per-IP limit counts the viewer CloudFront names, not CloudFront's own addresses, which
+// every viewer shares.
+func TestEdge(t *testing.T) {
+	t.Parallel()
+	const secret = "edge-secret-edge-secret-edge-secret"
+	hs := newHarness(t, withEnv("EDGE_SECRET", secret), withEnv("RATE_LIMIT_PER_IP", "1"))
+	viaEdge := func(req web.Request, viewer string) web.Request {
+		return withHeader(withHeader(withIP(req, "130.176.0.9"), web.EdgeHeader, secret), "cloudfront-viewer-address", viewer+":51000")
+	}
+	for _, req := range []web.Request{event(t, "intake-form-get"), withForm(event(t, "intake-form-post"), hs.form(address("direct"), i18n.DA))} {
+		if resp := hs.do(req); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s around the edge: %s, want 403", req.RequestContext.HTTP.Method, fmtStatus(resp))
+		}
+	}
+	if resp := hs.do(viaEdge(event(t, "intake-form-get"), "192.0.2.1")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the form through the edge: %s", fmtStatus(resp))
+	}
+	a, b := address("viewer-a"), address("viewer-b")
+	hs.do(viaEdge(withForm(event(t, "intake-form-post"), hs.form(a, i18n.DA)), "192.0.2.1"))
+	hs.do(viaEdge(withForm(event(t, "intake-form-post"), hs.form(b, i18n.DA)), "192.0.2.2"))
+	if len(hs.env.Mails(t, a)) != 1 || len(hs.env.Mails(t, b)) != 1 {
+		t.Error("two viewers behind one CloudFront address were limited as one")
+	}
+	c := address("viewer-a-again")
+	hs.do(viaEdge(withForm(event(t, "intake-form-post"), hs.form(c, i18n.DA)), "192.0.2.1"))
+	if len(hs.env.Mails(t, c)) != 0 {
+		t.Error("a viewer over its limit was mailed")
+	}
+}

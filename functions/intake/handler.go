@@ -77,9 +77,10 @@ func NewHandler(cfg config.Intake, st requestStore, outbox mailer, after afterRe
 		log:    log,
 		pages:  pages,
 		site: &web.Site{
-			BasePath: cfg.BasePath,
-			Origins:  append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
-			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
+			BasePath:   cfg.BasePath,
+			Origins:    append([]string{cfg.BaseURL}, cfg.AllowedOrigins...),
+			Lang:       web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
+			EdgeSecret: cfg.EdgeSecret,
 		},
 		pace: newPacer(),
 		keys: keyed.New(st),
@@ -100,6 +101,11 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 		h.log.InfoContext(ctx, "http", "route", name, "status", resp.StatusCode,
 			"ms", time.Since(start).Milliseconds())
 	}()
+	if !c.FromEdge() {
+		// Behind CloudFront and its WAF web ACL, a call to the API's own URL went around them.
+		name = "not_from_edge"
+		return h.problem(c.Lang, c.WantsData(), fault.Forbidden, "intake.forbidden"), nil
+	}
 	get := c.Method == http.MethodGet || c.Method == http.MethodHead
 	switch {
 	case c.Path == "/" && get:

@@ -118,7 +118,7 @@ func (h *Handler) file(ctx context.Context, c *web.Call, log *slog.Logger, in in
 		}
 	}
 
-	byEmail, byIP, held, byCeiling := h.allow(ctx, key, sub.Email, c.Req.RequestContext.HTTP.SourceIP)
+	byEmail, byIP, held, byCeiling := h.allow(ctx, key, sub.Email, c.ClientIP())
 	switch {
 	case errors.Is(byEmail, fault.Unavailable), errors.Is(byIP, fault.Unavailable), byCeiling != nil:
 		err := errors.Join(byEmail, byIP, byCeiling)

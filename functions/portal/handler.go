@@ -94,9 +94,10 @@ func NewHandler(cfg config.Portal, st requestStore, outbox mailer, notices rende
 		log:     log,
 		pages:   pages,
 		site: &web.Site{
-			BasePath: cfg.BasePath,
-			Origins:  []string{cfg.BaseURL},
-			Lang:     web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
+			BasePath:   cfg.BasePath,
+			Origins:    []string{cfg.BaseURL},
+			Lang:       web.LangPolicy{Default: cfg.DefaultLang, Browser: true},
+			EdgeSecret: cfg.EdgeSecret,
 		},
 		pace: newPacer(400 * time.Millisecond),
 		keys: keyed.New(st),
@@ -117,6 +118,11 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 		resp = c.Finish(resp)
 		h.log.InfoContext(ctx, "http", "route", name, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
 	}()
+	if !c.FromEdge() {
+		// Behind CloudFront and its WAF web ACL, a call to the API's own URL went around them.
+		name = "not_from_edge"
+		return h.problem(c, fault.Forbidden, "portal.forbidden"), nil
+	}
 	get := c.Method == http.MethodGet || c.Method == http.MethodHead
 	switch {
 	case c.Path == "/status" && get:

@@ -62,7 +62,7 @@ func (h *Handler) lost(ctx context.Context, c *web.Call) web.Response {
 		h.log.InfoContext(ctx, "lost_link", "outcome", "invalid", "code", code)
 		return h.lostPage(c, http.StatusBadRequest, email, i18n.T(c.Lang, "error."+code))
 	}
-	lang, ip := c.Lang, c.Req.RequestContext.HTTP.SourceIP
+	lang, ip := c.Lang, c.ClientIP()
 	h.after.Later(ctx, func(ctx context.Context) { h.mailLinks(ctx, email, ip, lang) })
 	h.pace.hold(ctx, start)
 	return web.Redirect(h.cfg.BasePath + "/status/lost/sent?lang=" + string(lang))

@@ -565,7 +565,8 @@ func (s *Stack) ref(name string) (any, error) {
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::StackId":
-		return "{AWS::StackId}", nil
+		// Shaped as CloudFormation gives it, so that a template may take it apart.
+		return "arn:" + s.Partition + ":cloudformation:" + s.Region + ":" + s.AccountID + ":stack/" + s.Name + "/5f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b", nil
 	case "AWS::NoValue":
 		return noValue{}, nil
 	}

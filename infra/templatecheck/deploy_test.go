@@ -17,6 +17,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/infra/templatecheck"
 	"github.com/dsrdesk/dsrdesk/shared/store"
+	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // A deploy is one set of parameter values for template.yaml and what a deploy with them
@@ -32,6 +33,8 @@ type deploy struct {
 	// its Route 53 alias is created.
 	domain string
 	record bool
+	// edge is whether the desk is served through CloudFront and a WAF web ACL.
+	edge bool
 }
 
 func dkParams(extra map[string]string) map[string]string {
@@ -50,7 +53,7 @@ var deploys = []deploy{
 		name:   "DK with defaults",
 		params: dkParams(nil),
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": false,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false},
 		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk",
 	},
 	{
@@ -63,7 +66,7 @@ var deploys = []deploy{
 			"PrivacyPolicyUrl": "https://www.example.no/personvern", "PromptWorkingDays": "3",
 		},
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": true,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": true},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": true, "HasEdge": false},
 		timezone: "Europe/Oslo", alarmTo: "drift@example.no",
 	},
 	{
@@ -74,7 +77,7 @@ var deploys = []deploy{
 			"EscalationTimezone": "Europe/Berlin",
 		}),
 		conditions: map[string]bool{"HasCustomDomain": true, "HasHostedZone": true, "HasAlarmEmail": false,
-			"HasAllowedOrigins": true, "HasEscalationTimezone": true, "IsNorway": false},
+			"HasAllowedOrigins": true, "HasEscalationTimezone": true, "IsNorway": false, "HasEdge": false},
 		timezone: "Europe/Berlin", alarmTo: "dpo@example.dk", domain: "privacy.example.dk", record: true,
 	},
 	{
@@ -83,8 +86,17 @@ var deploys = []deploy{
 			"CertificateArn": "arn:aws:acm:eu-north-1:123456789012:certificate/0d6e8a3c-1b2f-4a5e-9c7d-2f1e0a9b8c7d",
 		}),
 		conditions: map[string]bool{"HasCustomDomain": true, "HasHostedZone": false, "HasAlarmEmail": false,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false},
 		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk", domain: "privacy.example.dk",
+	},
+	{
+		name: "behind CloudFront and a WAF web ACL",
+		params: dkParams(map[string]string{
+			"EdgeWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/dsrdesk-edge/0d6e8a3c-1b2f-4a5e-9c7d-2f1e0a9b8c7d",
+		}),
+		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": false,
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": true},
+		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk", edge: true,
 	},
 }
 
@@ -160,6 +172,7 @@ func TestTranslatedTemplate(t *testing.T) {
 			t.Run("alarms", func(t *testing.T) { checkAlarms(t, s, d) })
 			t.Run("schedule", func(t *testing.T) { checkSchedule(t, s, d) })
 			t.Run("domain", func(t *testing.T) { checkDomain(t, s, d) })
+			t.Run("edge", func(t *testing.T) { checkEdge(t, s, d) })
 		})
 	}
 }
@@ -747,9 +760,66 @@ func checkDomain(t *testing.T, s *templatecheck.Stack, d deploy) {
 
 // cfn-lint, the linter CloudFormation's team maintains, finds nothing: not in the template
 // as written, nor with each deploy's values.
+// With EdgeWebAclArn the desk is served through a CloudFront distribution carrying that web ACL,
+// from the HTTP API, caching nothing, passing on the viewer's address, and adding the edge
+// secret that the two HTTP functions require (and, without it, they require none).
+func checkEdge(t *testing.T, s *templatecheck.Stack, d deploy) {
+	secret := func(fn string) string {
+		env := eval(t, s, s.Resources()[fn].Properties["Environment"]).(map[string]any)["Variables"].(map[string]any)
+		v, _ := env["EDGE_SECRET"].(string)
+		return v
+	}
+	for _, fn := range []string{"IntakeFunction", "AdminFunction"} {
+		if got := secret(fn); (got != "") != d.edge {
+			t.Errorf("%s: EDGE_SECRET %q with the edge %v", fn, got, d.edge)
+		}
+	}
+	if s.Created("EdgeDistribution") != d.edge || s.Created("EdgeOriginPolicy") != d.edge {
+		t.Fatalf("distribution created %v, origin policy %v, want %v", s.Created("EdgeDistribution"), s.Created("EdgeOriginPolicy"), d.edge)
+	}
+	if !d.edge {
+		return
+	}
+	cfg := eval(t, s, s.Resources()["EdgeDistribution"].Properties["DistributionConfig"]).(map[string]any)
+	if cfg["WebACLId"] != d.params["EdgeWebAclArn"] {
+		t.Errorf("web ACL %v", cfg["WebACLId"])
+	}
+	origin := asList(cfg["Origins"])[0].(map[string]any)
+	if origin["DomainName"] != "{HttpApi}.execute-api.eu-north-1.amazonaws.com" {
+		t.Errorf("origin %v, want the HTTP API", origin["DomainName"])
+	}
+	header := asList(origin["OriginCustomHeaders"])[0].(map[string]any)
+	if !strings.EqualFold(header["HeaderName"].(string), web.EdgeHeader) || header["HeaderValue"] != secret("IntakeFunction") ||
+		secret("IntakeFunction") != secret("AdminFunction") {
+		t.Errorf("the edge adds %v, the functions expect %q and %q", header, secret("IntakeFunction"), secret("AdminFunction"))
+	}
+	behavior := cfg["DefaultCacheBehavior"].(map[string]any)
+	if behavior["CachePolicyId"] != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" || behavior["ViewerProtocolPolicy"] != "redirect-to-https" ||
+		!slices.Contains(strs(t, behavior["AllowedMethods"]), "POST") {
+		t.Errorf("cache behavior %v: want no caching, https, posts", behavior)
+	}
+	policy := eval(t, s, s.Resources()["EdgeOriginPolicy"].Properties["OriginRequestPolicyConfig"]).(map[string]any)
+	headers := strs(t, policy["HeadersConfig"].(map[string]any)["Headers"])
+	for _, h := range []string{"CloudFront-Viewer-Address", "accept", "accept-language", "content-type", "origin", "sec-fetch-site"} {
+		if !slices.Contains(headers, h) {
+			t.Errorf("the origin policy forwards %v, not %s", headers, h)
+		}
+	}
+	if slices.ContainsFunc(headers, func(h string) bool { return strings.EqualFold(h, "host") }) {
+		t.Error("the origin policy forwards Host, which API Gateway refuses")
+	}
+}
+
 func TestCfnLint(t *testing.T) {
 	requireTools(t, "cfn-lint", "--version")
 	root := repoRoot(t)
+	t.Run("the edge firewall", func(t *testing.T) {
+		cmd := exec.Command("cfn-lint", "--format", "parseable", "--", "infra/edge-waf.yaml")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("cfn-lint: %v\n%s", err, out)
+		}
+	})
 	runs := map[string][]string{"as written": nil}
 	for _, d := range deploys {
 		args := []string{"--parameters"}

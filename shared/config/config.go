@@ -72,6 +72,9 @@ type Intake struct {
 	// keeps the data (Art. 13(1)(e)). Lambda sets AWS_REGION, not the template, so main takes
 	// it from the AWS configuration (awsenv) rather than LoadIntake.
 	Region string
+	// EdgeSecret is set when the desk is served through its CloudFront distribution (a WAF
+	// web ACL in front): only calls carrying it are answered (web.Site.EdgeSecret).
+	EdgeSecret string
 }
 
 // Sweep is the scheduled sweep's configuration.
@@ -88,6 +91,8 @@ type Admin struct {
 	Common
 	Retention  time.Duration
 	SessionTTL time.Duration
+	// EdgeSecret: see Intake.EdgeSecret.
+	EdgeSecret string
 }
 
 // Portal is the requester's status page's configuration.
@@ -103,6 +108,8 @@ type Portal struct {
 	SessionTTL time.Duration
 	// Retention bounds how long a message is kept if its request's closing never reaches it.
 	Retention time.Duration
+	// EdgeSecret: see Intake.EdgeSecret.
+	EdgeSecret string
 }
 
 // reader collects every problem so one cold-start error lists them all.
@@ -254,6 +261,15 @@ func (r *reader) sessionTTL() time.Duration {
 	return time.Duration(r.intDefault("SESSION_HOURS", 8, 1, 24)) * time.Hour
 }
 
+// edgeSecret reads EDGE_SECRET: empty, or a secret long enough not to be guessed.
+func (r *reader) edgeSecret() string {
+	v := strings.TrimSpace(r.getenv("EDGE_SECRET"))
+	if v != "" && len(v) < 32 {
+		r.fail("EDGE_SECRET", "must be empty or at least 32 characters")
+	}
+	return v
+}
+
 // LoadIntake reads the intake function's configuration.
 func LoadIntake(getenv func(string) string) (Intake, error) {
 	r := &reader{getenv: getenv}
@@ -264,6 +280,7 @@ func LoadIntake(getenv func(string) string) (Intake, error) {
 		RateWindow:   r.rateWindow(),
 		MinFill:      time.Duration(r.intDefault("MIN_FILL_SECONDS", 3, 0, 600)) * time.Second,
 		Retention:    r.retention(),
+		EdgeSecret:   r.edgeSecret(),
 	}
 	for _, o := range r.list("ALLOWED_ORIGINS", false) {
 		origin, _ := r.origin("ALLOWED_ORIGINS", o, false)
@@ -282,6 +299,7 @@ func LoadPortal(getenv func(string) string) (Portal, error) {
 		RateWindow:   r.rateWindow(),
 		SessionTTL:   r.sessionTTL(),
 		Retention:    r.retention(),
+		EdgeSecret:   r.edgeSecret(),
 	}
 	return c, r.err()
 }
@@ -316,6 +334,7 @@ func LoadAdmin(getenv func(string) string) (Admin, error) {
 		Common:     r.common(),
 		Retention:  r.retention(),
 		SessionTTL: r.sessionTTL(),
+		EdgeSecret: r.edgeSecret(),
 	}
 	return c, r.err()
 }

@@ -72,6 +72,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad rate", func(m map[string]string) { m["RATE_LIMIT_PER_IP"] = "many" }, "RATE_LIMIT_PER_IP"},
 		{"zero rate", func(m map[string]string) { m["RATE_LIMIT_PER_EMAIL"] = "0" }, "RATE_LIMIT_PER_EMAIL"},
 		{"no ceiling", func(m map[string]string) { m["UNCONFIRMED_PER_DAY"] = "0" }, "UNCONFIRMED_PER_DAY"},
+		{"a guessable edge secret", func(m map[string]string) { m["EDGE_SECRET"] = "short" }, "EDGE_SECRET"},
 		{"no address", func(m map[string]string) { delete(m, "CONTROLLER_ADDRESS") }, "CONTROLLER_ADDRESS: is required"},
 		{"no policy", func(m map[string]string) { delete(m, "PRIVACY_POLICY_URL") }, "PRIVACY_POLICY_URL: is required"},
 		{"policy not a link", func(m map[string]string) { m["PRIVACY_POLICY_URL"] = "www.example.dk/privacy" }, "PRIVACY_POLICY_URL"},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"net/url"
 	"strings"
@@ -25,7 +26,15 @@ type Site struct {
 	Origins []string
 	// Lang says how a request's language is chosen.
 	Lang LangPolicy
+	// EdgeSecret, when set, is the value of EdgeHeader that the deployment's CloudFront
+	// distribution adds to every request it forwards (template.yaml, EdgeWebAclArn): a WAF web
+	// ACL can only sit before CloudFront, not before an HTTP API, so a call that did not come
+	// through it skipped the web ACL.
+	EdgeSecret string
 }
+
+// EdgeHeader is the header CloudFront adds with the edge secret.
+const EdgeHeader = "x-dsr-edge"
 
 // LangPolicy says how a request's language is chosen. An explicit choice (?lang=, or a lang
 // field in a posted body) always comes first and the deployment's default last.
@@ -170,6 +179,31 @@ func (c *Call) SetCookie(cookie string) { c.cookies = append(c.cookies, cookie) 
 func (c *Call) Finish(resp Response) Response {
 	resp.Cookies = append(resp.Cookies, c.cookies...)
 	return resp
+}
+
+// FromEdge reports whether the call came the way the site is served: through its CloudFront
+// distribution when it has one (Site.EdgeSecret, compared in constant time), else any way.
+func (c *Call) FromEdge() bool {
+	if c.site.EdgeSecret == "" {
+		return true
+	}
+	got := c.Header(EdgeHeader)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(c.site.EdgeSecret)) == 1
+}
+
+// ClientIP is the address the call came from: API Gateway's source IP, or behind CloudFront
+// the viewer's, which CloudFront puts in CloudFront-Viewer-Address ("ip:port") and which a
+// viewer cannot set, CloudFront setting it itself.
+func (c *Call) ClientIP() string {
+	if c.site.EdgeSecret != "" && c.FromEdge() {
+		if v := c.Header("cloudfront-viewer-address"); v != "" {
+			if i := strings.LastIndexByte(v, ':'); i > 0 {
+				return strings.Trim(v[:i], "[]")
+			}
+			return v
+		}
+	}
+	return c.Req.RequestContext.HTTP.SourceIP
 }
 
 // SameOrigin reports whether the call comes from one of the site's origins (see SameOrigin).

@@ -283,3 +283,42 @@ func TestVisible(t *testing.T) {
 		}
 	}
 }
+
+// Behind the optional CloudFront distribution (a WAF web ACL's only way in front of an HTTP
+// API), a call counts only if CloudFront sent it (the origin header with the deployment's edge
+// secret): the API's own URL would skip the web ACL. The client is then the viewer CloudFront
+// names, not CloudFront's own address. Without an edge secret, the source IP is the client.
+func TestEdge(t *testing.T) {
+	direct := &Site{}
+	req := request("POST", "/requests", "", map[string]string{"cloudfront-viewer-address": "192.0.2.9:4711"})
+	req.RequestContext.HTTP.SourceIP = "203.0.113.5"
+	if c := direct.Call(req); !c.FromEdge() || c.ClientIP() != "203.0.113.5" {
+		t.Errorf("without an edge: from the edge %v, client %q", c.FromEdge(), c.ClientIP())
+	}
+	edge := &Site{EdgeSecret: "s3cret-s3cret-s3cret-s3cret-s3cret"}
+	for _, tc := range []struct {
+		name, secret, viewer string
+		from                 bool
+		ip                   string
+	}{
+		{"from CloudFront", "s3cret-s3cret-s3cret-s3cret-s3cret", "192.0.2.9:4711", true, "192.0.2.9"},
+		{"from CloudFront, IPv6", "s3cret-s3cret-s3cret-s3cret-s3cret", "2001:db8::7:44310", true, "2001:db8::7"},
+		{"the API's own URL", "", "192.0.2.9:4711", false, ""},
+		{"a wrong secret", "s3cret", "192.0.2.9:4711", false, ""},
+		{"no viewer address: the source, as a last resort", "s3cret-s3cret-s3cret-s3cret-s3cret", "", true, "130.176.0.1"},
+	} {
+		h := map[string]string{}
+		if tc.secret != "" {
+			h[EdgeHeader] = tc.secret
+		}
+		if tc.viewer != "" {
+			h["cloudfront-viewer-address"] = tc.viewer
+		}
+		req := request("POST", "/requests", "", h)
+		req.RequestContext.HTTP.SourceIP = "130.176.0.1"
+		c := edge.Call(req)
+		if c.FromEdge() != tc.from || (tc.from && c.ClientIP() != tc.ip) {
+			t.Errorf("%s: from the edge %v, client %q; want %v, %q", tc.name, c.FromEdge(), c.ClientIP(), tc.from, tc.ip)
+		}
+	}
+}
