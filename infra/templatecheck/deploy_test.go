@@ -769,7 +769,7 @@ func checkEdge(t *testing.T, s *templatecheck.Stack, d deploy) {
 		v, _ := env["EDGE_SECRET"].(string)
 		return v
 	}
-	for _, fn := range []string{"IntakeFunction", "AdminFunction"} {
+	for _, fn := range []string{"IntakeFunction", "AdminFunction", "PortalFunction"} {
 		if got := secret(fn); (got != "") != d.edge {
 			t.Errorf("%s: EDGE_SECRET %q with the edge %v", fn, got, d.edge)
 		}
@@ -790,7 +790,7 @@ func checkEdge(t *testing.T, s *templatecheck.Stack, d deploy) {
 	}
 	header := asList(origin["OriginCustomHeaders"])[0].(map[string]any)
 	if !strings.EqualFold(header["HeaderName"].(string), web.EdgeHeader) || header["HeaderValue"] != secret("IntakeFunction") ||
-		secret("IntakeFunction") != secret("AdminFunction") {
+		secret("IntakeFunction") != secret("AdminFunction") || secret("IntakeFunction") != secret("PortalFunction") {
 		t.Errorf("the edge adds %v, the functions expect %q and %q", header, secret("IntakeFunction"), secret("AdminFunction"))
 	}
 	behavior := cfg["DefaultCacheBehavior"].(map[string]any)
