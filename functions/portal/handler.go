@@ -25,7 +25,6 @@ type requestStore interface {
 	keyed.Source
 	Conversation(ctx context.Context, ref string) (*dsr.Request, []dsr.Message, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
-	PutMessage(ctx context.Context, r *dsr.Request, m dsr.Message) error
 	Allow(ctx context.Context, scope, key string, limit int, window time.Duration) (store.Counted, error)
 	Uncount(ctx context.Context, c store.Counted) error
 	RequestRefsByEmail(ctx context.Context, email string) ([]string, error)

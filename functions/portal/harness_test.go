@@ -238,15 +238,12 @@ func (hs *harness) link(r *dsr.Request) string {
 // the request, the change that records it.
 func (hs *harness) ask(r *dsr.Request, purpose, text, pause string) dsr.Message {
 	hs.t.Helper()
-	ch, m, err := r.Ask(hs.dpo, purpose, text, pause, hs.clock.Now())
+	ch, err := r.Ask(hs.dpo, purpose, text, pause, hs.clock.Now())
 	if err != nil {
 		hs.t.Fatal(err)
 	}
-	if err := hs.st.PutMessage(context.Background(), r, m); err != nil {
-		hs.t.Fatal(err)
-	}
-	hs.commit(r, ch)
-	return m
+	hs.commit(r, ch) // with the message beside the request
+	return *ch.Message
 }
 
 func (hs *harness) request(ref string) (*dsr.Request, []dsr.Message) {

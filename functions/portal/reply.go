@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
@@ -49,7 +48,7 @@ func (h *Handler) reply(ctx context.Context, c *web.Call) web.Response {
 			log.InfoContext(ctx, "reply", "outcome", "stale", "ref", r.Ref)
 			return h.problem(c, fault.Forbidden, "portal.stale")
 		}
-		ch, m, err := r.Reply(text, h.now(), h.cfg.Calendar)
+		ch, err := r.Reply(text, h.now(), h.cfg.Calendar)
 		var fe dsr.FieldErrors
 		switch {
 		case errors.As(err, &fe):
@@ -63,18 +62,14 @@ func (h *Handler) reply(ctx context.Context, c *web.Call) web.Response {
 			v := h.view(c, tok, r, msgs)
 			return h.render(c, "status", web.Status(err), i18n.T(c.Lang, "portal.status.title", r.Ref), h.switchLinks(c, tok, false), v)
 		}
-		putErr, commitErr := h.write(ctx, r, ch, m)
+		// The commit writes the message beside the request at the same time (store.Commit).
+		err = h.store.Commit(ctx, r, ch)
 		switch {
-		case errors.Is(commitErr, fault.Conflict):
+		case errors.Is(err, fault.Conflict):
 			continue
-		case commitErr != nil:
-			log.ErrorContext(ctx, "reply", "outcome", "unavailable", "ref", r.Ref, errlog.Attr(commitErr))
-			return h.problem(c, commitErr, "portal.unavailable")
-		case putErr != nil:
-			// Recorded, but its text is not stored: the requester is told to send it again,
-			// and it is logged for the DPO to look into.
-			log.ErrorContext(ctx, "reply", "outcome", "text_not_stored", "ref", r.Ref, errlog.Attr(putErr))
-			return h.problem(c, putErr, "portal.unavailable")
+		case err != nil:
+			log.ErrorContext(ctx, "reply", "outcome", "unavailable", "ref", r.Ref, errlog.Attr(err))
+			return h.problem(c, err, "portal.unavailable")
 		}
 		h.after.Later(ctx, func(ctx context.Context) {
 			if err := h.outbox.Deliver(ctx, r, ch.Mails, ""); err != nil {
@@ -86,20 +81,4 @@ func (h *Handler) reply(ctx context.Context, c *web.Call) web.Response {
 	}
 	log.ErrorContext(ctx, "reply", "outcome", "conflict")
 	return h.problem(c, fault.Conflict, "portal.unavailable")
-}
-
-// write stores message m beside r and commits the change that records it, at the same time:
-// the requester waits for one round trip, not two. The message's key is its own ID, so a
-// message whose change lost a race stays out of sight (an audit event names every message
-// shown) and writing it again is harmless. A message whose write failed once is written
-// again before the answer: the change names it.
-func (h *Handler) write(ctx context.Context, r *dsr.Request, ch dsr.Change, m dsr.Message) (putErr, commitErr error) {
-	var wg sync.WaitGroup
-	wg.Go(func() { putErr = h.store.PutMessage(ctx, r, m) })
-	wg.Go(func() { commitErr = h.store.Commit(ctx, r, ch) })
-	wg.Wait()
-	if commitErr == nil && putErr != nil {
-		putErr = h.store.PutMessage(ctx, r, m)
-	}
-	return putErr, commitErr
 }

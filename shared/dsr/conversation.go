@@ -128,11 +128,11 @@ func (r *Request) CanAsk() error {
 // Ask records the controller's question to the requester, in their language, and queues the
 // mail that carries it: the request is waiting for the requester from now on. pauseReason,
 // if given, also stops the clock (only for an identity question, Art. 12(6); a pause already
-// running goes on). The message comes back for the caller to store beside the request with
-// the change.
-func (r *Request) Ask(actor, purpose, text, pauseReason string, now time.Time) (Change, Message, error) {
+// running goes on). The change carries the message, which the store writes beside the
+// request with it.
+func (r *Request) Ask(actor, purpose, text, pauseReason string, now time.Time) (Change, error) {
 	if err := r.CanAsk(); err != nil {
-		return Change{}, Message{}, err
+		return Change{}, err
 	}
 	errs := FieldErrors{}
 	if !slices.Contains(Purposes, purpose) {
@@ -149,17 +149,18 @@ func (r *Request) Ask(actor, purpose, text, pauseReason string, now time.Time) (
 		}
 	}
 	if len(errs) > 0 {
-		return Change{}, Message{}, errs
+		return Change{}, errs
 	}
 	now = now.UTC()
 	m := Message{ID: NewMessageID(now), At: now, From: actor, Purpose: purpose, Text: text}
 	c := r.begin(AuditEvent{At: now, Actor: actor, Action: ActionAsked, Note: purpose, Message: m.ID}, FieldConversation, MailQuestion)
+	c.Message = &m
 	r.Waiting = &Question{At: now, By: actor, Purpose: purpose, Text: text, Message: m.ID}
 	if pauseReason != "" && r.Paused() == nil {
 		c.Also = append(c.Also, r.record(AuditEvent{At: now, Actor: actor, Action: ActionClockPaused, Note: pauseReason}))
 		r.Pauses = append(r.Pauses, Pause{From: now, By: actor, Reason: pauseReason})
 	}
-	return c, m, nil
+	return c, nil
 }
 
 // CanReply says whether the requester may write to the controller now: while the request is
@@ -170,18 +171,19 @@ func (r *Request) CanReply() bool { return r.Status.Active() }
 // Reply records the requester's message, sent from their status page: it answers an open
 // question (the request is no longer waiting), runs a stopped clock again with the deadline
 // moved on by the days it stood still (cal), and queues the DPO's notice. The requester may
-// write while no question is open too. The message comes back for the caller to store beside
-// the request with the change.
-func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, Message, error) {
+// write while no question is open too. The change carries the message, which the store
+// writes beside the request with it.
+func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, error) {
 	if !r.CanReply() {
-		return Change{}, Message{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
+		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
 	}
 	if code := CheckText(text, MaxMessage, true, true); code != "" {
-		return Change{}, Message{}, FieldErrors{"text": code}
+		return Change{}, FieldErrors{"text": code}
 	}
 	now = now.UTC()
 	m := Message{ID: NewMessageID(now), At: now, From: ActorRequester, Text: text}
 	c := r.begin(AuditEvent{At: now, Actor: ActorRequester, Action: ActionReplied, Message: m.ID}, FieldConversation, MailDPOReply)
+	c.Message = &m
 	r.Waiting = nil
 	if p := r.Paused(); p != nil {
 		p.Until = now
@@ -191,7 +193,7 @@ func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, Messag
 		c.Also = append(c.Also, r.record(AuditEvent{At: now, Actor: ActorSystem, Action: ActionClockResumed,
 			Note: p.Deadline.Format(time.DateOnly)}))
 	}
-	return c, m, nil
+	return c, nil
 }
 
 // record appends a further event of the change begin started.

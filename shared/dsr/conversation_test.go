@@ -27,7 +27,7 @@ func askedRequest(reason string) func(*testing.T) *Request {
 		if reason != "" {
 			purpose = PurposeIdentity
 		}
-		if _, _, err := r.Ask("dpo@x.dk", purpose, "Which systems?", reason, received.Add(24*time.Hour)); err != nil {
+		if _, err := r.Ask("dpo@x.dk", purpose, "Which systems?", reason, received.Add(24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -71,7 +71,7 @@ func TestAskRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.setup(t)
 			version, audit := r.Version, len(r.Audit)
-			_, _, err := r.Ask("dpo", tc.purpose, tc.text, tc.pause, now)
+			_, err := r.Ask("dpo", tc.purpose, tc.text, tc.pause, now)
 			var te *TransitionError
 			var fe FieldErrors
 			switch {
@@ -92,10 +92,11 @@ func TestAskRefused(t *testing.T) {
 func TestAskWaitsForTheRequester(t *testing.T) {
 	r := openRequest(t)
 	at := received.Add(24 * time.Hour)
-	c, m, err := r.Ask("dpo@x.dk", PurposeClarification, "Which systems?", "", at)
+	c, err := r.Ask("dpo@x.dk", PurposeClarification, "Which systems?", "", at)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := *c.Message
 	if m.From != "dpo@x.dk" || m.Purpose != PurposeClarification || m.Text != "Which systems?" || !m.At.Equal(at) || m.ID == "" {
 		t.Fatalf("message = %+v", m)
 	}
@@ -120,7 +121,7 @@ func TestAskWaitsForTheRequester(t *testing.T) {
 func TestPauseOnlyWithAReasonAndResumeOnTheReply(t *testing.T) {
 	r := openRequest(t)
 	asked := received.Add(24 * time.Hour)
-	c, _, err := r.Ask("dpo@x.dk", PurposeIdentity, "Please send your customer number.", "We cannot tell who you are.", asked)
+	c, err := r.Ask("dpo@x.dk", PurposeIdentity, "Please send your customer number.", "We cannot tell who you are.", asked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestPauseOnlyWithAReasonAndResumeOnTheReply(t *testing.T) {
 	}
 
 	// A second question while the clock stands still does not stop it twice.
-	if _, _, err := r.Ask("dpo@x.dk", PurposeIdentity, "And your postcode?", "still unsure", asked.Add(time.Hour)); err != nil {
+	if _, err := r.Ask("dpo@x.dk", PurposeIdentity, "And your postcode?", "still unsure", asked.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Pauses) != 1 {
@@ -147,10 +148,11 @@ func TestPauseOnlyWithAReasonAndResumeOnTheReply(t *testing.T) {
 	}
 
 	replied := asked.Add(5 * 24 * time.Hour)
-	c, m, err := r.Reply("Customer number 4711.", replied, days(5))
+	c, err = r.Reply("Customer number 4711.", replied, days(5))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := *c.Message
 	if m.From != ActorRequester || m.Purpose != "" || c.Event.Action != ActionReplied || c.Event.Actor != ActorRequester || c.Event.Message != m.ID {
 		t.Fatalf("reply %+v, change %+v", m, c)
 	}
@@ -182,10 +184,10 @@ func TestDeadlineAfterPauseAndExtension(t *testing.T) {
 	if _, err := r.Extend("dpo", "many systems", extended, received.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.Ask("dpo", PurposeIdentity, "Who are you?", "unsure", received.Add(2*time.Hour)); err != nil {
+	if _, err := r.Ask("dpo", PurposeIdentity, "Who are you?", "unsure", received.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
+	if _, err := r.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
 		t.Fatal(err)
 	}
 	if want := extended.AddDate(0, 0, 3); !r.Deadline().Equal(want) {
@@ -215,7 +217,7 @@ func TestReplyRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.setup(t)
 			v := r.Version
-			_, _, err := r.Reply(tc.text, received.Add(2*time.Hour), days(1))
+			_, err := r.Reply(tc.text, received.Add(2*time.Hour), days(1))
 			var te *TransitionError
 			if err == nil || (errors.As(err, &te) && te.Reason != tc.want) || (te == nil && err.Error() != tc.want) {
 				t.Fatalf("err = %v, want %s", err, tc.want)
@@ -227,7 +229,7 @@ func TestReplyRefused(t *testing.T) {
 	}
 	// Without an open question the requester may still write.
 	r := openRequest(t)
-	if _, _, err := r.Reply("One more thing.", received.Add(2*time.Hour), days(1)); err != nil {
+	if _, err := r.Reply("One more thing.", received.Add(2*time.Hour), days(1)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -258,7 +260,7 @@ func TestClosingEndsTheConversation(t *testing.T) {
 	}
 	// A pause that began after the deadline saves nothing.
 	r = openRequest(t)
-	if _, _, err := r.Ask("dpo", PurposeIdentity, "Who?", "unsure", due.Add(time.Hour)); err != nil {
+	if _, err := r.Ask("dpo", PurposeIdentity, "Who?", "unsure", due.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Complete("dpo", "done", due.Add(48*time.Hour)); err != nil {
@@ -285,8 +287,9 @@ func TestQuestionMailNotRetriedOnceClosed(t *testing.T) {
 
 func TestMessagesInOrderAndOnlyCommitted(t *testing.T) {
 	r := openRequest(t)
-	_, asked, _ := r.Ask("dpo", PurposeOther, "q", "", received.Add(time.Hour))
-	_, replied, _ := r.Reply("a", received.Add(2*time.Hour), days(0))
+	ask, _ := r.Ask("dpo", PurposeOther, "q", "", received.Add(time.Hour))
+	reply, _ := r.Reply("a", received.Add(2*time.Hour), days(0))
+	asked, replied := *ask.Message, *reply.Message
 	orphan := Message{ID: NewMessageID(received.Add(90 * time.Minute)), Text: "never committed"}
 	got := r.Messages([]Message{replied, orphan, asked})
 	if len(got) != 2 || got[0].ID != asked.ID || got[1].ID != replied.ID {
@@ -383,7 +386,7 @@ func TestCloneKeepsTheConversationApart(t *testing.T) {
 	r.PageLinks = []string{"k"}
 	before := r.Clone()
 	c := r.Clone()
-	if _, _, err := c.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
+	if _, err := c.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.RevokePageLinks("dpo", received.Add(73*time.Hour)); err != nil {

@@ -105,13 +105,13 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"notice lift", completedRestriction, func(r *Request) (Change, error) {
 			return r.NoticeLift("dpo", "checked", now.Add(72*time.Hour), now)
 		}},
-		{"ask", openRequest, func(r *Request) (Change, error) { c, _, err := r.Ask("dpo", PurposeOther, "q", "", now); return c, err }},
+		{"ask", openRequest, func(r *Request) (Change, error) { c, err := r.Ask("dpo", PurposeOther, "q", "", now); return c, err }},
 		{"ask, pausing", openRequest, func(r *Request) (Change, error) {
-			c, _, err := r.Ask("dpo", PurposeIdentity, "q", "why", now)
+			c, err := r.Ask("dpo", PurposeIdentity, "q", "why", now)
 			return c, err
 		}},
-		{"reply", askedRequest(""), func(r *Request) (Change, error) { c, _, err := r.Reply("a", now, days(3)); return c, err }},
-		{"reply, resuming", askedRequest("why"), func(r *Request) (Change, error) { c, _, err := r.Reply("a", now, days(3)); return c, err }},
+		{"reply", askedRequest(""), func(r *Request) (Change, error) { c, err := r.Reply("a", now, days(3)); return c, err }},
+		{"reply, resuming", askedRequest("why"), func(r *Request) (Change, error) { c, err := r.Reply("a", now, days(3)); return c, err }},
 		{"complete while paused", askedRequest("why"), func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},
 		{"reject while waiting", askedRequest(""), func(r *Request) (Change, error) { return r.Reject("dpo", "other", "no", now) }},
 		{"revoke links", linkedRequest, func(r *Request) (Change, error) { return r.RevokePageLinks("dpo", now) }},

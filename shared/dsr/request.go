@@ -180,6 +180,9 @@ type Change struct {
 	// Also are events the same change records after Event, in order (the clock paused by a
 	// question, resumed by a reply): one write, one version, more than one line in the trail.
 	Also []AuditEvent
+	// Message is the message of the conversation the change records (Ask, Reply), which the
+	// store writes beside the request with the change; Event names it.
+	Message *Message
 	// Fields are the parts of the request the change altered: the store writes those and no
 	// others, besides what every change moves (version, audit trail, queued mails, the sweep
 	// queue and the expiry, which follow from the request).

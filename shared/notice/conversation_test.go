@@ -71,7 +71,7 @@ func TestQuestionMail(t *testing.T) {
 	for _, lang := range i18n.Langs {
 		t.Run(string(lang), func(t *testing.T) {
 			r := confirmed(t, string(lang), "mette@example.dk")
-			if _, _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeClarification, "Which shop?\n<script>x</script>", "", received.Add(24*time.Hour)); err != nil {
+			if _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeClarification, "Which shop?\n<script>x</script>", "", received.Add(24*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			m, err := n.Request(dsr.MailQuestion, r, link)
@@ -89,7 +89,7 @@ func TestQuestionMail(t *testing.T) {
 
 			// The clock stopped for identity: said, with the reason.
 			r = confirmed(t, string(lang), "mette@example.dk")
-			if _, _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeIdentity, "Your customer number?", "Two customers share your name.", received.Add(24*time.Hour)); err != nil {
+			if _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeIdentity, "Your customer number?", "Two customers share your name.", received.Add(24*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			m, err = n.Request(dsr.MailQuestion, r, link)
@@ -160,10 +160,10 @@ func TestStatusLinkInEveryRequesterMail(t *testing.T) {
 func TestDPOReplyMail(t *testing.T) {
 	n := testNotices(t)
 	r := confirmed(t, "en", "mette@example.dk")
-	if _, _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeIdentity, "Who?", "unsure", received.Add(24*time.Hour)); err != nil {
+	if _, err := r.Ask("dpo@fjordlys.dk", dsr.PurposeIdentity, "Who?", "unsure", received.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.Reply("Me, with secret details", received.Add(72*time.Hour), days(2)); err != nil {
+	if _, err := r.Reply("Me, with secret details", received.Add(72*time.Hour), days(2)); err != nil {
 		t.Fatal(err)
 	}
 	m, err := n.Request(dsr.MailDPOReply, r, "")

@@ -183,24 +183,24 @@ var goldenCases = []goldenCase{
 	}),
 	requestCase("question", dsr.MailQuestion, func(t *testing.T, l i18n.Lang) *dsr.Request {
 		return goldenRequest(t, dsr.Rectification, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
-			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeClarification, "Hvilken adresse skal vi rette, og hvad er den rigtige?", "", now)
+			c, err := r.Ask("dpo@example.dk", dsr.PurposeClarification, "Hvilken adresse skal vi rette, og hvad er den rigtige?", "", now)
 			return c, err
 		})
 	}),
 	requestCase("question.identity", dsr.MailQuestion, func(t *testing.T, l i18n.Lang) *dsr.Request {
 		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
-			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Oplys venligst dit kundenummer, så vi ved, at det er dig.",
+			c, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Oplys venligst dit kundenummer, så vi ved, at det er dig.",
 				"Vi har to kunder med dit navn og kan ikke se, hvem af dem der har sendt anmodningen.", now)
 			return c, err
 		})
 	}),
 	requestCase("dpo_reply", dsr.MailDPOReply, func(t *testing.T, l i18n.Lang) *dsr.Request {
 		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
-			c, _, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Dit kundenummer?", "To kunder med dit navn.", now)
+			c, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Dit kundenummer?", "To kunder med dit navn.", now)
 			return c, err
 		}, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
 			cal, _ := deadline.ForCountry("DK")
-			c, _, err := r.Reply("K-4711", now.Add(72*time.Hour), cal)
+			c, err := r.Reply("K-4711", now.Add(72*time.Hour), cal)
 			return c, err
 		})
 	}),

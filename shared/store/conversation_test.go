@@ -34,13 +34,12 @@ func TestConversationRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	r := seed(t, s, c, "CCCC-2222", "jens@example.dk", received, due, verify)
 
-	ask, q, err := r.Ask("dpo@x.dk", dsr.PurposeIdentity, "Your customer number, please.\nThanks.", "Two customers of that name.", c.now())
+	ask, err := r.Ask("dpo@x.dk", dsr.PurposeIdentity, "Your customer number, please.\nThanks.", "Two customers of that name.", c.now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutMessage(ctx, r, q); err != nil {
-		t.Fatal(err)
-	}
+	q := *ask.Message
+	// The commit writes the message beside the request.
 	if err := s.Commit(ctx, r, ask); err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +49,11 @@ func TestConversationRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.set(c.now().Add(72 * time.Hour))
-	reply, a, err := r.Reply("4711", c.now(), days(3))
+	reply, err := r.Reply("4711", c.now(), days(3))
 	if err != nil {
 		t.Fatal(err)
 	}
+	a := *reply.Message
 	if err := s.PutMessage(ctx, r, a); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,8 @@ func TestConversationRoundTrip(t *testing.T) {
 
 	// The open question is on the request item while it is open.
 	r2 := seed(t, s, c, "CCCC-3333", "jens@example.dk", received, due, verify)
-	ask2, q2, _ := r2.Ask("dpo@x.dk", dsr.PurposeOther, "Which period?", "", c.now())
+	ask2, _ := r2.Ask("dpo@x.dk", dsr.PurposeOther, "Which period?", "", c.now())
+	q2 := *ask2.Message
 	if err := s.Commit(ctx, r2, ask2); err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +146,8 @@ func TestMessagesGoWithTheRequest(t *testing.T) {
 	s, db, table := newStore(t, c)
 	ctx := context.Background()
 	r := seed(t, s, c, "CCCC-4444", "jens@example.dk", received, due, verify)
-	ask, q, _ := r.Ask("dpo@x.dk", dsr.PurposeOther, "Which period?", "", c.now())
-	if err := s.PutMessage(ctx, r, q); err != nil {
-		t.Fatal(err)
-	}
+	ask, _ := r.Ask("dpo@x.dk", dsr.PurposeOther, "Which period?", "", c.now())
+	q := *ask.Message
 	if err := s.Commit(ctx, r, ask); err != nil {
 		t.Fatal(err)
 	}

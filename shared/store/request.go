@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,6 +122,11 @@ var derived = []string{AttrSweepPK, AttrSweepAt, AttrExpiresAt, AttrWsPK}
 //
 // A change made without reading the request (c.Version 0, dsr.Verification) comes back: r is
 // then the whole request as written.
+//
+// A change that records a message (c.Message) also writes it beside the request, at the same
+// time (PutMessage). Only a committed change names its message, so a message whose change
+// lost is never shown; a committed one whose text could not be written (twice) is an error
+// that says so.
 func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error {
 	if c.Version == 0 && c.Token == "" {
 		return fmt.Errorf("store: commit %s (%s): a change without a version needs a token to guard it", r.Ref, c.Event.Action)
@@ -196,12 +202,28 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 	if c.Version == 0 {
 		in.ReturnValues = ddbtypes.ReturnValueAllNew
 	}
+	// A change that records a message (dsr.Change.Message) writes it beside the request at the
+	// same time: one round trip, not two.
+	var msgErr error
+	var wrote sync.WaitGroup
+	if c.Message != nil {
+		m := *c.Message
+		wrote.Go(func() { msgErr = s.PutMessage(ctx, r, m) })
+	}
 	out, err := s.db.UpdateItem(ctx, in)
+	wrote.Wait()
 	switch {
 	case isConditionFailed(err):
 		return fmt.Errorf("store: commit %s (%s): %w", r.Ref, c.Event.Action, fault.Conflict)
 	case err != nil:
 		return unavailable("store: commit", err)
+	}
+	if msgErr != nil {
+		// The change is committed and names the message: its text must follow. A message
+		// whose change lost (above) stays unnamed, so unseen, and needs nothing.
+		if msgErr = s.PutMessage(ctx, r, *c.Message); msgErr != nil {
+			return fmt.Errorf("store: commit %s (%s): committed, but the message's text was not stored: %w", r.Ref, c.Event.Action, msgErr)
+		}
 	}
 	if c.Version == 0 {
 		written, err := s.decodeRequest(out.Attributes)
