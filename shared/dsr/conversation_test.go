@@ -413,3 +413,20 @@ func TestMailsThatCarryTheStatusPageLink(t *testing.T) {
 		t.Error("the DPO's notice of a reply is not the requester's, the question is")
 	}
 }
+
+// A request whose clock stands still is not escalated; once it runs again, it is.
+func TestNoEscalationWhilePaused(t *testing.T) {
+	r := askedRequest("unsure")(t)
+	if r.Escalates() {
+		t.Fatal("a paused request escalates")
+	}
+	if _, err := r.Reply("Me.", received.Add(72*time.Hour), days(3)); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Escalates() {
+		t.Fatal("a request whose clock runs again does not escalate")
+	}
+	if !askedRequest("")(t).Escalates() {
+		t.Fatal("a question without a pause stops the escalation")
+	}
+}

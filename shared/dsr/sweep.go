@@ -59,8 +59,12 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 // request being worked on, and a withdrawal of consent or a marketing objection from receipt,
 // confirmed or not. Those are on the short clock, and an unconfirmed one must not lapse
 // without the DPO having seen it: it may be acted on anyway (an unsubscribe harms no one), and
-// only an identity that cannot be confirmed would justify a refusal.
+// only an identity that cannot be confirmed would justify a refusal. A request whose clock
+// stands still (Paused) does not: no time runs out while it waits for the requester.
 func (r *Request) Escalates() bool {
+	if r.Paused() != nil {
+		return false
+	}
 	return r.Status.Active() || (r.Status == PendingVerification && r.Type.Rules().Clock == ClockPrompt)
 }
 

@@ -65,6 +65,18 @@ func (s *Store) PutMessage(ctx context.Context, r *dsr.Request, m dsr.Message) e
 	return nil
 }
 
+// decodeMessage reads a message item; ok is false for one past its expiry.
+func (s *Store) decodeMessage(av map[string]ddbtypes.AttributeValue) (dsr.Message, bool, error) {
+	var it messageItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return dsr.Message{}, false, fmt.Errorf("store: decode message: %w", err)
+	}
+	if s.expired(it.ExpiresAt) {
+		return dsr.Message{}, false, nil
+	}
+	return dsr.Message{ID: strings.TrimPrefix(it.SK, messagePrefix), At: it.At.UTC(), From: it.From, Purpose: it.Purpose, Text: it.Text}, true, nil
+}
+
 // Conversation reads request ref and the messages its audit trail names, in order, with one
 // strongly consistent Query on the request's partition (the messages' keys sort just before
 // the request's). An absent request, or one past its expiry, is fault.NotFound.
@@ -93,16 +105,13 @@ func (s *Store) Conversation(ctx context.Context, ref string) (*dsr.Request, []d
 					return nil, nil, err
 				}
 			case strings.HasPrefix(sk.Value, messagePrefix):
-				var it messageItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return nil, nil, fmt.Errorf("store: decode message: %w", err)
+				m, ok, err := s.decodeMessage(av)
+				if err != nil {
+					return nil, nil, err
 				}
-				if s.expired(it.ExpiresAt) {
-					continue
+				if ok {
+					stored = append(stored, m)
 				}
-				stored = append(stored, dsr.Message{
-					ID: strings.TrimPrefix(it.SK, messagePrefix), At: it.At.UTC(), From: it.From, Purpose: it.Purpose, Text: it.Text,
-				})
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {

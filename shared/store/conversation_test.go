@@ -72,6 +72,10 @@ func TestConversationRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(msgs, []dsr.Message{q, a}) {
 		t.Fatalf("messages:\n got %+v\nwant %+v", msgs, []dsr.Message{q, a})
 	}
+	// The workspace's read of the whole partition has them too.
+	if _, _, all, err := s.OpenConversation(ctx, r.Ref); err != nil || !reflect.DeepEqual(all, msgs) {
+		t.Fatalf("OpenConversation: %v, %+v", err, all)
+	}
 	if got.Waiting != nil || !reflect.DeepEqual(got.Pauses, r.Pauses) || !got.Deadline().Equal(due.AddDate(0, 0, 3)) {
 		t.Fatalf("request: waiting %+v, pauses %+v (want %+v), deadline %v", got.Waiting, got.Pauses, r.Pauses, got.Deadline())
 	}

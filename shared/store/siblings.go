@@ -120,33 +120,49 @@ func (s *Store) KeepMails(ctx context.Context, r *dsr.Request, sent []dsr.SentMa
 // request and the texts of the mails sent to the requester, oldest first. It is one Query
 // (strongly consistent), so the page costs what reading the request alone did.
 func (s *Store) OpenRequest(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, error) {
+	r, mails, _, err := s.OpenConversation(ctx, ref)
+	return r, mails, err
+}
+
+// OpenConversation is OpenRequest with the messages of the conversation with the requester
+// that the request's audit trail names, in its order (dsr.Request.Messages): the same Query.
+func (s *Store) OpenConversation(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, []dsr.Message, error) {
 	items, err := s.partition(ctx, ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var r *dsr.Request
 	var mails []dsr.SentMail
+	var msgs []dsr.Message
 	for _, av := range items {
 		switch sk := skOf(av); {
 		case sk == requestSK:
 			if r, err = s.decodeRequest(av); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		case strings.HasPrefix(sk, mailPrefix):
 			var it mailTextItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, nil, fmt.Errorf("store: decode mail text: %w", err)
+				return nil, nil, nil, fmt.Errorf("store: decode mail text: %w", err)
 			}
 			if !s.expired(it.ExpiresAt) {
 				mails = append(mails, it.sentMail())
 			}
+		case strings.HasPrefix(sk, messagePrefix):
+			m, ok, err := s.decodeMessage(av)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if ok {
+				msgs = append(msgs, m)
+			}
 		}
 	}
 	if r == nil {
-		return nil, nil, fmt.Errorf("store: request %s: %w", ref, fault.NotFound)
+		return nil, nil, nil, fmt.Errorf("store: request %s: %w", ref, fault.NotFound)
 	}
 	slices.SortStableFunc(mails, func(a, b dsr.SentMail) int { return a.At.Compare(b.At) })
-	return r, mails, nil
+	return r, mails, r.Messages(msgs), nil
 }
 
 // partition reads every item under REQ#<ref>.
