@@ -430,3 +430,52 @@ func TestNoEscalationWhilePaused(t *testing.T) {
 		t.Fatal("a question without a pause stops the escalation")
 	}
 }
+
+// How late an answer is, with the clock's pauses: a deadline a pause moved is the one that
+// applies, and an answer given while the clock stands still is late only if it stopped late.
+func TestLatenessWithPauses(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		steps   func(t *testing.T, r *Request)
+		refuses bool
+		at      time.Time
+		want    Lateness
+	}{
+		{"after the month, within the days it stood still", func(t *testing.T, r *Request) {
+			must(t)(r.Ask("dpo", PurposeIdentity, "Who?", "unsure", received.Add(24*time.Hour)))
+			must(t)(r.Reply("Me.", received.Add(10*24*time.Hour), days(9)))
+		}, false, due.AddDate(0, 0, 5), OnTime},
+		{"after the moved deadline", func(t *testing.T, r *Request) {
+			must(t)(r.Ask("dpo", PurposeIdentity, "Who?", "unsure", received.Add(24*time.Hour)))
+			must(t)(r.Reply("Me.", received.Add(10*24*time.Hour), days(9)))
+		}, false, due.AddDate(0, 0, 10), LatePastDue},
+		{"a refusal while it stands still, stopped in time", func(t *testing.T, r *Request) {
+			must(t)(r.Ask("dpo", PurposeIdentity, "Who?", "unsure", received.Add(24*time.Hour)))
+		}, true, due.AddDate(0, 1, 0), OnTime},
+		{"while it stands still, stopped too late", func(t *testing.T, r *Request) {
+			must(t)(r.Ask("dpo", PurposeIdentity, "Who?", "unsure", due.Add(time.Hour)))
+		}, false, due.Add(48 * time.Hour), LatePastDue},
+		{"a question that did not stop the clock moves nothing", func(t *testing.T, r *Request) {
+			must(t)(r.Ask("dpo", PurposeClarification, "Which?", "", received.Add(24*time.Hour)))
+			must(t)(r.Reply("This.", received.Add(10*24*time.Hour), days(9)))
+		}, false, due.Add(time.Hour), LatePastDue},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := openRequest(t)
+			tc.steps(t, r)
+			if got := r.LatenessAt(tc.refuses, tc.at); got != tc.want {
+				t.Fatalf("LatenessAt = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// must fails the test if the change it is given was refused: must(t)(r.Ask(…)).
+func must(t *testing.T) func(Change, error) {
+	return func(_ Change, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

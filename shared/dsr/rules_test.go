@@ -353,7 +353,7 @@ func TestUnconfirmedPromptTypesOnTheSweep(t *testing.T) {
 // moves the deadline in force, and no time runs while it stands still.
 func TestLatenessWithAPause(t *testing.T) {
 	r := askedRequest("unsure who")(t) // the clock stops a day after receipt
-	if _, _, err := r.Reply("Here is my customer number.", received.Add(11*24*time.Hour), days(10)); err != nil {
+	if _, err := r.Reply("Here is my customer number.", received.Add(11*24*time.Hour), days(10)); err != nil {
 		t.Fatal(err)
 	}
 	if want := due.AddDate(0, 0, 10); !r.Month().Equal(want) || !r.Deadline().Equal(want) {

@@ -55,6 +55,10 @@ func (s *Store) PutMessage(ctx context.Context, r *dsr.Request, m dsr.Message) e
 		u.set("purpose", str(m.Purpose))
 	}
 	u.set("text", str(m.Text))
+	// On the workspace index's history partition, beside the request's mail texts: what
+	// the audit export reads, in the order of the requests.
+	u.set(AttrWsPK, str(historyPartition(r.ReceivedAt)))
+	u.set(AttrWsSK, str(receiptKey(r)+"#"+messagePrefix+m.ID))
 	if exp := s.siblingsExpireAt(r); exp != 0 {
 		u.set(AttrExpiresAt, num64(exp))
 	}
