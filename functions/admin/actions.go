@@ -72,7 +72,8 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 		if !errors.Is(err, fault.Conflict) {
 			return h.fail(c, err)
 		}
-		fresh, freshMails, lerr := h.reqs.OpenRequest(c.ctx, r.Ref)
+		fresh, freshMails, freshMsgs, lerr := h.reqs.OpenConversation(c.ctx, r.Ref)
+		c.msgs = freshMsgs
 		if lerr != nil {
 			return h.fail(c, lerr)
 		}

@@ -79,7 +79,9 @@ type historyEntry struct {
 	at              time.Time
 	When, Who, What string
 	Note            string
-	Mail            *mailText
+	// Message is the text of the message the event sent or received (a question, a reply).
+	Message string
+	Mail    *mailText
 }
 
 // mailText is a mail as it went: to whom, in which language, its subject and exact text.
@@ -106,6 +108,8 @@ type fieldView struct {
 	ID, Name, Label, Hint, Value, Error string
 	// Input is the control without Options: "" a text area, "text" or "date".
 	Input string
+	// Optional marks a field that may be left empty.
+	Optional bool
 	// Options makes the field a select, or with Multiple a set of checkboxes; Values are
 	// the values posted (or ticked).
 	Options  []option
@@ -150,16 +154,20 @@ func (h *handler) detail(c *call, ref string) web.Response {
 	return resp
 }
 
-// load reads a request by a reference as typed or linked, with the texts of its mails.
+// load reads a request by a reference as typed or linked, with the texts of its mails; the
+// messages of its conversation are kept on the call for its page.
 func (h *handler) load(c *call, ref string) (*dsr.Request, []dsr.SentMail, error) {
 	canon, ok := dsr.NormalizeReference(ref)
 	if !ok {
 		return nil, nil, errUnknownRef
 	}
 	if e, ok := c.takeEarly(canon); ok {
+		c.msgs = e.msgs
 		return e.r, e.mails, e.err
 	}
-	return h.reqs.OpenRequest(c.ctx, canon)
+	r, mails, msgs, err := h.reqs.OpenConversation(c.ctx, canon)
+	c.msgs = msgs
+	return r, mails, err
 }
 
 func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *detailView {
@@ -206,7 +214,7 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 		v.Checklist = h.checklist(c, r)
 	}
 	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
-	v.History = h.history(l, r, mails)
+	v.History = h.history(l, r, mails, c.msgs)
 
 	for _, a := range registry {
 		ok, blocked := a.Offered(h, c, r, now)
@@ -258,19 +266,39 @@ func (h *handler) checklist(c *call, r *dsr.Request) []checkRow {
 	return rows
 }
 
-// why says where the deadline in force comes from.
+// why says where the deadline in force comes from, and plainly whether the clock stands
+// still or stood still for the requester's answer (docs/deadlines.md, pause).
 func (h *handler) why(l i18n.Lang, r *dsr.Request) string {
-	if x := r.Extension; x != nil {
-		return i18n.T(l, "admin.why.extended", h.longDate(l, r.Due), h.date(l, x.At))
-	}
+	w := i18n.T(l, "admin.why.month", h.date(l, r.ReceivedAt))
 	if r.Type.Rules().Clock == dsr.ClockPrompt {
-		return i18n.T(l, "admin.why.prompt", h.date(l, r.ReceivedAt))
+		w = i18n.T(l, "admin.why.prompt", h.date(l, r.ReceivedAt))
 	}
-	return i18n.T(l, "admin.why.month", h.date(l, r.ReceivedAt))
+	if x := r.Extension; x != nil {
+		w = i18n.T(l, "admin.why.extended", h.longDate(l, r.Due), h.date(l, x.At))
+	}
+	for _, p := range r.Pauses {
+		switch {
+		case p.Until.IsZero():
+			w += " " + i18n.T(l, "admin.why.paused", h.date(l, p.From), p.Reason)
+		case !p.Deadline.IsZero():
+			w += " " + i18n.T(l, "admin.why.resumed", h.date(l, p.From), h.date(l, p.Until), p.Reason)
+		default:
+			w += " " + i18n.T(l, "admin.why.paused_closed", h.date(l, p.From), h.date(l, p.Until), p.Reason)
+		}
+	}
+	return w
 }
 
 // waiting says who must act next on r.
 func (h *handler) waiting(l i18n.Lang, r *dsr.Request, now time.Time) string {
+	switch st, since := r.Conversation(); {
+	case st == dsr.ConversationWaiting && r.Paused() != nil:
+		return i18n.T(l, "admin.waiting.answer_paused", h.date(l, since))
+	case st == dsr.ConversationWaiting:
+		return i18n.T(l, "admin.waiting.answer", h.date(l, since), h.longDate(l, r.Deadline()))
+	case st == dsr.ConversationReplied && r.Status.Active():
+		return i18n.T(l, "admin.waiting.replied", h.dateTime(l, since), h.longDate(l, r.Deadline()))
+	}
 	if r.AwaitingFee() {
 		// The requester is to accept the fee, but the clock runs: the GDPR does not stop it.
 		return i18n.T(l, "admin.waiting.fee", h.longDate(l, r.Deadline()))
@@ -331,12 +359,28 @@ func mailKindLabel(l i18n.Lang, r *dsr.Request, kind dsr.MailKind) string {
 	return i18n.T(l, "mail.kind."+string(kind))
 }
 
-// history merges the audit trail and the kept mail texts into one timeline, oldest first.
-func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail) []historyEntry {
+// history merges the audit trail, the kept mail texts and the messages of the conversation
+// into one timeline, oldest first: a message shows with the event that recorded it.
+func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msgs []dsr.Message) []historyEntry {
+	text := map[string]dsr.Message{}
+	for _, m := range msgs {
+		text[m.ID] = m
+	}
 	var out []historyEntry
 	for _, e := range r.Audit {
-		out = append(out, historyEntry{at: e.At, When: h.dateTime(l, e.At), Who: actorLabel(l, e.Actor),
-			What: i18n.T(l, "action."+string(e.Action)), Note: e.Note})
+		he := historyEntry{at: e.At, When: h.dateTime(l, e.At), Who: actorLabel(l, e.Actor),
+			What: i18n.T(l, "action."+string(e.Action)), Note: e.Note}
+		if e.Message != "" {
+			if m, ok := text[e.Message]; ok {
+				he.Message = m.Text
+			} else {
+				he.Message = i18n.T(l, "admin.history.message_missing")
+			}
+			if e.Action == dsr.ActionAsked {
+				he.Note = i18n.T(l, "admin.ask.purpose."+e.Note)
+			}
+		}
+		out = append(out, he)
 	}
 	for _, m := range mails {
 		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
@@ -369,12 +413,15 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 	}
 	for _, f := range a.Fields {
 		fv := fieldView{ID: a.Name + "." + f.Name, Name: f.Name, Label: i18n.T(l, f.Label), Error: errs[f.Name],
-			Input: f.Input, Multiple: f.Multiple}
+			Input: f.Input, Multiple: f.Multiple, Optional: f.Optional}
 		if f.Hint != "" {
 			fv.Hint = i18n.T(l, f.Hint)
 		}
-		if form != nil {
+		switch {
+		case form != nil:
 			fv.Value, fv.Values = form.Get(f.Name), form[f.Name]
+		case f.Default != nil:
+			fv.Value = f.Default(h, r)
 		}
 		if f.Choices != nil {
 			if !f.Multiple {

@@ -12,6 +12,7 @@ type early struct {
 	done  chan struct{}
 	r     *dsr.Request
 	mails []dsr.SentMail
+	msgs  []dsr.Message
 	err   error
 }
 
@@ -25,7 +26,7 @@ func (h *handler) readEarly(c *call, ref string) {
 	e := &early{ref: canon, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
-		e.r, e.mails, e.err = h.reqs.OpenRequest(c.ctx, canon)
+		e.r, e.mails, e.msgs, e.err = h.reqs.OpenConversation(c.ctx, canon)
 	}()
 	c.early = e
 }

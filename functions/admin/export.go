@@ -16,6 +16,7 @@ import (
 var exportColumns = []string{
 	"reference", "type", "status", "name", "email",
 	"received", "verified", "due", "extended_deadline", "closed", "on_time", "audit_events",
+	"waiting_since", "clock_paused", "messages",
 }
 
 // export answers the CSV of every request and its timeline, for the DPO's records.
@@ -76,10 +77,27 @@ func (h *handler) exportRow(r *dsr.Request, now time.Time) []string {
 	case answered(r), r.Status.Active() && now.After(r.Deadline()):
 		timely = "no"
 	}
+	// The conversation with the requester: since when an open question waits, every pause
+	// of the clock (from, until, and the DPO's reason), and how many messages went each way.
+	var waiting string
+	if r.Waiting != nil {
+		waiting = stamp(r.Waiting.At)
+	}
+	var pauses []string
+	for _, p := range r.Pauses {
+		pauses = append(pauses, day(p.From)+"/"+day(p.Until)+": "+p.Reason)
+	}
+	messages := 0
+	for _, e := range r.Audit {
+		if e.Message != "" {
+			messages++
+		}
+	}
 	row := []string{
 		r.Ref, string(r.Type), string(r.Status), r.Name, r.Email,
 		stamp(r.ReceivedAt), stamp(r.VerifiedAt), day(r.Due), extended, stamp(r.ClosedAt),
 		timely, strconv.Itoa(len(r.Audit)),
+		waiting, strings.Join(pauses, "; "), strconv.Itoa(messages),
 	}
 	for i, cell := range row {
 		row[i] = defuse(cell)

@@ -24,7 +24,7 @@ import (
 // requests is what the workspace reads and changes of requests.
 type requests interface {
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
-	OpenRequest(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, error)
+	OpenConversation(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, []dsr.Message, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 	ActiveRequests(ctx context.Context) ([]*dsr.Request, error)
 	UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error)
@@ -139,6 +139,9 @@ type call struct {
 	early *early
 	// recipients is the recipients register once this call has read it (handler.register).
 	recipients *dsr.Register
+	// msgs are the messages of the conversation with the requester of the request the call
+	// read last (load), for its page.
+	msgs []dsr.Message
 }
 
 // Handle answers one API Gateway HTTP API request. It never returns an error: API Gateway

@@ -75,6 +75,11 @@ type field struct {
 	// Reply marks the text the requester reads: it is filled in from the reply template for
 	// the request's type and language (settings), which the DPO then edits.
 	Reply bool
+	// Default, if set, is the text the form opens with, for the DPO to edit (a question's
+	// template in the requester's language).
+	Default func(h *handler, r *dsr.Request) string
+	// Optional marks a field that may be left empty.
+	Optional bool
 }
 
 // registry holds every action, in the order the page offers them.
@@ -174,6 +179,53 @@ func grounds(_ *handler, _ *call, r *dsr.Request) []string {
 		out = append(out, string(g))
 	}
 	return out
+}
+
+// The conversation with the requester (docs/design.md): a question for each purpose, each
+// opening with that purpose's template in the requester's language, and the revocation of
+// the links to the requester's status page.
+func init() {
+	for _, purpose := range dsr.Purposes {
+		fields := []field{{Name: "text", Label: "admin.ask.text", Hint: "admin.ask.text_hint",
+			Default: func(h *handler, r *dsr.Request) string { return askTemplate(h, r, purpose) }}}
+		if purpose == dsr.PurposeIdentity {
+			fields = append(fields, field{Name: "pause_reason", Label: "admin.ask.pause_reason", Hint: "admin.ask.pause_hint", Optional: true})
+		}
+		register(&action{
+			Name:   "ask_" + purpose,
+			Mail:   dsr.MailQuestion,
+			Fields: fields,
+			Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) {
+				return r.CanAsk() == nil, ""
+			},
+			HintArgs: func(h *handler, l i18n.Lang, r *dsr.Request, _ time.Time) []any {
+				return []any{h.longDate(l, r.Deadline())}
+			},
+			Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
+				return r.Ask(c.sess.Email, purpose, formText(form, "text"), formText(form, "pause_reason"), now)
+			},
+		})
+	}
+	register(&action{
+		Name:    "revoke_links",
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return len(r.PageLinks) > 0, "" },
+		Apply: func(_ *handler, c *call, r *dsr.Request, _ url.Values, now time.Time) (dsr.Change, error) {
+			return r.RevokePageLinks(c.sess.Email, now)
+		},
+	})
+}
+
+// askTemplate is the question a form of purpose opens with, in the requester's language, for
+// the DPO to edit; a question of no set purpose opens empty.
+func askTemplate(h *handler, r *dsr.Request, purpose string) string {
+	if purpose == dsr.PurposeOther {
+		return ""
+	}
+	lang, ok := i18n.Parse(r.Lang)
+	if !ok {
+		lang = h.cfg.DefaultLang
+	}
+	return i18n.T(lang, "admin.ask.template."+purpose)
 }
 
 // previewed reports whether a sends mail, and so is previewed and confirmed before it commits.

@@ -35,6 +35,10 @@ type reportView struct {
 	Active      int
 	Pending     int
 	Expired     int
+	// Paused counts the requests whose clock stood still (or stands still) while the
+	// controller waited for the requester to confirm their identity; PausedNow those waiting
+	// so now.
+	Paused, PausedNow int
 }
 
 type lateRow struct {
@@ -61,6 +65,9 @@ type stats struct {
 	pending  int
 	expired  int
 	total    int
+	paused   int
+	// pausedNow counts the open requests whose clock stands still now.
+	pausedNow int
 }
 
 // count gathers the report's numbers from every request; now decides what is overdue.
@@ -77,6 +84,12 @@ func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
 			if r.Type == t {
 				s.byMonth[month][i]++
 			}
+		}
+		if len(r.Pauses) > 0 {
+			s.paused++
+		}
+		if r.Status.Active() && r.Paused() != nil {
+			s.pausedNow++
 		}
 		switch {
 		case answered(r):
@@ -137,6 +150,7 @@ func (h *handler) report(c *call) web.Response {
 	v := reportView{
 		Total: s.total, Answered: s.answered, OnTime: s.onTime,
 		Overdue: s.overdue, Active: s.active, Pending: s.pending, Expired: s.expired,
+		Paused: s.paused, PausedNow: s.pausedNow,
 		TypeTotals: make([]int, len(dsr.Types)),
 	}
 	for _, t := range dsr.Types {

@@ -51,7 +51,8 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 // short leaves it for the sweep, never lost. A mail to the requester carries a new link to
 // their status page, stored before it is sent. After the mail, its text is kept, then its
 // state recorded, while the request's search entries and retention are brought in step
-// beside them. A note mails no one.
+// beside them. A note mails no one. A question to the requester writes its message beside
+// the request with the change that records it, at the same time.
 var actionTrips = []struct {
 	name  string
 	do    func(d *dpo, ref string) web.Response
@@ -67,6 +68,10 @@ var actionTrips = []struct {
 	{"complete", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}})
 	}, 2, "GetItem ‖ Query → UpdateItem", "UpdateItem → SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	{"ask", func(d *dpo, ref string) web.Response {
+		return d.post(requestPath(ref)+"/ask_identity", url.Values{"version": {"2"}, "step": {stepConfirm},
+			"text": {"Oplys venligst dit kundenummer."}, "pause_reason": {"To kunder med samme navn."}})
+	}, 2, "GetItem ‖ Query → UpdateItem ‖ UpdateItem", "UpdateItem → SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
 }
 
 // countActionTrips seeds an open request, runs one case on it and returns the calls made

@@ -22,6 +22,9 @@ type row struct {
 	Closed       string
 	Urgency      *urgency
 	LinkExpires  string
+	// Conversation is where the conversation with the requester stands ("waiting for the
+	// requester since …", "replied …"), if anywhere.
+	Conversation string
 }
 
 type worklistView struct {
@@ -98,8 +101,26 @@ func (h *handler) row(l i18n.Lang, r *dsr.Request) row {
 	if r.Status.Active() {
 		u := h.urgency(l, r.Deadline(), h.now())
 		rw.Urgency = &u
+		rw.Conversation = h.conversation(l, r)
 	}
 	return rw
+}
+
+// conversation says where the conversation with the requester of an open request stands, for
+// its row: waiting for them (and whether the clock stands still), or their reply not yet
+// acted on.
+func (h *handler) conversation(l i18n.Lang, r *dsr.Request) string {
+	switch st, since := r.Conversation(); st {
+	case dsr.ConversationWaiting:
+		w := i18n.T(l, "admin.conversation.waiting", h.date(l, since))
+		if p := r.Paused(); p != nil {
+			w += " · " + i18n.T(l, "admin.conversation.paused", h.date(l, p.From))
+		}
+		return w
+	case dsr.ConversationReplied:
+		return i18n.T(l, "admin.conversation.replied", h.dateTime(l, since))
+	}
+	return ""
 }
 
 type searchView struct {
