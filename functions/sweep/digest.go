@@ -45,6 +45,9 @@ type digestLine struct {
 	Extended   string
 	IsExtended bool
 	Link       string
+	// Conversation is where the conversation with the requester stands: waiting for their
+	// answer since …, or their reply not yet acted on; "" for neither.
+	Conversation string
 }
 
 // digest renders the one mail that reports every claimed line to the DPO addresses: grouped by
@@ -84,6 +87,12 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 		if r.Extension != nil {
 			line.IsExtended = true
 			line.Extended = i18n.T(lang, "sweep.digest.extended_from", i18n.Date(lang, r.Due.In(loc)))
+		}
+		switch st, since := r.Conversation(); st {
+		case dsr.ConversationWaiting:
+			line.Conversation = i18n.T(lang, "sweep.digest.waiting", i18n.Date(lang, since.In(loc)))
+		case dsr.ConversationReplied:
+			line.Conversation = i18n.T(lang, "sweep.digest.replied", i18n.Date(lang, since.In(loc)))
 		}
 		g := &d.Groups[len(d.Groups)-1]
 		g.Lines = append(g.Lines, line)

@@ -169,6 +169,10 @@ type seed struct {
 	note string
 	// mails overrides mail states after the transitions (all others are sent).
 	mails map[dsr.MailKind]dsr.MailState
+	// askAt asks the requester a question at that time, stopping the clock if pause is
+	// given; replyAt has them answer at that time.
+	askAt, replyAt time.Time
+	pause          string
 }
 
 // add stores a request as the intake and the workspace would have left it, with every mail
@@ -222,6 +226,16 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 	}
 	if !s.extendAt.IsZero() {
 		step(r.Extend("dpo@example.dk", "Mange systemer skal gennemgås.", h.cal.Extended(s.received), s.extendAt))
+	}
+	if !s.askAt.IsZero() {
+		purpose := dsr.PurposeClarification
+		if s.pause != "" {
+			purpose = dsr.PurposeIdentity
+		}
+		step(r.Ask("dpo@example.dk", purpose, "Hvilken periode?", s.pause, s.askAt))
+	}
+	if !s.replyAt.IsZero() {
+		step(r.Reply("Fra 2024.", s.replyAt, h.cal))
 	}
 	if !s.completeAt.IsZero() {
 		step(r.Complete("dpo@example.dk", "Vi har sendt dig en kopi af dine oplysninger.", s.completeAt))

@@ -238,7 +238,7 @@ var goldenCases = []goldenCase{
 		type line struct {
 			Ref, Type, Received, Deadline, Left, Status, Extended string
 			IsExtended                                            bool
-			Link                                                  string
+			Link, Conversation                                    string
 		}
 		type group struct {
 			Level, Title string
@@ -255,10 +255,11 @@ var goldenCases = []goldenCase{
 			i18n.LongDate(l, goldenAt.In(loc)), []group{
 				{"overdue", i18n.T(l, "sweep.level.overdue"), []line{{"K7MQ-4XTZ", i18n.T(l, "type.withdraw_consent.name"), i18n.Date(l, goldenAt.In(loc)),
 					i18n.LongDate(l, goldenAt.In(loc)), i18n.T(l, "sweep.days.over.one"), i18n.T(l, "status.pending_verification"),
-					i18n.T(l, "sweep.digest.not_extended"), false, "https://dsr.example.dk/admin/requests/K7MQ-4XTZ"}}},
+					i18n.T(l, "sweep.digest.not_extended"), false, "https://dsr.example.dk/admin/requests/K7MQ-4XTZ", ""}}},
 				{"wd5", i18n.T(l, "sweep.level.working_days", 5), []line{{"B3RT-9PLW", i18n.T(l, "type.erasure.name"), i18n.Date(l, goldenAt.In(loc)),
 					i18n.LongDate(l, goldenAt.In(loc)), i18n.T(l, "sweep.days.left.other", 4), i18n.T(l, "status.in_progress"),
-					i18n.T(l, "sweep.digest.extended_from", i18n.Date(l, goldenAt.In(loc))), true, "https://dsr.example.dk/admin/requests/B3RT-9PLW"}}},
+					i18n.T(l, "sweep.digest.extended_from", i18n.Date(l, goldenAt.In(loc))), true, "https://dsr.example.dk/admin/requests/B3RT-9PLW",
+					i18n.T(l, "sweep.digest.waiting", i18n.Date(l, goldenAt.In(loc)))}}},
 			}, "https://dsr.example.dk/admin", true})
 	}},
 	{"signin", func(t *testing.T, l i18n.Lang) Message {
