@@ -219,3 +219,20 @@ func TestExportHasTheConversation(t *testing.T) {
 		t.Error("the report does not say a clock was paused")
 	}
 }
+
+// The history names the deadline a reply moved, in words.
+func TestHistorySaysTheNewDeadline(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	ref := dsr.NewReference()
+	r := e.seed(ref, submission("da", "resumed."+uniq()+"@example.dk"), received0, verify, func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		return r.Ask("dpo@fjordlys.dk", dsr.PurposeIdentity, "Kundenummer?", "To kunder.", at)
+	}, func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		return r.Reply("4711", at.Add(6*24*time.Hour), e.cfg.Calendar)
+	})
+	body := unescape(page(t, d.get(requestPath(ref)), http.StatusOK))
+	// Stopped on 2 March, running again on 8 March: 7 April + 6 = Monday 13 April 2026.
+	if want := i18n.T(i18n.DA, "admin.history.new_deadline", "mandag 13. april 2026"); !strings.Contains(body, want) || !r.Deadline().Equal(time.Date(2026, 4, 13, 21, 59, 59, 999999999, time.UTC)) {
+		t.Errorf("the history lacks %q (deadline %v)", want, r.Deadline())
+	}
+}

@@ -380,6 +380,12 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 				he.Note = i18n.T(l, "admin.ask.purpose."+e.Note)
 			}
 		}
+		if e.Action == dsr.ActionClockResumed {
+			// The note is the new deadline's local date, as the model wrote it.
+			if d, err := time.ParseInLocation(time.DateOnly, e.Note, h.cal.Location()); err == nil {
+				he.Note = i18n.T(l, "admin.history.new_deadline", i18n.LongDate(l, d))
+			}
+		}
 		out = append(out, he)
 	}
 	for _, m := range mails {
