@@ -35,9 +35,10 @@ const (
 	// sign-in mail is the only one there. The workspace sends one address five links an
 	// hour, which bounds -count to 5 (the runner, and so its table, lives as long as the
 	// test binary).
-	dpoHTTP    = "dpo.http@example.dk"
-	dpoBrowser = "dpo.browser@example.dk"
-	dpoLaw     = "dpo.law@example.dk"
+	dpoHTTP         = "dpo.http@example.dk"
+	dpoBrowser      = "dpo.browser@example.dk"
+	dpoLaw          = "dpo.law@example.dk"
+	dpoConversation = "dpo.conversation@example.dk"
 )
 
 // overrides are the variables the tests change. Every request comes from 127.0.0.1, so the
@@ -49,7 +50,7 @@ func overrides(baseURL string) map[string]string {
 		"CONTROLLER_NAME":      controller,
 		"COUNTRY":              country,
 		"DEFAULT_LANG":         string(dpoLang),
-		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser, dpoLaw}, ","),
+		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser, dpoLaw, dpoConversation}, ","),
 		"MIN_FILL_SECONDS":     "0",
 		"RATE_LIMIT_PER_IP":    "100000",
 		"RATE_LIMIT_PER_EMAIL": "1000",
