@@ -163,8 +163,12 @@ func TestLostLinkTiming(t *testing.T) {
 			if mk < hs.h.pace.floor || mu < hs.h.pace.floor {
 				t.Errorf("answered before the floor: %v, %v", mk, mu)
 			}
-			if diff := (mk - mu).Abs(); diff > 40*time.Millisecond {
-				t.Errorf("known and unknown addresses differ by %v", diff)
+			// The pacer's bounds: every answer is held to the slowest recent one less 5% per
+			// answer since (paceDecay), so the two may differ by that much, plus the noise of
+			// a machine busy with other tests (the race detector, other packages): 15% of
+			// the slower median, and never less than 40 ms.
+			if diff, tol := (mk - mu).Abs(), max(40*time.Millisecond, max(mk, mu)*15/100); diff > tol {
+				t.Errorf("known and unknown addresses differ by %v (more than %v)", diff, tol)
 			}
 		})
 	}
