@@ -209,7 +209,10 @@ func TestExportHasTheConversation(t *testing.T) {
 	}
 	// Received 2 March 10:00; asked an hour after confirming (12:00), answered three days on,
 	// asked again four days after the second step's hour (13:00 + 96 h).
-	if col["waiting_since"] != "2026-03-06T14:00:00+01:00" || col["clock_paused"] != "2026-03-02/2026-03-05: To kunder med samme navn." || col["messages"] != "3" {
+	if col["waiting_since"] != "2026-03-06T14:00:00+01:00" || col["clock_paused"] != "2026-03-02/2026-03-05: To kunder med samme navn." ||
+		col["messages"] != "2026-03-02T12:00:00+01:00 dpo@fjordlys.dk (identity): Kundenummer?\n"+
+			"2026-03-05T13:00:00+01:00 requester: 4711\n"+
+			"2026-03-06T14:00:00+01:00 dpo@fjordlys.dk (clarification): Hvilken periode?" {
 		t.Errorf("conversation columns: waiting_since %q, clock_paused %q, messages %q", col["waiting_since"], col["clock_paused"], col["messages"])
 	}
 	// The report says so too.

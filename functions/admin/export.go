@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,18 @@ var exportColumns = []string{
 
 // export answers the CSV of every request and its timeline, for the DPO's records.
 func (h *handler) export(c *call) web.Response {
-	rs, err := h.all(c)
-	if err != nil {
+	type row struct {
+		r    *dsr.Request
+		msgs []dsr.Message
+	}
+	var rs []row
+	if err := h.reqs.EachConversation(c.ctx, func(r *dsr.Request, msgs []dsr.Message) error {
+		rs = append(rs, row{r, msgs})
+		return nil
+	}); err != nil {
 		return h.fail(c, err)
 	}
+	sort.SliceStable(rs, func(i, j int) bool { return byReceipt(rs[i].r, rs[j].r) })
 	var b strings.Builder
 	// Excel reads a file without a byte order mark as the local code page and garbles æ, ø, å.
 	b.WriteString("\ufeff")
@@ -33,7 +42,7 @@ func (h *handler) export(c *call) web.Response {
 	_ = w.Write(exportColumns) // a strings.Builder does not fail
 	now := h.now()
 	for _, r := range rs {
-		_ = w.Write(h.exportRow(r, now))
+		_ = w.Write(h.exportRow(r.r, r.msgs, now))
 	}
 	w.Flush()
 	h.log.Info("export", "rows", len(rs), "dpo", h.actor(c))
@@ -51,7 +60,7 @@ func (h *handler) export(c *call) web.Response {
 	}
 }
 
-func (h *handler) exportRow(r *dsr.Request, now time.Time) []string {
+func (h *handler) exportRow(r *dsr.Request, msgs []dsr.Message, now time.Time) []string {
 	loc := h.cal.Location()
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
@@ -78,7 +87,9 @@ func (h *handler) exportRow(r *dsr.Request, now time.Time) []string {
 		timely = "no"
 	}
 	// The conversation with the requester: since when an open question waits, every pause
-	// of the clock (from, until, and the DPO's reason), and how many messages went each way.
+	// of the clock (from, until, and the DPO's reason), and every message either way, in the
+	// order of the trail, one a line: when, from whom (a DPO's address or "requester"), its
+	// purpose if a question, and its text.
 	var waiting string
 	if r.Waiting != nil {
 		waiting = stamp(r.Waiting.At)
@@ -87,17 +98,32 @@ func (h *handler) exportRow(r *dsr.Request, now time.Time) []string {
 	for _, p := range r.Pauses {
 		pauses = append(pauses, day(p.From)+"/"+day(p.Until)+": "+p.Reason)
 	}
-	messages := 0
+	byID := make(map[string]dsr.Message, len(msgs))
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	var messages []string
 	for _, e := range r.Audit {
-		if e.Message != "" {
-			messages++
+		if e.Message == "" {
+			continue
 		}
+		line := stamp(e.At) + " " + e.Actor
+		m, ok := byID[e.Message]
+		if ok && m.Purpose != "" {
+			line += " (" + m.Purpose + ")"
+		}
+		if ok {
+			line += ": " + m.Text
+		} else {
+			line += ": [text not stored]"
+		}
+		messages = append(messages, line)
 	}
 	row := []string{
 		r.Ref, string(r.Type), string(r.Status), r.Name, r.Email,
 		stamp(r.ReceivedAt), stamp(r.VerifiedAt), day(r.Due), extended, stamp(r.ClosedAt),
 		timely, strconv.Itoa(len(r.Audit)),
-		waiting, strings.Join(pauses, "; "), strconv.Itoa(messages),
+		waiting, strings.Join(pauses, "; "), strings.Join(messages, "\n"),
 	}
 	for i, cell := range row {
 		row[i] = defuse(cell)

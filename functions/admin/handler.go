@@ -30,6 +30,7 @@ type requests interface {
 	UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error)
 	RequestsByEmail(ctx context.Context, email string) ([]*dsr.Request, error)
 	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
+	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
 	Recipients(ctx context.Context) (dsr.Register, error)
 	SaveRecipients(ctx context.Context, g *dsr.Register) error
 }

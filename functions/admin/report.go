@@ -191,13 +191,16 @@ func (h *handler) all(c *call) ([]*dsr.Request, error) {
 	if err := h.reqs.EachRequest(c.ctx, func(r *dsr.Request) error { rs = append(rs, r); return nil }); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		if !rs[i].ReceivedAt.Equal(rs[j].ReceivedAt) {
-			return rs[i].ReceivedAt.Before(rs[j].ReceivedAt)
-		}
-		return rs[i].Ref < rs[j].Ref
-	})
+	sort.SliceStable(rs, func(i, j int) bool { return byReceipt(rs[i], rs[j]) })
 	return rs, nil
+}
+
+// byReceipt orders requests by receipt, then by reference.
+func byReceipt(a, b *dsr.Request) bool {
+	if !a.ReceivedAt.Equal(b.ReceivedAt) {
+		return a.ReceivedAt.Before(b.ReceivedAt)
+	}
+	return a.Ref < b.Ref
 }
 
 // monthLabel writes "2026-03" as "marts 2026" / "March 2026". i18n formats whole dates only,

@@ -211,3 +211,51 @@ func (s *Store) RequestRefsByEmail(ctx context.Context, email string) ([]string,
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
+
+// EachConversation calls fn for every request, with the messages its audit trail names in
+// the trail's order (dsr.Request.Messages), for the export: the one Scan EachRequest makes,
+// reading the messages' items too. fn's error stops it and is returned.
+func (s *Store) EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error {
+	in := &dynamodb.ScanInput{
+		TableName:                aws.String(s.table),
+		FilterExpression:         aws.String("#sk = :req OR begins_with(#sk, :msg)"),
+		ExpressionAttributeNames: map[string]string{"#sk": AttrSK},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":req": str(requestSK), ":msg": str(messagePrefix)},
+		Limit: s.limit(),
+	}
+	var rs []*dsr.Request
+	msgs := map[string][]dsr.Message{}
+	for {
+		page, err := s.db.Scan(ctx, in)
+		if err != nil {
+			return unavailable("store: scan conversations", err)
+		}
+		for _, av := range page.Items {
+			if !strings.HasPrefix(skOf(av), messagePrefix) {
+				if rs, err = s.appendRequests(rs, []map[string]ddbtypes.AttributeValue{av}); err != nil {
+					return err
+				}
+				continue
+			}
+			m, ok, err := s.decodeMessage(av)
+			if err != nil {
+				return err
+			}
+			if pk, _ := av[AttrPK].(*ddbtypes.AttributeValueMemberS); ok && pk != nil {
+				ref := strings.TrimPrefix(pk.Value, RequestPrefix)
+				msgs[ref] = append(msgs[ref], m)
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+	for _, r := range rs {
+		if err := fn(r, r.Messages(msgs[r.Ref])); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -114,6 +114,18 @@ func TestConversationRoundTrip(t *testing.T) {
 	if _, _, err := s.Conversation(ctx, "ZZZZ-9999"); !errors.Is(err, fault.NotFound) {
 		t.Fatalf("unknown request: %v", err)
 	}
+
+	// The export's Scan reads every request with its own messages, and nothing else.
+	each := map[string][]dsr.Message{}
+	if err := s.EachConversation(ctx, func(r *dsr.Request, msgs []dsr.Message) error {
+		each[r.Ref] = msgs
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if wantEach := map[string][]dsr.Message{r.Ref: {q, a}, r2.Ref: {q2}}; !reflect.DeepEqual(each, wantEach) {
+		t.Fatalf("EachConversation:\n got %+v\nwant %+v", each, wantEach)
+	}
 }
 
 // containsText reports whether any attribute of an item holds text.
