@@ -43,6 +43,10 @@ type Emulator struct {
 	// needsDir: the emulator always keeps its data in a folder; without one it gets a
 	// temporary folder, removed when it stops.
 	needsDir bool
+	// preload is a script of this package (infra/emulators/*.js) that node loads before
+	// the package's own code (--require), where the emulator needs to do as AWS does and
+	// does not.
+	preload string
 }
 
 var (
@@ -71,7 +75,10 @@ var (
 		args:         func(string) []string { return []string{"--host", "127.0.0.1"} },
 	}
 	// S3 is s3rver. Clients must use path-style addressing (UsePathStyle): a virtual-host
-	// bucket name in front of 127.0.0.1 does not resolve.
+	// bucket name in front of 127.0.0.1 does not resolve. It takes browser uploads (POST
+	// Object) with their redirect, but checks neither a POST policy nor any signature, and
+	// it is taught to put the file's name in place of ${filename} in the key, as S3 does
+	// (s3rver-post.js).
 	S3 = &Emulator{
 		ID: "s3", Service: "S3", Bin: "s3rver",
 		EndpointVars: []string{"AWS_ENDPOINT_URL_S3"},
@@ -82,6 +89,7 @@ var (
 			return []string{"--address", "127.0.0.1", "--silent", "--no-vhost-buckets", "--directory", dir}
 		},
 		needsDir: true,
+		preload:  "s3rver-post.js",
 	}
 )
 

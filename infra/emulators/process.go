@@ -2,6 +2,7 @@ package emulators
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"net"
@@ -118,8 +119,12 @@ func launch(ctx context.Context, e *Emulator, o Options, port int, dir string) (
 	// node runs the script itself rather than through its #!/usr/bin/env line, so a
 	// missing Node.js is reported by Start and named.
 	script := filepath.Join(o.NodeModules, ".bin", e.Bin)
-	cmd := proc.Command("node", slices.Concat([]string{script, "--port", strconv.Itoa(port)}, e.args(dir))...)
-	cmd.Env = o.Env
+	pre, env, cleanup, err := preload(e, o)
+	if err != nil {
+		return nil, err
+	}
+	cmd := proc.Command("node", slices.Concat(pre, []string{script, "--port", strconv.Itoa(port)}, e.args(dir))...)
+	cmd.Env = env
 	out := proc.NewLineWriter(o.Output, e.Bin, 40)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Announcing comes before a connection is tried: a port picked free may meanwhile have
@@ -128,11 +133,13 @@ func launch(ctx context.Context, e *Emulator, o Options, port int, dir string) (
 	announced := out.Watch(e.ready)
 	p := &Process{Emulator: e, Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, out: out, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
+		cleanup()
 		return nil, fmt.Errorf("start %s: %w", e.Bin, err)
 	}
 	go func() {
 		_ = cmd.Wait() // the exit status is read from ProcessState when it matters
 		out.Flush()
+		cleanup()
 		close(p.done)
 	}()
 	if err := p.waitReady(ctx, announced, port); err != nil {
@@ -184,4 +191,44 @@ func (p *Process) Stop() {
 	if p.tmpDir != "" {
 		_ = os.RemoveAll(p.tmpDir)
 	}
+}
+
+//go:embed *.js
+var preloads embed.FS
+
+// preload returns node's arguments that load e's preload script before the package's code,
+// and the environment to run it in: the script is written to a file of its own, removed by
+// cleanup, and finds the packages it hooks through NODE_PATH, wherever node_modules is.
+func preload(e *Emulator, o Options) (args, env []string, cleanup func(), err error) {
+	if e.preload == "" {
+		return nil, o.Env, func() {}, nil
+	}
+	src, err := preloads.ReadFile(e.preload)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s preload: %w", e.Bin, err)
+	}
+	f, err := os.CreateTemp("", "dsrdesk-"+e.ID+"-*.js")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s preload: %w", e.Bin, err)
+	}
+	_, werr := f.Write(src)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	cleanup = func() { _ = os.Remove(f.Name()) }
+	if werr != nil {
+		cleanup()
+		return nil, nil, nil, fmt.Errorf("%s preload: %w", e.Bin, werr)
+	}
+	env = o.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	modules, err := filepath.Abs(o.NodeModules)
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, fmt.Errorf("%s preload: %w", e.Bin, err)
+	}
+	env = append(slices.Clone(env), "NODE_PATH="+modules)
+	return []string{"--require", f.Name()}, env, cleanup, nil
 }
