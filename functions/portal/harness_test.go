@@ -123,6 +123,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		"DPO_ADDRESSES":      dpo,
 		"CONTROLLER_ADDRESS": "Fjordvej 1, 8000 Aarhus C",
 		"PRIVACY_POLICY_URL": "https://fjordlys.example/privatliv",
+		"DELIVERY_BUCKET":    "deliveries",
 	}
 	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: later.Now{}}
 	for _, o := range opts {

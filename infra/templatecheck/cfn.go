@@ -75,6 +75,8 @@ type Resource struct {
 	Condition  string
 	Properties map[string]any
 	DependsOn  []string
+	// DeletionPolicy is what CloudFormation does with it when the stack goes ("" deletes).
+	DeletionPolicy string
 }
 
 // NewStack checks values against the template's parameters as CloudFormation does before
@@ -251,6 +253,7 @@ func (s *Stack) Resources() map[string]Resource {
 		res.Type, _ = m["Type"].(string)
 		res.Condition, _ = m["Condition"].(string)
 		res.Properties, _ = m["Properties"].(map[string]any)
+		res.DeletionPolicy, _ = m["DeletionPolicy"].(string)
 		switch d := m["DependsOn"].(type) {
 		case string:
 			res.DependsOn = []string{d}

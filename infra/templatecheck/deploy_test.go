@@ -173,6 +173,7 @@ func TestTranslatedTemplate(t *testing.T) {
 			t.Run("schedule", func(t *testing.T) { checkSchedule(t, s, d) })
 			t.Run("domain", func(t *testing.T) { checkDomain(t, s, d) })
 			t.Run("edge", func(t *testing.T) { checkEdge(t, s, d) })
+			t.Run("deliveries", func(t *testing.T) { checkDeliveries(t, s, d) })
 		})
 	}
 }
@@ -404,6 +405,9 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 		"AdminFunction": {append(itemStatements("AdminFunction"),
 			"Allow dynamodb:Scan on {RequestsTable.Arn}",
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep,{RequestsTable.Arn}/index/workspace",
+			// The answer's files: uploaded by a form this role signs, listed, removed; never read.
+			"Allow s3:DeleteObject,s3:PutObject on {DeliveriesBucket.Arn}/*",
+			"Allow s3:ListBucket on {DeliveriesBucket.Arn}",
 			ses,
 		), basic, lambda},
 		"SweepFunction": {append(itemStatements("SweepFunction"),
@@ -413,6 +417,8 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 		), basic, lambda},
 		"PortalFunction": {append(itemStatements("PortalFunction"),
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/workspace",
+			// A download is a GET this role presigns.
+			"Allow s3:GetObject on {DeliveriesBucket.Arn}/*",
 			ses,
 		), basic, lambda},
 		"SweepFunctionDaily": {[]string{
@@ -836,5 +842,109 @@ func TestCfnLint(t *testing.T) {
 				t.Errorf("cfn-lint: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// The bucket of the answers' files (issue 15): encrypted, never public, unversioned, emptied
+// after DeliveryRetentionDays, CORS for the workspace's origin alone, reached over TLS only,
+// written by the workspace's role alone and read by the status page's alone, whatever else
+// the account grants; the two functions are told its name and no other function may touch it.
+func checkDeliveries(t *testing.T, s *templatecheck.Stack, d deploy) {
+	res := s.Resources()
+	buckets := s.CreatedOfType("AWS::S3::Bucket")
+	if !slices.Equal(buckets, []string{"DeliveriesBucket"}) {
+		t.Fatalf("buckets %v, want DeliveriesBucket", buckets)
+	}
+	b := res["DeliveriesBucket"]
+	if b.DeletionPolicy != "Retain" {
+		t.Errorf("DeletionPolicy %q: a bucket with files cannot be deleted, and the lifecycle empties it", b.DeletionPolicy)
+	}
+	p := eval(t, s, b.Properties).(map[string]any)
+	if _, ok := p["VersioningConfiguration"]; ok {
+		t.Errorf("versioning is configured: an expired file would live on as an old version")
+	}
+	enc := fmt.Sprint(p["BucketEncryption"])
+	if enc != "map[ServerSideEncryptionConfiguration:[map[ServerSideEncryptionByDefault:map[SSEAlgorithm:AES256]]]]" {
+		t.Errorf("encryption %s, want SSE-S3 (AES256)", enc)
+	}
+	if fmt.Sprint(p["PublicAccessBlockConfiguration"]) != "map[BlockPublicAcls:true BlockPublicPolicy:true IgnorePublicAcls:true RestrictPublicBuckets:true]" {
+		t.Errorf("public access %v, want all of it blocked", p["PublicAccessBlockConfiguration"])
+	}
+	if fmt.Sprint(p["OwnershipControls"]) != "map[Rules:[map[ObjectOwnership:BucketOwnerEnforced]]]" {
+		t.Errorf("ownership %v, want ACLs off (BucketOwnerEnforced)", p["OwnershipControls"])
+	}
+	days := d.params["DeliveryRetentionDays"]
+	if days == "" {
+		days = "30"
+	}
+	rules := asList(p["LifecycleConfiguration"].(map[string]any)["Rules"])
+	if len(rules) != 1 {
+		t.Fatalf("lifecycle rules %v, want one", rules)
+	}
+	rule := rules[0].(map[string]any)
+	if fmt.Sprint(rule["ExpirationInDays"]) != days || rule["Status"] != "Enabled" || rule["Prefix"] != nil || rule["Filter"] != nil {
+		t.Errorf("lifecycle %v, want every object deleted after %s days", rule, days)
+	}
+	origin := strings.Join(strings.Split(d.params["BaseUrl"], "/")[:3], "/")
+	cors := asList(p["CorsConfiguration"].(map[string]any)["CorsRules"])
+	for _, r := range cors {
+		r := r.(map[string]any)
+		if !slices.Equal(strs(t, r["AllowedOrigins"]), []string{origin}) || !slices.Equal(strs(t, r["AllowedMethods"]), []string{"POST"}) || r["AllowedHeaders"] != nil {
+			t.Errorf("CORS rule %v, want POST from %s alone", r, origin)
+		}
+	}
+
+	var policy map[string]any
+	for _, id := range s.CreatedOfType("AWS::S3::BucketPolicy") {
+		bp := eval(t, s, res[id].Properties).(map[string]any)
+		if bp["Bucket"] == "{DeliveriesBucket}" {
+			policy = bp["PolicyDocument"].(map[string]any)
+		}
+	}
+	if policy == nil {
+		t.Fatal("DeliveriesBucket has no bucket policy")
+	}
+	var denies []string
+	for _, x := range asList(policy["Statement"]) {
+		m := x.(map[string]any)
+		if m["Effect"] != "Deny" || m["Principal"] != "*" {
+			t.Errorf("bucket policy statement %v: want denies for everyone but whom they name", m)
+			continue
+		}
+		denies = append(denies, fmt.Sprintf("%s on %s if %v", strings.Join(strs(t, m["Action"]), ","), strings.Join(strs(t, m["Resource"]), ","), m["Condition"]))
+	}
+	slices.Sort(denies)
+	want := []string{
+		"s3:* on {DeliveriesBucket.Arn},{DeliveriesBucket.Arn}/* if map[Bool:map[aws:SecureTransport:false]]",
+		"s3:DeleteObject,s3:PutObject on {DeliveriesBucket.Arn}/* if map[ArnNotEquals:map[aws:PrincipalArn:{AdminFunctionRole.Arn}]]",
+		"s3:GetObject on {DeliveriesBucket.Arn}/* if map[ArnNotEquals:map[aws:PrincipalArn:{PortalFunctionRole.Arn}]]",
+	}
+	if !slices.Equal(denies, want) {
+		t.Errorf("bucket policy denies\n  %s\nwant\n  %s", strings.Join(denies, "\n  "), strings.Join(want, "\n  "))
+	}
+	if evalString(t, s, res["AdminFunction"].Properties["Role"]) != "{AdminFunctionRole.Arn}" ||
+		evalString(t, s, res["PortalFunction"].Properties["Role"]) != "{PortalFunctionRole.Arn}" {
+		t.Error("the policy names roles the functions do not run as")
+	}
+
+	for _, fn := range s.CreatedOfType("AWS::Lambda::Function") {
+		env, _ := eval(t, s, res[fn].Properties["Environment"]).(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		uses := fn == "AdminFunction" || fn == "PortalFunction"
+		if got := vars["DELIVERY_BUCKET"]; (got == "{DeliveriesBucket}") != uses || (!uses && got != nil) {
+			t.Errorf("%s: DELIVERY_BUCKET is %v", fn, got)
+		}
+		if vars["DELIVERY_RETENTION_DAYS"] != days {
+			t.Errorf("%s: DELIVERY_RETENTION_DAYS is %v, want %s", fn, vars["DELIVERY_RETENTION_DAYS"], days)
+		}
+		roleID, _ := symbol(evalString(t, s, res[fn].Properties["Role"]))
+		stmts, _, _ := role(t, s, roleID)
+		for _, st := range stmts {
+			for _, a := range st.actions {
+				if strings.HasPrefix(a, "s3:") && !uses {
+					t.Errorf("%s may %s", fn, a)
+				}
+			}
+		}
 	}
 }

@@ -315,11 +315,11 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		"IntakeFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
 		"SweepFunction":  {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "sqs:SendMessage"},
 		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query",
-			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"},
-		"PortalFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
+			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"},
+		"PortalFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "s3:GetObject"},
 	}
 	// Only these name no item, so only they may go without a dynamodb:LeadingKeys condition.
-	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage"}
+	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObject"}
 	for id := range functions {
 		t.Run(id, func(t *testing.T) {
 			policies, err := st.Resolve(tpl.Resources[id].Properties.Lookup("Policies"))
@@ -342,7 +342,9 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 						s := s.(map[string]any)
 						acts := checkStatement(t, s)
 						actions = append(actions, acts...)
-						onTable := !slices.ContainsFunc(list(s["Resource"]), func(r string) bool { return strings.Contains(r, "/index/") })
+						onTable := !slices.ContainsFunc(list(s["Resource"]), func(r string) bool {
+							return strings.Contains(r, "/index/") || deliveries(r)
+						})
 						cond, _ := s["Condition"].(map[string]any)
 						like, _ := cond["ForAllValues:StringLike"].(map[string]any)
 						_, keyed := like["dynamodb:LeadingKeys"]
@@ -375,17 +377,34 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	}
 }
 
+// s3Actions are what the workspace (the first three) and the status page (GetObject) may do
+// with the deliveries bucket, and no more.
+var s3Actions = []string{"s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObject"}
+
+// deliveries reports whether resource is the deliveries bucket or its objects (the runner's
+// resolver names the bucket as CloudFormation would, in lower case).
+func deliveries(resource string) bool {
+	return strings.HasPrefix(resource, "arn:aws:s3:::") && strings.Contains(resource, "deliveriesbucket")
+}
+
 func checkStatement(t *testing.T, s map[string]any) []string {
 	var actions []string
 	for _, a := range list(s["Action"]) {
-		if a == "*" || strings.HasSuffix(a, ":*") || !strings.HasPrefix(a, "dynamodb:") && a != "sqs:SendMessage" {
-			t.Errorf("action %q is a wildcard or neither DynamoDB nor sqs:SendMessage", a)
+		if a == "*" || strings.HasSuffix(a, ":*") || !strings.HasPrefix(a, "dynamodb:") && a != "sqs:SendMessage" && !slices.Contains(s3Actions, a) {
+			t.Errorf("action %q is a wildcard or neither DynamoDB, sqs:SendMessage nor an S3 action on the deliveries", a)
 		}
 		actions = append(actions, a)
 	}
+	s3 := slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "s3:") })
 	for _, r := range list(s["Resource"]) {
-		if strings.Contains(r, "*") {
+		// S3 names every object of a bucket <bucket ARN>/*: the one wildcard allowed, on the
+		// deliveries bucket alone, for object actions alone.
+		objects := strings.HasSuffix(r, "/*") && deliveries(r) && s3 && !slices.Contains(actions, "s3:ListBucket")
+		if strings.Contains(r, "*") && !objects {
 			t.Errorf("resource %q has a wildcard", r)
+		}
+		if s3 && !deliveries(r) {
+			t.Errorf("S3 actions %v on %q, not the deliveries bucket", actions, r)
 		}
 		if strings.HasSuffix(r, ":SweepFailureQueue") != slices.Contains(actions, "sqs:SendMessage") {
 			t.Errorf("resource %q: sqs:SendMessage goes to the sweep's failure queue and nothing else does", r)

@@ -84,6 +84,18 @@ type Sweep struct {
 	// "due today" and "overdue" always follow.
 	Thresholds []int
 	Retention  time.Duration
+	// DeliveryRetention is how long an answer's files are kept after their upload, and
+	// DeliveryReminder how long after the answer the digest reminds the DPO of files not yet
+	// downloaded.
+	DeliveryRetention time.Duration
+	DeliveryReminder  time.Duration
+}
+
+// Deliveries is where the files of an answer are kept (the copy of Art. 15(3), the portable
+// file of Art. 20), and for how long after their upload before S3 deletes them.
+type Deliveries struct {
+	Bucket    string
+	Retention time.Duration
 }
 
 // Admin is the DPO workspace's configuration.
@@ -93,6 +105,9 @@ type Admin struct {
 	SessionTTL time.Duration
 	// EdgeSecret: see Intake.EdgeSecret.
 	EdgeSecret string
+	Deliveries Deliveries
+	// MaxFile and MaxTotal bound, in bytes, one uploaded file and the files of one answer.
+	MaxFile, MaxTotal int64
 }
 
 // Portal is the requester's status page's configuration.
@@ -110,6 +125,7 @@ type Portal struct {
 	Retention time.Duration
 	// EdgeSecret: see Intake.EdgeSecret.
 	EdgeSecret string
+	Deliveries Deliveries
 }
 
 // reader collects every problem so one cold-start error lists them all.
@@ -270,6 +286,20 @@ func (r *reader) edgeSecret() string {
 	return v
 }
 
+// DefaultDeliveryRetention is how long an answer's files are kept when the deployment says
+// nothing.
+const DefaultDeliveryRetention = 30 * day
+
+func (r *reader) deliveryRetention() time.Duration {
+	return time.Duration(r.intDefault("DELIVERY_RETENTION_DAYS", int(DefaultDeliveryRetention/day), 1, 365)) * day
+}
+
+func (r *reader) deliveries() Deliveries {
+	return Deliveries{Bucket: r.required("DELIVERY_BUCKET"), Retention: r.deliveryRetention()}
+}
+
+const mb = 1 << 20
+
 // LoadIntake reads the intake function's configuration.
 func LoadIntake(getenv func(string) string) (Intake, error) {
 	r := &reader{getenv: getenv}
@@ -300,6 +330,7 @@ func LoadPortal(getenv func(string) string) (Portal, error) {
 		SessionTTL:   r.sessionTTL(),
 		Retention:    r.retention(),
 		EdgeSecret:   r.edgeSecret(),
+		Deliveries:   r.deliveries(),
 	}
 	return c, r.err()
 }
@@ -307,7 +338,11 @@ func LoadPortal(getenv func(string) string) (Portal, error) {
 // LoadSweep reads the sweep's configuration.
 func LoadSweep(getenv func(string) string) (Sweep, error) {
 	r := &reader{getenv: getenv}
-	c := Sweep{Common: r.common(), Retention: r.retention()}
+	c := Sweep{
+		Common: r.common(), Retention: r.retention(),
+		DeliveryRetention: r.deliveryRetention(),
+		DeliveryReminder:  time.Duration(r.intDefault("DELIVERY_REMINDER_DAYS", 7, 1, 365)) * day,
+	}
 	raw := r.list("ESCALATION_WORKING_DAYS", false)
 	if len(raw) == 0 {
 		raw = []string{"5", "2"}
@@ -335,6 +370,13 @@ func LoadAdmin(getenv func(string) string) (Admin, error) {
 		Retention:  r.retention(),
 		SessionTTL: r.sessionTTL(),
 		EdgeSecret: r.edgeSecret(),
+		Deliveries: r.deliveries(),
+		MaxFile:    int64(r.intDefault("DELIVERY_MAX_FILE_MB", 200, 1, 5000)) * mb,
+		MaxTotal:   int64(r.intDefault("DELIVERY_MAX_TOTAL_MB", 1000, 1, 50000)) * mb,
+	}
+	if c.MaxFile > c.MaxTotal {
+		// One file may not hold more than all of them together.
+		c.MaxFile = c.MaxTotal
 	}
 	return c, r.err()
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -135,12 +136,42 @@ func TestLoadAdmin(t *testing.T) {
 	m := base()
 	m["SESSION_HOURS"] = "4"
 	m["RETENTION_DAYS"] = "365"
+	m["DELIVERY_BUCKET"] = "stack-deliveriesbucket-x1"
+	m["DELIVERY_MAX_FILE_MB"] = "50"
 	c, err := LoadAdmin(env(m))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.SessionTTL != 4*time.Hour || c.Retention != 365*24*time.Hour {
 		t.Errorf("admin = %+v", c)
+	}
+	if c.Deliveries != (Deliveries{Bucket: "stack-deliveriesbucket-x1", Retention: 30 * day}) || c.MaxFile != 50<<20 || c.MaxTotal != 1000<<20 {
+		t.Errorf("deliveries %+v, files up to %d, %d together", c.Deliveries, c.MaxFile, c.MaxTotal)
+	}
+	// One file cannot hold more than all of them.
+	m["DELIVERY_MAX_TOTAL_MB"] = "20"
+	if c, err := LoadAdmin(env(m)); err != nil || c.MaxFile != 20<<20 || c.MaxTotal != 20<<20 {
+		t.Errorf("file limit over the total: %d, %d, %v", c.MaxFile, c.MaxTotal, err)
+	}
+	for k, v := range map[string]string{"DELIVERY_BUCKET": "", "DELIVERY_MAX_FILE_MB": "0", "DELIVERY_MAX_TOTAL_MB": "many", "DELIVERY_RETENTION_DAYS": "400"} {
+		bad := maps.Clone(m)
+		bad[k] = v
+		if _, err := LoadAdmin(env(bad)); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: %v", k, v, err)
+		}
+	}
+}
+
+func TestLoadSweepDeliveries(t *testing.T) {
+	m := base()
+	m["DELIVERY_RETENTION_DAYS"] = "14"
+	m["DELIVERY_REMINDER_DAYS"] = "3"
+	c, err := LoadSweep(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DeliveryRetention != 14*day || c.DeliveryReminder != 3*day {
+		t.Errorf("sweep: files kept %s, reminded after %s", c.DeliveryRetention, c.DeliveryReminder)
 	}
 }
 
@@ -149,9 +180,13 @@ func TestLoadPortal(t *testing.T) {
 	m["RATE_LIMIT_PER_EMAIL"] = "2"
 	m["RATE_LIMIT_WINDOW_MINUTES"] = "30"
 	m["SESSION_HOURS"] = "2"
+	m["DELIVERY_BUCKET"] = "b1"
 	c, err := LoadPortal(env(m))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Deliveries != (Deliveries{Bucket: "b1", Retention: DefaultDeliveryRetention}) {
+		t.Errorf("deliveries %+v", c.Deliveries)
 	}
 	if c.RatePerEmail != 2 || c.RatePerIP != 20 || c.RateWindow != 30*time.Minute || c.SessionTTL != 2*time.Hour ||
 		c.Retention != dsr.DefaultRetention || c.DPOContact() != "dpo@example.dk" {
