@@ -84,11 +84,6 @@ type Sweep struct {
 	// "due today" and "overdue" always follow.
 	Thresholds []int
 	Retention  time.Duration
-	// DeliveryRetention is how long an answer's files are kept after their upload, and
-	// DeliveryReminder how long after the answer the digest reminds the DPO of files not yet
-	// downloaded.
-	DeliveryRetention time.Duration
-	DeliveryReminder  time.Duration
 }
 
 // Deliveries is where the files of an answer are kept (the copy of Art. 15(3), the portable
@@ -108,6 +103,9 @@ type Admin struct {
 	Deliveries Deliveries
 	// MaxFile and MaxTotal bound, in bytes, one uploaded file and the files of one answer.
 	MaxFile, MaxTotal int64
+	// DeliveryReminder is how long after an answer with files the digest reminds the DPO of
+	// those not yet downloaded; each answer keeps the date it gets (dsr.Delivery.RemindAt).
+	DeliveryReminder time.Duration
 }
 
 // Portal is the requester's status page's configuration.
@@ -338,11 +336,7 @@ func LoadPortal(getenv func(string) string) (Portal, error) {
 // LoadSweep reads the sweep's configuration.
 func LoadSweep(getenv func(string) string) (Sweep, error) {
 	r := &reader{getenv: getenv}
-	c := Sweep{
-		Common: r.common(), Retention: r.retention(),
-		DeliveryRetention: r.deliveryRetention(),
-		DeliveryReminder:  time.Duration(r.intDefault("DELIVERY_REMINDER_DAYS", 7, 1, 365)) * day,
-	}
+	c := Sweep{Common: r.common(), Retention: r.retention()}
 	raw := r.list("ESCALATION_WORKING_DAYS", false)
 	if len(raw) == 0 {
 		raw = []string{"5", "2"}
@@ -373,6 +367,8 @@ func LoadAdmin(getenv func(string) string) (Admin, error) {
 		Deliveries: r.deliveries(),
 		MaxFile:    int64(r.intDefault("DELIVERY_MAX_FILE_MB", 200, 1, 5000)) * mb,
 		MaxTotal:   int64(r.intDefault("DELIVERY_MAX_TOTAL_MB", 1000, 1, 50000)) * mb,
+
+		DeliveryReminder: time.Duration(r.intDefault("DELIVERY_REMINDER_DAYS", 7, 1, 365)) * day,
 	}
 	if c.MaxFile > c.MaxTotal {
 		// One file may not hold more than all of them together.

@@ -162,16 +162,17 @@ func TestLoadAdmin(t *testing.T) {
 	}
 }
 
-func TestLoadSweepDeliveries(t *testing.T) {
+func TestLoadAdminReminder(t *testing.T) {
 	m := base()
+	m["DELIVERY_BUCKET"] = "b1"
 	m["DELIVERY_RETENTION_DAYS"] = "14"
 	m["DELIVERY_REMINDER_DAYS"] = "3"
-	c, err := LoadSweep(env(m))
+	c, err := LoadAdmin(env(m))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DeliveryRetention != 14*day || c.DeliveryReminder != 3*day {
-		t.Errorf("sweep: files kept %s, reminded after %s", c.DeliveryRetention, c.DeliveryReminder)
+	if c.Deliveries.Retention != 14*day || c.DeliveryReminder != 3*day {
+		t.Errorf("files kept %s, reminded after %s", c.Deliveries.Retention, c.DeliveryReminder)
 	}
 }
 
