@@ -68,6 +68,11 @@ type Answer struct {
 	Kept    string
 	Basis   Basis
 	Reason  string
+	// NoDelivery confirms that an access or portability request is carried out without
+	// anything delivered through the desk (Deliver): no structured answer, no file. Without
+	// it such a completion is refused, so that the DPO is asked first ("we hold no data" is
+	// ResultNoData, not this).
+	NoDelivery bool
 }
 
 // CanComplete says whether r may be completed with result res now, and if not, why (a
@@ -83,9 +88,10 @@ func (r *Request) CanComplete(res Result) error {
 }
 
 // Complete closes the request as carried out in full; message tells the requester what was
-// done.
+// done. For an access or portability request it states that nothing is delivered through the
+// desk (Answer.NoDelivery): a caller that asks the DPO uses Answer.
 func (r *Request) Complete(actor, message string, now time.Time) (Change, error) {
-	return r.Answer(actor, Answer{Result: ResultDone, Message: message}, now)
+	return r.Answer(actor, Answer{Result: ResultDone, Message: message, NoDelivery: true}, now)
 }
 
 // Answer closes the request with a (see Answer) and queues the completion mail. A late answer
@@ -97,6 +103,9 @@ func (r *Request) Answer(actor string, a Answer, now time.Time) (Change, error) 
 	errs := FieldErrors{}
 	if code := CheckText(a.Message, MaxMessage, true, true); code != "" {
 		errs["message"] = code
+	}
+	if a.Result == ResultDone && r.Type.Rules().Delivers && !a.NoDelivery {
+		errs["confirm"] = CodeConfirmNoDelivery
 	}
 	partial := a.Result == ResultPartial
 	if partial {

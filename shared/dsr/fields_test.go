@@ -37,6 +37,14 @@ var parts = []part{
 	}},
 	{"page links", FieldPageLinks, func(r *Request) any { return slices.Clone(r.PageLinks) }},
 	{"held", FieldHeld, func(r *Request) any { return [2]time.Time{r.HeldAt, r.ReleasedAt} }},
+	{"delivery", FieldDelivery, func(r *Request) any {
+		if r.Delivery == nil {
+			return nil
+		}
+		d := *r.Delivery
+		d.Files = slices.Clone(d.Files)
+		return d
+	}},
 	// What no change alters.
 	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
 }
@@ -46,7 +54,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 	inParts := map[string]bool{
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
-		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "HeldAt": true, "ReleasedAt": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "HeldAt": true, "ReleasedAt": true, "Delivery": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}
@@ -115,6 +123,10 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"complete while paused", askedRequest("why"), func(r *Request) (Change, error) { return r.Complete("dpo", "done", now) }},
 		{"reject while waiting", askedRequest(""), func(r *Request) (Change, error) { return r.Reject("dpo", "other", "no", now) }},
 		{"revoke links", linkedRequest, func(r *Request) (Change, error) { return r.RevokePageLinks("dpo", now) }},
+		{"deliver", openAccess, func(r *Request) (Change, error) { return r.Deliver("dpo", accessInput(), limits, now) }},
+		{"remind of a delivery", deliveredAccess, func(r *Request) (Change, error) {
+			return r.RemindDelivery(nil, now.Add(8*24*time.Hour))
+		}},
 	}
 	for _, tt := range ops {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,10 @@ type Request struct {
 	// PageLinks are the stored keys of the live links to the requester's status page
 	// (PageLinkKey): only hashes, never a link.
 	PageLinks []string
+	// Delivery is what an access or portability request was answered with: the structured
+	// answer and the record of the files (Deliver). Each download of a file is a record
+	// beside the request (Download).
+	Delivery *Delivery
 
 	// TokenHash is the SHA-256 of the current verification secret; empty once used.
 	TokenHash    string
@@ -216,10 +220,12 @@ const (
 	// (the store's AddPageLink), which leaves the others alone.
 	FieldPageLinks
 	FieldHeld // HeldAt, ReleasedAt
+	// FieldDelivery is Delivery.
+	FieldDelivery
 	// AllFields is every part above.
 	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
 		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift |
-		FieldConversation | FieldPageLinks | FieldHeld
+		FieldConversation | FieldPageLinks | FieldHeld | FieldDelivery
 )
 
 // Has reports whether every part of p is in f.
@@ -528,5 +534,14 @@ func (r *Request) Clone() *Request {
 	}
 	c.Pauses = slices.Clone(r.Pauses)
 	c.PageLinks = slices.Clone(r.PageLinks)
+	if r.Delivery != nil {
+		d := *r.Delivery
+		d.Files = slices.Clone(r.Delivery.Files)
+		if r.Delivery.Answer != nil {
+			a := *r.Delivery.Answer
+			d.Answer = &a
+		}
+		c.Delivery = &d
+	}
 	return &c
 }

@@ -123,6 +123,10 @@ type Rules struct {
 	// Lift: Art. 18(3) obliges the controller to tell the requester before a restriction is
 	// lifted.
 	Lift bool
+	// Delivers: the answer gives the requester something beyond a message (Deliver): the
+	// structured answer and the copy of Art. 15, the portable file of Art. 20. Completing
+	// such a request with nothing delivered must be confirmed (Answer.NoDelivery).
+	Delivers bool
 }
 
 // Extendable reports whether the deadline may be extended (Art. 12(3)): only on the one-month
@@ -145,7 +149,7 @@ var (
 var rules = map[Type]Rules{
 	Access: {
 		Provision: Provision{Article: 15}, NameRequired: true,
-		Grounds: commonGrounds, Results: doneOrNoData, Fee: true,
+		Grounds: commonGrounds, Results: doneOrNoData, Fee: true, Delivers: true,
 	},
 	Rectification: {
 		Provision: Provision{Article: 16}, NameRequired: true, DetailsRequired: true,
@@ -162,7 +166,7 @@ var rules = map[Type]Rules{
 	Portability: {
 		Provision: Provision{Article: 20}, NameRequired: true,
 		Grounds: []Ground{GroundIdentity, GroundManifestlyUnfounded, GroundExcessive, GroundNotApplicable, GroundLegalExemption, GroundOther},
-		Results: doneOrNoData, Fee: true,
+		Results: doneOrNoData, Fee: true, Delivers: true,
 	},
 	Objection: {
 		Provision: Provision{Article: 21, Paragraph: 1}, NameRequired: true,

@@ -110,9 +110,22 @@ func TestRulesPerType(t *testing.T) {
 			for _, res := range allResults {
 				want := slices.Contains(tt.results, res)
 				expectMails(t, "complete "+string(res), func(r *Request) (Change, error) {
-					return r.Answer("dpo", Answer{Result: res, Message: "m", Kept: "k", Basis: BasisLegalObligation, Reason: "r"}, now)
+					return r.Answer("dpo", Answer{Result: res, Message: "m", Kept: "k", Basis: BasisLegalObligation, Reason: "r", NoDelivery: true}, now)
 				}, tt.typ, want, MailCompletion)
 			}
+
+			// An access or portability answer goes inside the desk (Deliver); completing one
+			// with nothing delivered must be confirmed.
+			delivers := tt.typ == Access || tt.typ == Portability
+			if rules.Delivers != delivers {
+				t.Errorf("delivers %v, want %v", rules.Delivers, delivers)
+			}
+			_, err = openOf(t, tt.typ, month).Answer("dpo", Answer{Result: ResultDone, Message: "m"}, now)
+			if fe := (FieldErrors{}); errors.As(err, &fe) != delivers || (delivers && fe["confirm"] != CodeConfirmNoDelivery) {
+				t.Errorf("done without a delivery, unconfirmed: %v", err)
+			}
+			in := DeliveryInput{Message: "m", Files: []File{file("f1", 10)}, Answer: fullAnswer(), Format: "json"}
+			expectMails(t, "deliver", func(r *Request) (Change, error) { return r.Deliver("dpo", in, limits, now) }, tt.typ, delivers, MailDelivery)
 
 			// Art. 12(5)(a): a fee, announced by mail.
 			expectMails(t, "fee", func(r *Request) (Change, error) {

@@ -12,7 +12,9 @@ const (
 	QueueUnverified Queue = "UNVERIFIED"
 	// QueueOpen holds requests awaiting the controller's answer: the deadline's escalation.
 	QueueOpen Queue = "OPEN"
-	// QueueRetry holds closed requests whose last mail to the requester is still to be sent.
+	// QueueRetry holds closed requests the sweep still has work on: a mail to the requester
+	// still to be sent, or files delivered and not downloaded that the digest is to remind
+	// the DPO of (RemindDelivery).
 	QueueRetry Queue = "RETRY"
 )
 
@@ -41,12 +43,16 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	case r.Status.Active():
 		q, when = QueueOpen, r.Deadline()
 	}
-	if retry, ok := r.nextRetry(); ok {
+	for _, next := range []func() (time.Time, bool){r.nextRetry, r.deliveryReminderAt} {
+		at, ok := next()
+		if !ok {
+			continue
+		}
 		if q == "" {
 			q = QueueRetry
 		}
-		if when.IsZero() || retry.Before(when) {
-			when = retry
+		if when.IsZero() || at.Before(when) {
+			when = at
 		}
 	}
 	if q == "" {

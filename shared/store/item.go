@@ -45,7 +45,8 @@ type requestItem struct {
 	Waiting    *questionItem  `dynamodbav:"waiting,omitempty"`
 	Pauses     []pauseItem    `dynamodbav:"pauses,omitempty"`
 	// PageLinks is a string set, so that a new link is one ADD that leaves the others alone.
-	PageLinks []string `dynamodbav:"page_links,stringset,omitempty"`
+	PageLinks []string      `dynamodbav:"page_links,stringset,omitempty"`
+	Delivery  *deliveryItem `dynamodbav:"delivery,omitempty"`
 
 	TokenHash      string     `dynamodbav:"token_hash,omitempty"`
 	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
@@ -239,6 +240,7 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		it.Pauses = append(it.Pauses, pauseItem{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timePtr(p.Until), Deadline: timePtr(p.Deadline), Month: timePtr(p.Month)})
 	}
 	it.PageLinks = slices.Clone(r.PageLinks)
+	it.Delivery = deliveryToItem(r.Delivery)
 	for k, m := range r.Mails {
 		it.Mails[string(k)] = mailToItem(m)
 	}
@@ -304,6 +306,7 @@ func (it *requestItem) toRequest() *dsr.Request {
 		r.Pauses = append(r.Pauses, dsr.Pause{From: p.From.UTC(), By: p.By, Reason: p.Reason, Until: timeVal(p.Until), Deadline: timeVal(p.Deadline), Month: timeVal(p.Month)})
 	}
 	r.PageLinks = slices.Clone(it.PageLinks)
+	r.Delivery = it.Delivery.delivery()
 	for k, m := range it.Mails {
 		r.Mails[dsr.MailKind(k)] = dsr.MailState{State: dsr.MailStatus(m.State), At: m.At, Attempts: m.Attempts}
 	}

@@ -108,6 +108,7 @@ var fieldAttributes = []struct {
 	{dsr.FieldLift, []string{"lift"}},
 	{dsr.FieldConversation, []string{"waiting", "pauses"}},
 	{dsr.FieldPageLinks, []string{"page_links"}},
+	{dsr.FieldDelivery, []string{"delivery"}},
 }
 
 // derived are the attributes every change rewrites from the request as it now is.

@@ -221,6 +221,11 @@ func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request) error {
 			deletes = append(deletes, map[string]ddbtypes.AttributeValue{AttrPK: str(requestPK(r.Ref)), AttrSK: str(sk)})
 			continue
 		}
+		if strings.HasPrefix(sk, proofPrefix) {
+			// A files link lives minutes, by its own expiry: it goes with the request, never
+			// later, and never lives longer for being kept with it.
+			continue
+		}
 		delete(want, sk)
 		if n, ok := av[AttrExpiresAt].(*ddbtypes.AttributeValueMemberN); ok && n.Value == fmt.Sprint(exp) {
 			continue
