@@ -243,6 +243,27 @@ func DateTime(lang Lang, t time.Time) string {
 	return Date(lang, t) + " kl. " + t.Format("15:04 (MST)")
 }
 
+// Size writes a file's size the way the language writes numbers, in bytes, kB, MB or GB
+// (powers of 1,024, as file managers show them), with one decimal from kB on: "7,0 MB",
+// "7.0 MB", "512 bytes".
+func Size(lang Lang, n int64) string {
+	if n < 1024 {
+		return T(lang, "size.bytes", n)
+	}
+	v, unit := float64(n)/1024, "kB"
+	for _, u := range []string{"MB", "GB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	if lang != EN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + " " + unit
+}
+
 // Provision is a place in the GDPR as a citation needs it: an article, a paragraph (0 for
 // none) and a point ("" for none). dsr.Provision is one.
 type Provision interface {
@@ -295,6 +316,7 @@ func Funcs() map[string]any {
 		"longdate": LongDate,
 		"datetime": DateTime,
 		"article":  Article,
+		"size":     Size,
 		"lines":    func(s string) []string { return strings.Split(s, "\n") },
 	}
 }

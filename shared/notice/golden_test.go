@@ -204,6 +204,43 @@ var goldenCases = []goldenCase{
 			return c, err
 		})
 	}),
+	requestCase("delivery", dsr.MailDelivery, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Access, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Deliver("dpo@example.dk", dsr.DeliveryInput{
+				Message: "Her er en kopi af dine oplysninger: kundeprofilen og ordrehistorikken fra webshoppen.",
+				Files: []dsr.File{
+					{ID: "u1", Name: "kundeprofil.pdf", Size: 48_213, MD5: "9e107d9d372bb6826bd81d3542a419d6", Key: "K7MQ-4XTZ/u1/kundeprofil.pdf", Uploaded: now.Add(-time.Hour)},
+					{ID: "u2", Name: "ordrehistorik 2019-2026.csv", Size: 7_654_321, MD5: "e4d909c290d0fb1ca068ffaddf22cbd0", Key: "K7MQ-4XTZ/u2/ordrehistorik 2019-2026.csv", Uploaded: now.Add(-time.Hour)},
+				},
+				Answer: goldenAnswer,
+			}, goldenLimits, now)
+		})
+	}),
+	requestCase("delivery.portability", dsr.MailDelivery, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return goldenRequest(t, dsr.Portability, l, "Jens Hansen", func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+			return r.Deliver("dpo@example.dk", dsr.DeliveryInput{
+				Message: "Dit forbrug fra 2024 og 2025, som du bad om.",
+				Files: []dsr.File{
+					{ID: "u1", Name: "forbrug.csv", Size: 912, MD5: "d41d8cd98f00b204e9800998ecf8427e", Key: "K7MQ-4XTZ/u1/forbrug.csv", Uploaded: now.Add(-time.Hour)},
+				},
+				Format: "csv", Controller: "Nyt Elselskab A/S, Havnegade 1, 8000 Aarhus C",
+			}, goldenLimits, now)
+		})
+	}),
+	{"files_link", func(t *testing.T, l i18n.Lang) Message {
+		// The data functions/portal/files.go gives the template (filesMail).
+		loc, _ := deadline.Location("DK")
+		m := render(t, goldenNotices(t, l), "files_link", struct {
+			Lang            i18n.Lang
+			Controller, Ref string
+			Link            string
+			Minutes         int
+			ValidUntil      string
+		}{l, "Eksempel ApS", "K7MQ-4XTZ", "https://dsr.example.dk/status/files?proof=K7MQ-4XTZ.secret", 15,
+			i18n.DateTime(l, goldenAt.Add(15*time.Minute).In(loc))})
+		m.To = []string{"kunde@example.dk"}
+		return m
+	}},
 	{"lost_link", func(t *testing.T, l i18n.Lang) Message {
 		// The data functions/portal/lost.go gives the template (lostMail).
 		type item struct{ Ref, Type, Received, Status, Link string }
@@ -273,6 +310,20 @@ var goldenCases = []goldenCase{
 		}{l, "Eksempel ApS", "https://dsr.example.dk/admin/signin/confirm?token=secret", i18n.DateTime(l, goldenAt.Add(15*time.Minute).In(loc)), 15})
 	}},
 }
+
+// goldenAnswer is an Art. 15 answer as a webshop's DPO keeps it in the settings.
+var goldenAnswer = &dsr.AccessAnswer{
+	Purposes:   "Vi bruger dine oplysninger til at levere dine ordrer og sende fakturaer.",
+	Categories: "Navn, adresse, e-mail, telefonnummer, ordrer og betalinger.",
+	Recipients: "Fragtfirmaet, der bringer dine pakker, og vores revisor.",
+	Retention:  "Ordrer og fakturaer i fem år efter regnskabsårets udgang (bogføringsloven); kundeprofilen, til du sletter den.",
+	Source:     "Du har selv givet os oplysningerne.",
+	Automated:  "Vi træffer ingen automatiske afgørelser om dig.",
+	Safeguards: "Vi overfører ikke dine oplysninger til lande uden for EU/EØS.",
+}
+
+// goldenLimits are a deployment's defaults.
+var goldenLimits = dsr.DeliveryLimits{MaxFile: 200 << 20, MaxTotal: 1000 << 20, Retention: 30 * 24 * time.Hour, RemindAfter: 7 * 24 * time.Hour}
 
 // unconfirmed puts a request back before its confirmation, as the verification and reminder
 // mails see it.
@@ -348,7 +399,7 @@ func checkMail(t *testing.T, m Message, sameLines bool) {
 	}
 	visible := normalize(html.UnescapeString(tags.ReplaceAllString(m.HTML, " ")))
 	for _, line := range strings.Split(m.Text, "\n") {
-		line = strings.TrimPrefix(line, "> ")
+		line = strings.TrimPrefix(strings.TrimPrefix(line, "> "), "- ")
 		if n := normalize(line); n != "" && !strings.Contains(visible, n) {
 			t.Errorf("the HTML part lacks the text's line %q", line)
 		}
@@ -427,6 +478,31 @@ func TestMailsSayWhatTheLawAsks(t *testing.T) {
 		// A completion that acts is no Art. 12(4) answer, but says where to complain all the same.
 		if m := byName["completion"].render(t, lang); strings.Contains(m.Text, i18n.T(lang, "rights.court")) || !strings.Contains(m.Text, i18n.T(lang, "rights.elsewhere")) {
 			t.Errorf("completion.%s: %s", lang, m.Text)
+		}
+	}
+	// The answer with files links to the status page and carries neither the data nor the
+	// address of a file: not the Art. 15 answer's texts, not the bucket, not a key.
+	for _, lang := range i18n.Langs {
+		for _, name := range []string{"delivery", "delivery.portability"} {
+			m := byName[name].render(t, lang)
+			for _, part := range []string{m.Text, m.HTML} {
+				if !strings.Contains(part, "https://dsr.example.dk/status?token=") {
+					t.Errorf("%s.%s has no status page link", name, lang)
+				}
+				for _, leak := range []string{"amazonaws", "X-Amz", "K7MQ-4XTZ/u", goldenAnswer.Purposes, goldenAnswer.Retention, "9e107d9d"} {
+					if strings.Contains(part, leak) {
+						t.Errorf("%s.%s carries %q", name, lang, leak)
+					}
+				}
+			}
+		}
+		if m := byName["delivery"].render(t, lang); !strings.Contains(m.Text, i18n.T(lang, "admin.mail.delivery.proof.other")) ||
+			!strings.Contains(m.Text, "kundeprofil.pdf") || !strings.Contains(m.Text, i18n.Size(lang, 7_654_321)) {
+			t.Errorf("delivery.%s does not name the files and how to get them:\n%s", lang, m.Text)
+		}
+		if m := byName["delivery.portability"].render(t, lang); !strings.Contains(m.Text, "Nyt Elselskab A/S") ||
+			!strings.Contains(m.Text, i18n.T(lang, "format.csv")) {
+			t.Errorf("delivery.portability.%s does not say where the data went and in which format:\n%s", lang, m.Text)
 		}
 	}
 	// The notice to a recipient goes to the register's address, never the requester's.

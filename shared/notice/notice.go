@@ -189,6 +189,9 @@ type RequestData struct {
 	Recipient *dsr.RecipientNotice
 	// Resumed says the request's last change ran its stopped clock again (a reply did).
 	Resumed bool
+	// FilesUntil is when the first of the delivered files is deleted (dsr.File.Expires), for
+	// an answer with files.
+	FilesUntil string
 }
 
 // requestTemplates maps a mail kind to its template; the DPO's mail is in the deployment's
@@ -205,6 +208,7 @@ var requestTemplates = map[dsr.MailKind]string{
 	dsr.MailLift:         "restriction_lift",
 	dsr.MailQuestion:     "question",
 	dsr.MailDPOReply:     "dpo_reply",
+	dsr.MailDelivery:     "delivery",
 }
 
 // Request renders the mail of the given kind about r. link is the link the mail carries: the
@@ -296,6 +300,15 @@ func (n *Notices) RequestData(lang i18n.Lang, r *dsr.Request) RequestData {
 	}
 	if l := r.Lift; l != nil {
 		d.LiftFrom = i18n.LongDate(lang, l.From.In(loc))
+	}
+	if r.HasFiles() {
+		until := r.Delivery.Files[0].Expires
+		for _, f := range r.Delivery.Files {
+			if f.Expires.Before(until) {
+				until = f.Expires
+			}
+		}
+		d.FilesUntil = i18n.DateTime(lang, until.In(loc))
 	}
 	return d
 }
