@@ -308,8 +308,10 @@ func PageLinkKey(secretHash, email string) string {
 }
 
 // PageOpen reports whether r's status page may be shown at now, to anyone holding a link:
-// from confirmation until PageAfterClose after the request was answered. An unconfirmed
-// request has no page (its confirmation link is its page) and an expired one no address.
+// from confirmation until PageAfterClose after the request was answered, or after the last
+// file of its answer expired if that is later, so that the page can still say the files are
+// gone and whom to ask. An unconfirmed request has no page (its confirmation link is its
+// page) and an expired one no address.
 func (r *Request) PageOpen(now time.Time) bool {
 	switch {
 	case r.Email == "":
@@ -317,7 +319,15 @@ func (r *Request) PageOpen(now time.Time) bool {
 	case r.Status.Active():
 		return true
 	case r.Status == Completed || r.Status == Rejected:
-		return now.Before(r.ClosedAt.Add(PageAfterClose))
+		from := r.ClosedAt
+		if r.Delivery != nil {
+			for _, f := range r.Delivery.Files {
+				if f.Expires.After(from) {
+					from = f.Expires
+				}
+			}
+		}
+		return now.Before(from.Add(PageAfterClose))
 	}
 	return false
 }

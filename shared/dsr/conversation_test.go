@@ -352,6 +352,10 @@ func TestPageLinks(t *testing.T) {
 			}
 			return r
 		}, secret, now.Add(PageAfterClose), false},
+		// Files uploaded a week before the answer expire after it closed: the page stays
+		// until a month after the last file went, to say they are gone.
+		{"answered with files, a month after the answer", delivered(now), secret, now.Add(PageAfterClose), true},
+		{"answered with files, a month after they expired", delivered(now), secret, now.Add(60 * 24 * time.Hour).Add(PageAfterClose - 7*24*time.Hour), false},
 		{"revoked", func(t *testing.T) *Request {
 			r := open(t)
 			if _, err := r.RevokePageLinks("dpo", now); err != nil {
@@ -477,5 +481,21 @@ func must(t *testing.T) func(Change, error) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// delivered completes an access request with a status page link (for the secret
+// TestPageLinks uses) at now, with a file uploaded a week before and kept 60 days.
+func delivered(now time.Time) func(*testing.T) *Request {
+	return func(t *testing.T) *Request {
+		r := openAccess(t)
+		r.PageLinks = []string{PageLinkKey(token.Hash("the secret"), r.Email)}
+		f := File{ID: "u1", Name: "data.csv", Size: 10, MD5: "00", Key: r.Ref + "/u1/data.csv", Uploaded: now.Add(-7 * 24 * time.Hour)}
+		lim := DeliveryLimits{MaxFile: 100, MaxTotal: 100, Retention: 60 * 24 * time.Hour}
+		in := DeliveryInput{Message: "Here you are.", Files: []File{f}, Answer: &AccessAnswer{Purposes: "p", Categories: "c", Recipients: "r", Retention: "t"}}
+		if _, err := r.Deliver("dpo", in, lim, now); err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
 }
