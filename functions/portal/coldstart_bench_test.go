@@ -13,7 +13,7 @@ func BenchmarkBuild(b *testing.B) {
 	hs := newHarness(b)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	for b.Loop() {
-		if _, err := build(hs.cfg, hs.env.DynamoDB(), hs.env.SES(), later.Now{}, hs.clock.Now, log); err != nil {
+		if _, err := build(hs.cfg, hs.env.DynamoDB(), hs.env.SES(), hs.h.files, later.Now{}, hs.clock.Now, log); err != nil {
 			b.Fatal(err)
 		}
 	}

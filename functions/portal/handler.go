@@ -29,6 +29,11 @@ type requestStore interface {
 	Uncount(ctx context.Context, c store.Counted) error
 	RequestRefsByEmail(ctx context.Context, email string) ([]string, error)
 	AddPageLink(ctx context.Context, ref, emailHash, key string) (*dsr.Request, error)
+	// The files of an answer (files.go).
+	FilesPage(ctx context.Context, ref, key string) (*dsr.Request, dsr.Proof, error)
+	PutProof(ctx context.Context, ref string, p dsr.Proof) error
+	UseProof(ctx context.Context, ref string, p dsr.Proof) error
+	RecordDownload(ctx context.Context, r *dsr.Request, d dsr.Download) error
 }
 
 // mailer sends the mails a write queued and records how they went (notice.Outbox does).
@@ -60,10 +65,12 @@ type Handler struct {
 	outbox  mailer
 	notices renderer
 	sender  notice.Sender
-	after   afterResponse
-	now     func() time.Time
-	log     *slog.Logger
-	pages   *web.Pages
+	// files signs the download URLs of the deliveries bucket.
+	files presigner
+	after afterResponse
+	now   func() time.Time
+	log   *slog.Logger
+	pages *web.Pages
 	// site reads each request: routes under BASE_URL's path, posts from our own origin only,
 	// the language from ?lang= (or a posted lang), the request's own, the browser's, or the
 	// deployment's.
@@ -77,7 +84,7 @@ type Handler struct {
 
 // NewHandler builds the handler. Everything it talks to is passed in, so tests run it against
 // the emulators with a fixed clock.
-func NewHandler(cfg config.Portal, st requestStore, outbox mailer, notices renderer, sender notice.Sender, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
+func NewHandler(cfg config.Portal, st requestStore, outbox mailer, notices renderer, sender notice.Sender, files presigner, after afterResponse, now func() time.Time, log *slog.Logger) (*Handler, error) {
 	pages, err := web.NewPages(pageFiles, "pages/*.html", nil)
 	if err != nil {
 		return nil, fmt.Errorf("portal: pages: %w", err)
@@ -88,6 +95,7 @@ func NewHandler(cfg config.Portal, st requestStore, outbox mailer, notices rende
 		outbox:  outbox,
 		notices: notices,
 		sender:  sender,
+		files:   files,
 		after:   after,
 		now:     now,
 		log:     log,
@@ -137,6 +145,17 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (resp web.Respons
 		return h.lost(ctx, c), nil
 	case c.Path == "/status/lost/sent" && get:
 		return h.lostSent(c), nil
+	case c.Path == "/status/files/link" && c.Method == http.MethodPost:
+		return h.filesLink(ctx, c), nil
+	case c.Path == "/status/files" && get:
+		return h.filesGet(ctx, c), nil
+	case c.Path == "/status/files" && c.Method == http.MethodPost:
+		return h.filesOpen(ctx, c), nil
+	case c.Path == "/status/files/download" && c.Method == http.MethodPost:
+		return h.download(ctx, c), nil
+	case (c.Path == "/status/files/link" || c.Path == "/status/files/download") && get:
+		// A reload or bookmark of where a form posted.
+		return web.Redirect(h.cfg.BasePath + "/status/files"), nil
 	}
 	name = "not_found" // the path itself may hold anything; do not log it
 	return h.problem(c, fault.NotFound, "portal.notfound"), nil
@@ -186,6 +205,11 @@ func (h *Handler) invalid(c *web.Call) web.Response {
 	if c.Cookie(cookieName) != "" {
 		c.SetCookie(h.clearCookie())
 	}
+	return h.invalidPage(c)
+}
+
+// invalidPage is the "not valid" page itself.
+func (h *Handler) invalidPage(c *web.Call) web.Response {
 	title := i18n.T(c.Lang, "portal.invalid.title")
 	return h.render(c, "message", web.StatusOf(fault.NotFound), title, web.Switch(c.Lang, h.cfg.BasePath+"/status"), messageView{
 		Heading: title, Text: i18n.T(c.Lang, "portal.invalid.text"), Contact: h.cfg.DPOContact(),

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/dsrdesk/dsrdesk/shared/bucket"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
@@ -71,6 +72,17 @@ type harnessClients struct {
 	ses   notice.SES
 	after afterResponse
 	held  *later.Held
+	// s3 is the S3 endpoint the download URLs point at: none unless a test asks (withS3).
+	s3 string
+}
+
+// withS3 gives the harness a bucket of its own at the S3 emulator: the files' downloads are
+// signed for it and can be fetched.
+func withS3(t testing.TB, env *emulator.Env) harnessOpt {
+	return func(vars map[string]string, c *harnessClients) {
+		c.s3 = env.S3URL(t)
+		vars["DELIVERY_BUCKET"] = env.NewBucket(t)
+	}
 }
 
 func withEnv(k, v string) harnessOpt {
@@ -125,7 +137,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		"PRIVACY_POLICY_URL": "https://fjordlys.example/privatliv",
 		"DELIVERY_BUCKET":    "deliveries",
 	}
-	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: later.Now{}}
+	clients := &harnessClients{db: env.DynamoDB(), ses: env.SES(), after: later.Now{}, s3: deadEndpoint}
 	for _, o := range opts {
 		o(vars, clients)
 	}
@@ -139,7 +151,15 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	clk := fakeclock.At(now0)
 	logs := &logsink.Buffer{}
 	// Every call the portal makes goes through keyscope: only what its role allows.
-	h, err := build(cfg, keyscope.Wrap(t, "PortalFunction", clients.db), clients.ses, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
+	s3cfg := env.AWSConfig()
+	s3cfg.BaseEndpoint = aws.String(clients.s3)
+	// Signed on the wall clock, as in production: the emulator checks a URL's expiry against
+	// its own.
+	files, err := bucket.New(s3cfg, cfg.Deliveries.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := build(cfg, keyscope.Wrap(t, "PortalFunction", clients.db), clients.ses, files, clients.after, clk.Now, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

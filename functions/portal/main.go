@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/awsenv"
+	"github.com/dsrdesk/dsrdesk/shared/bucket"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/postresponse"
@@ -32,7 +33,11 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("aws config: %w", err))
 	}
-	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), after, time.Now, log)
+	files, err := bucket.New(awsCfg, cfg.Deliveries.Bucket)
+	if err != nil {
+		fail(err)
+	}
+	h, err := build(cfg, store.Client(dynamodb.NewFromConfig(awsCfg)), notice.Client(ses.NewFromConfig(awsCfg)), files, after, time.Now, log)
 	if err != nil {
 		fail(err)
 	}

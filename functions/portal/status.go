@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -40,7 +41,37 @@ type statusView struct {
 
 	Controller, Contact string
 	Authority           authority
+
+	// Delivery is what the answer delivered, nil for none.
+	Delivery *deliveryView
 }
+
+// deliveryView is an answer's delivery as the status page shows it: the structured answer of
+// an access request, a portable file's format and where it went, and the files, behind a
+// fresh proof of the mailbox.
+type deliveryView struct {
+	Parts      []answerPart
+	Rights     bool
+	Format     string
+	Controller string
+	Files      []fileLine
+	// FilesOpen offers the files link (LinkAction, with the page's form token); Until is when
+	// the last file goes, or went (Expired).
+	FilesOpen  bool
+	Expired    bool
+	Until      string
+	LinkAction string
+	Form       string
+	// MaskedEmail is where the link goes, partly hidden: the page may be open on a shared
+	// screen.
+	MaskedEmail string
+	// Sent and Limited say the link just went out, or that too many went lately.
+	Sent, Limited bool
+}
+
+// answerPart is one part of the Art. 15 answer: its question, the article it answers, and
+// the DPO's text.
+type answerPart struct{ Label, Article, Text string }
 
 // whyView is one reason the deadline is what it is: a sentence, and the DPO's words under it.
 type whyView struct{ Text, Quote string }
@@ -172,6 +203,9 @@ func (h *Handler) view(c *web.Call, tok string, r *dsr.Request, msgs []dsr.Messa
 			v.Outcome.Basis = i18n.T(l, "basis."+string(o.Basis))
 		}
 	}
+	if r.Delivery != nil && r.Status == dsr.Completed {
+		v.Delivery = h.deliveryView(c, tok, r)
+	}
 	for _, m := range msgs {
 		line := messageLine{Mine: m.FromRequester(), At: i18n.DateTime(l, m.At.In(loc)), Text: m.Text}
 		if line.Mine {
@@ -183,4 +217,47 @@ func (h *Handler) view(c *web.Call, tok string, r *dsr.Request, msgs []dsr.Messa
 		v.Messages = append(v.Messages, line)
 	}
 	return v
+}
+
+// deliveryView builds the delivery part of r's page in the call's language.
+func (h *Handler) deliveryView(c *web.Call, tok string, r *dsr.Request) *deliveryView {
+	l, d, now := c.Lang, r.Delivery, h.now()
+	v := &deliveryView{Controller: d.Controller, LinkAction: h.cfg.BasePath + "/status/files/link", Form: formToken(tok),
+		MaskedEmail: maskEmail(r.Email)}
+	if a := d.Answer; a != nil {
+		v.Rights = true
+		for i, p := range dsr.AnswerParts {
+			text := a.Part(p)
+			if text == "" {
+				text = i18n.T(l, "answer.none")
+			}
+			v.Parts = append(v.Parts, answerPart{Label: i18n.T(l, "answer."+p), Article: i18n.Article(l, dsr.AnswerProvisions[i]), Text: text})
+		}
+	}
+	if d.Format != "" {
+		v.Format = i18n.T(l, "format."+d.Format)
+	}
+	if r.HasFiles() {
+		var open bool
+		v.Files, open, v.Until = h.fileLines(l, r, now)
+		v.FilesOpen, v.Expired = open && r.CanProve(now), !open
+	}
+	switch c.Query.Get("done") {
+	case "files_link":
+		v.Sent = true
+	case "files_limited":
+		v.Limited = true
+	}
+	return v
+}
+
+// maskEmail shows an address as its first letter and its domain: enough for a requester to
+// recognise their own, little for anyone looking over their shoulder.
+func maskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return "…"
+	}
+	r := []rune(local)
+	return string(r[0]) + "…@" + domain
 }

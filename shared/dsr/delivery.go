@@ -91,6 +91,13 @@ type AccessAnswer struct {
 // and texts translate them ("answer.<part>"). Stable.
 var AnswerParts = []string{"purposes", "categories", "recipients", "retention", "source", "automated", "safeguards"}
 
+// AnswerProvisions are the points of Art. 15 each of AnswerParts answers, in the same order.
+var AnswerProvisions = []Provision{
+	{Article: 15, Paragraph: 1, Point: "a"}, {Article: 15, Paragraph: 1, Point: "b"}, {Article: 15, Paragraph: 1, Point: "c"},
+	{Article: 15, Paragraph: 1, Point: "d"}, {Article: 15, Paragraph: 1, Point: "g"}, {Article: 15, Paragraph: 1, Point: "h"},
+	{Article: 15, Paragraph: 2},
+}
+
 // requiredParts are the parts every access answer must give: Art. 15(1)(a)–(d) apply to all
 // processing; (g), (h) and 15(2) only where there is something to tell.
 var requiredParts = []string{"purposes", "categories", "recipients", "retention"}

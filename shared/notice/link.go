@@ -15,6 +15,12 @@ func StatusLink(baseURL, token string) string {
 	return baseURL + "/status?token=" + url.QueryEscape(token)
 }
 
+// FilesLink is the link in the files link mail, which proves the requester's mailbox once
+// more before the files of an answer are handed out (functions/portal, files.go).
+func FilesLink(baseURL, token string) string {
+	return baseURL + "/status/files?proof=" + url.QueryEscape(token)
+}
+
 // PreviewStatusLink is how a preview shows the status page link a mail about request ref will
 // carry: the link is issued only when the mail goes, so its secret is shown cut out, as the
 // text the request keeps of the mail shows it (RedactLink).
