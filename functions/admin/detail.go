@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
+	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -115,6 +118,9 @@ type fieldView struct {
 	Options  []option
 	Multiple bool
 	Values   []string
+	// Template says where a reply's text came from: the template for the request's type and
+	// language, or that there is none yet (with where to write one).
+	Template, NoTemplate string
 }
 
 // mailPreview is the exact mail the action would send; Recipient marks one to a recipient of
@@ -139,7 +145,7 @@ func (h *handler) detail(c *call, ref string) web.Response {
 	v := h.detailView(c, r, mails)
 	if a := actionNamed(c.Query.Get("action")); a != nil {
 		if ok, _ := a.Offered(h, c, r, h.now()); ok {
-			v.Open = h.openAction(c, r, a, nil, nil)
+			v.Open = h.openAction(c, r, a, h.replyTemplate(c, r, a), nil)
 			v.markChoice(a)
 		}
 	}
@@ -230,6 +236,32 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	}
 	return v
 }
+
+// replyTemplate is a's form as it starts for r: its reply filled in with the template the DPO
+// keeps for r's type in r's language (settings), if there is one. A template that cannot be
+// read leaves the reply empty: the page is still of use.
+func (h *handler) replyTemplate(c *call, r *dsr.Request, a *action) url.Values {
+	f := a.replyField()
+	lang, ok := i18n.Parse(r.Lang)
+	if f == nil || !ok {
+		return nil
+	}
+	st, err := h.reqs.Setting(c.ctx, repliesSection, replyKey(a.Name, r.Type, lang))
+	switch {
+	case errors.Is(err, fault.NotFound):
+		return url.Values{noTemplate: {"1"}}
+	case err != nil:
+		h.log.Warn("reply template not read", "action", a.Name, errlog.Attr(err))
+		return nil
+	}
+	return url.Values{f.Name: {st.Value}, fromTemplate: {"1"}}
+}
+
+// Marks in a form's values (never posted) that say where its reply came from.
+const (
+	fromTemplate = "\x00template"
+	noTemplate   = "\x00no-template"
+)
 
 // markChoice marks the choice of a as the one open.
 func (v *detailView) markChoice(a *action) {
@@ -424,10 +456,18 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 			fv.Hint = i18n.T(l, f.Hint)
 		}
 		switch {
-		case form != nil:
+		case form != nil && (form.Has(f.Name) || f.Default == nil):
 			fv.Value, fv.Values = form.Get(f.Name), form[f.Name]
 		case f.Default != nil:
 			fv.Value = f.Default(h, r)
+		}
+		if lang, _ := i18n.Parse(r.Lang); f.Reply && form != nil {
+			switch {
+			case form.Get(fromTemplate) != "":
+				fv.Template = i18n.T(l, "admin.replies.from_template", typeLabel(l, r.Type), i18n.T(l, "admin.langname."+string(lang)))
+			case form.Get(noTemplate) != "" && f.Default == nil:
+				fv.NoTemplate = i18n.T(l, "admin.replies.no_template", typeLabel(l, r.Type), i18n.T(l, "admin.langname."+string(lang)))
+			}
 		}
 		if f.Choices != nil {
 			if !f.Multiple {

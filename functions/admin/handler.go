@@ -26,9 +26,14 @@ type requests interface {
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
 	OpenConversation(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, []dsr.Message, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
-	ActiveRequests(ctx context.Context) ([]*dsr.Request, error)
-	UnverifiedRequests(ctx context.Context) ([]*dsr.Request, error)
-	RequestsByEmail(ctx context.Context, email string) ([]*dsr.Request, error)
+	OpenPage(ctx context.Context, typ dsr.Type, cursor string, n int) (store.Page, error)
+	GroupPage(ctx context.Context, groups []dsr.Group, typ dsr.Type, cursor string, n int) (store.Page, error)
+	SearchPage(ctx context.Context, q dsr.Query, cursor string, n int) (store.Page, error)
+	CountQueue(ctx context.Context, q dsr.Queue, upTo int) (int, bool, error)
+	Overdue(ctx context.Context, now time.Time, upTo int) (int, bool, error)
+	Settings(ctx context.Context, section string) (map[string]store.Setting, error)
+	Setting(ctx context.Context, section, key string) (store.Setting, error)
+	PutSetting(ctx context.Context, section string, v *store.Setting) error
 	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
 	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
 	Recipients(ctx context.Context) (dsr.Register, error)
@@ -198,6 +203,12 @@ func (h *handler) route(c *call) web.Response {
 		serve = h.export
 	case c.Path == "/admin/signout" && c.Method == "POST":
 		serve = h.signout
+	case c.Path == "/admin/settings" && get:
+		serve = h.settings
+	case strings.HasPrefix(c.Path, "/admin/settings/"):
+		if s := settingsPartNamed(strings.TrimPrefix(c.Path, "/admin/settings/")); s != nil && (get || c.Method == "POST") {
+			serve = func(c *call) web.Response { return h.settingsSection(c, s) }
+		}
 	case strings.HasPrefix(c.Path, "/admin/requests/"):
 		ref, action, _ := strings.Cut(strings.TrimPrefix(c.Path, "/admin/requests/"), "/")
 		a := actionNamed(action)

@@ -291,6 +291,10 @@ func (e *tenv) seed(ref string, s dsr.Submission, received time.Time, steps ...f
 			e.t.Fatal(err)
 		}
 	}
+	// The outbox writes the search entries after a mail; a seeded request gets them too.
+	if err := e.st.SyncSiblings(ctx, r); err != nil {
+		e.t.Fatal(err)
+	}
 	e.clock.Set(saved)
 	return e.request(ref)
 }

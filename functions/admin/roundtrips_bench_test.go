@@ -72,6 +72,22 @@ var actionTrips = []struct {
 		return d.post(requestPath(ref)+"/ask_identity", url.Values{"version": {"2"}, "step": {stepConfirm},
 			"text": {"Oplys venligst dit kundenummer."}, "pause_reason": {"To kunder med samme navn."}})
 	}, 2, "GetItem ‖ Query → UpdateItem ‖ UpdateItem", "UpdateItem → SendEmail → BatchWriteItem ‖ BatchWriteItem ‖ Query ‖ UpdateItem"},
+	// An action's form reads the reply template for the request's type and language.
+	{"action-form", func(d *dpo, ref string) web.Response { return d.get(requestPath(ref) + "?action=complete") },
+		2, "GetItem ‖ Query → GetItem", ""},
+	// The preview writes nothing and sends nothing.
+	{"preview", func(d *dpo, ref string) web.Response {
+		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "step": {"preview"}, "message": {"Vi har sendt dig en kopi."}})
+	}, 1, "GetItem ‖ Query", ""},
+	// The worklist: a page of the open requests and the counts, all at once.
+	{"worklist", func(d *dpo, _ string) web.Response { return d.get("/admin") },
+		2, "GetItem → Query ‖ Query ‖ Query ‖ Query", ""},
+	// Another list: one Query per type, all at once, and the counts beside them.
+	{"closed-list", func(d *dpo, _ string) web.Response { return d.get("/admin?view=closed") },
+		2, "GetItem → Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query", ""},
+	// Search: the entries of the word, then the requests they name.
+	{"search", func(d *dpo, _ string) web.Response { return d.get("/admin/search?q=karen") },
+		3, "GetItem → Query → BatchGetItem", ""},
 }
 
 // countActionTrips seeds an open request, runs one case on it and returns the calls made

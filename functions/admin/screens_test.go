@@ -48,6 +48,9 @@ func TestEveryScreen(t *testing.T) {
 
 	screens := []screen{
 		{name: "worklist", path: "/admin", ready: "main h1"},
+		{name: "worklist-waiting", path: "/admin?view=waiting", ready: "main h1"},
+		{name: "worklist-closed", path: "/admin?view=closed", ready: "main h1"},
+		{name: "worklist-all", path: "/admin?view=all&type=access", ready: "main h1"},
 		{name: "request", path: requestPath(w.extended), ready: "ol.history"},
 		{name: "request-mail", path: requestPath(w.extended), ready: "ol.history", before: func(b *browsertest.Browser) {
 			b.Do(chromedp.Click(chromedp.CSS("ol.history details summary")))
@@ -69,7 +72,9 @@ func TestEveryScreen(t *testing.T) {
 		{name: "request-fee", path: requestPath(w.open) + "?action=fee", ready: `[id="fee.amount"]`},
 		{name: "request-closed", path: requestPath(w.closed), ready: "ol.history"},
 		{name: "report", path: "/admin/report", ready: "main h1"},
-		{name: "search", path: "/admin/search?q=" + url.QueryEscape(w.email), ready: "main h1"},
+		{name: "search", path: "/admin/search?q=" + url.QueryEscape("Søren"), ready: "main h1"},
+		{name: "settings", path: "/admin/settings", ready: "main h1"},
+		{name: "settings-replies", path: "/admin/settings/replies?edit=complete.rectification", ready: "#edit"},
 		{name: "not-found", path: "/admin/requests/ZZZZ-ZZZZ", ready: "main h1"},
 	}
 	for _, lang := range i18n.Langs {
@@ -147,6 +152,11 @@ func (e *tenv) workspace() world {
 	w.extended = refs[0]
 	redirect(e.t, d.act(w.extended, "extend", url.Values{"reason": {"Oplysningerne ligger i tre systemer, og vi har mange anmodninger lige nu."}}))
 	redirect(e.t, d.act(w.extended, "note", url.Values{"note": {"Ringede til Ola: han vil helst have svaret på e-mail."}}))
+	// A reply template for the answer the screens open.
+	redirect(e.t, d.post("/admin/settings/replies", url.Values{"action": {"complete"}, "type": {"rectification"},
+		"text.da": {"Vi har rettet din adresse i kundesystemet og i faktureringen.\nDer er ikke andre steder, vi har den."},
+		"text.nb": {"Vi har rettet adressen din i kundesystemet og i faktureringen."}, "text.en": {"We have corrected your address in our customer and billing systems."},
+		"version.da": {"0"}, "version.nb": {"0"}, "version.en": {"0"}}))
 	w.closed = refs[3]
 	redirect(e.t, d.act(w.closed, "complete", url.Values{"message": {"We have attached a copy of your data in a machine-readable format (JSON).\nKind regards"}}))
 	return w

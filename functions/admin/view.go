@@ -61,6 +61,7 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 var navLinks = []struct{ href, key string }{
 	{"/admin", "admin.nav.worklist"},
 	{"/admin/report", "admin.nav.report"},
+	{"/admin/settings", "admin.nav.settings"},
 }
 
 // nav is the menu, marking the section the page belongs to (a request belongs to the worklist).
@@ -137,7 +138,10 @@ func logPath(p string) string {
 	rest, ok := strings.CutPrefix(p, "/admin/requests/")
 	if !ok {
 		switch p {
-		case "/admin", "/admin/signin", "/admin/signin/confirm", "/admin/signout", "/admin/search", "/admin/report", "/admin/export.csv":
+		case "/admin", "/admin/signin", "/admin/signin/confirm", "/admin/signout", "/admin/search", "/admin/report", "/admin/export.csv", "/admin/settings":
+			return p
+		}
+		if s, ok := strings.CutPrefix(p, "/admin/settings/"); ok && settingsPartNamed(s) != nil {
 			return p
 		}
 		return "(other)"

@@ -3,13 +3,40 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
+
+// The worklist reads one page of one list at a time, and counts what it does not show only
+// up to a bound, so a flood of requests (a bot at the public form) costs a page like any
+// other, and shows as a count and a warning.
+const (
+	// listPage is how many requests a page of a list shows.
+	listPage = 25
+	// countUpTo bounds a count: more shows as "at least".
+	countUpTo = 1000
+	// floodAt is how many unconfirmed requests at once are out of the ordinary for a small
+	// company, and worth a word about a bot.
+	floodAt = 100
+)
+
+// views are the worklist's lists, in the order of its tabs. "open" is the default.
+var views = []string{"open", "waiting", "closed", "all"}
+
+// viewGroups are the groups a view lists ("open" reads the sweep index by deadline instead).
+var viewGroups = map[string][]dsr.Group{
+	"waiting": {dsr.GroupWaiting},
+	"closed":  {dsr.GroupClosed},
+	"all":     dsr.Groups,
+}
 
 // row is one request in a list.
 type row struct {
@@ -17,91 +44,149 @@ type row struct {
 	Type, Status string
 	Name, Email  string
 	Received     string
-	Deadline     string
-	Extended     bool
-	Closed       string
-	Urgency      *urgency
-	LinkExpires  string
+	// When says where the request stands in time: its deadline (with Urgency) while an answer
+	// is owed, when its link expires while unconfirmed, when it was closed.
+	When     string
+	Extended bool
+	Urgency  *urgency
 	// Conversation is where the conversation with the requester stands ("waiting for the
 	// requester since …", "replied …"), if anywhere.
 	Conversation string
 }
 
-type worklistView struct {
-	Rows          []row
-	Unverified    []row
-	StatusOptions []option
-	TypeOptions   []option
-	Filtered      bool
-	Total         int
-	Overdue       int
+type tab struct {
+	Label, Href string
+	Count       string
+	Current     bool
 }
 
-// worklist shows the open requests by deadline, the unconfirmed ones apart, and the search.
+type worklistView struct {
+	View        string
+	Tabs        []tab
+	TypeOptions []option
+	Type        string
+	Rows        []row
+	Next        string
+	// Overdue and Open summarise the open requests; Flood is set when unusually many
+	// requests wait for confirmation, with their count.
+	Open, Overdue string
+	Flood         string
+	First         bool
+}
+
+// worklist shows one list (?view=open|waiting|closed|all, of one ?type= or all), a page at a
+// time (?after=), with every list's count in its tab.
 func (h *handler) worklist(c *call) web.Response {
-	status, typ := c.Query.Get("status"), c.Query.Get("type")
-	if s := dsr.Status(status); !s.Active() {
-		status = ""
+	view, typ, after := c.Query.Get("view"), c.Query.Get("type"), c.Query.Get("after")
+	if !contains(views, view) {
+		view = "open"
 	}
 	if !dsr.Type(typ).Valid() {
 		typ = ""
 	}
-	active, err := h.reqs.ActiveRequests(c.ctx)
-	if err != nil {
-		return h.fail(c, err)
-	}
-	pending, err := h.reqs.UnverifiedRequests(c.ctx)
-	if err != nil {
-		return h.fail(c, err)
-	}
-	now := h.now()
-	v := worklistView{
-		Filtered:    status != "" || typ != "",
-		TypeOptions: typeOptions(c.Lang, typ),
-		StatusOptions: []option{
-			{Value: "", Label: i18n.T(c.Lang, "admin.filter.all_open"), Selected: status == ""},
-			{Value: string(dsr.Open), Label: statusLabel(c.Lang, dsr.Open), Selected: status == string(dsr.Open)},
-			{Value: string(dsr.InProgress), Label: statusLabel(c.Lang, dsr.InProgress), Selected: status == string(dsr.InProgress)},
-		},
-	}
-	for _, r := range active {
-		if now.After(r.Deadline()) {
-			v.Overdue++
-		}
-		if (status != "" && string(r.Status) != status) || (typ != "" && string(r.Type) != typ) {
-			continue
-		}
-		v.Rows = append(v.Rows, h.row(c.Lang, r))
-	}
-	v.Total = len(active)
-	for _, r := range pending {
-		rw := h.row(c.Lang, r)
-		if r.Held() {
-			// Stored during a flood without its link: the sweep sends it on a day with room.
-			rw.LinkExpires = i18n.T(c.Lang, "admin.worklist.held")
+	var (
+		page                    store.Page
+		open, waiting, overdue  int
+		openMore, waitMore, odM bool
+		errs                    [4]error
+		wg                      sync.WaitGroup
+	)
+	wg.Go(func() {
+		if view == "open" {
+			page, errs[0] = h.reqs.OpenPage(c.ctx, dsr.Type(typ), after, listPage)
 		} else {
-			rw.LinkExpires = h.dateTime(c.Lang, r.TokenExpires)
+			page, errs[0] = h.reqs.GroupPage(c.ctx, viewGroups[view], dsr.Type(typ), after, listPage)
 		}
-		v.Unverified = append(v.Unverified, rw)
+	})
+	wg.Go(func() { open, openMore, errs[1] = h.reqs.CountQueue(c.ctx, dsr.QueueOpen, countUpTo) })
+	wg.Go(func() { waiting, waitMore, errs[2] = h.reqs.CountQueue(c.ctx, dsr.QueueUnverified, countUpTo) })
+	wg.Go(func() { overdue, odM, errs[3] = h.reqs.Overdue(c.ctx, h.now(), countUpTo) })
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		if errors.Is(err, fault.BadRequest) {
+			return web.Redirect(h.listPath(view, typ, ""))
+		}
+		return h.fail(c, err)
+	}
+	l := c.Lang
+	v := worklistView{
+		View: view, Type: typ, TypeOptions: typeOptions(l, typ), First: after == "",
+		Open: count(l, open, openMore), Overdue: count(l, overdue, odM),
+	}
+	counts := map[string]string{"open": v.Open, "waiting": count(l, waiting, waitMore)}
+	for _, name := range views {
+		v.Tabs = append(v.Tabs, tab{Label: i18n.T(l, "admin.view."+name), Href: h.listPath(name, typ, ""), Count: counts[name], Current: name == view})
+	}
+	if waiting >= floodAt {
+		v.Flood = counts["waiting"]
+	}
+	for _, r := range page.Requests {
+		v.Rows = append(v.Rows, h.row(l, r))
+	}
+	if page.Next != "" {
+		v.Next = h.listPath(view, typ, page.Next)
 	}
 	return h.render(c, http.StatusOK, "worklist", "admin.worklist.title", v)
 }
 
-// row builds the list entry of r; the deadline's urgency only where an answer is still owed.
+// listPath is the worklist's address for a view, type and page.
+func (h *handler) listPath(view, typ, after string) string {
+	q := url.Values{}
+	if view != "open" {
+		q.Set("view", view)
+	}
+	if typ != "" {
+		q.Set("type", typ)
+	}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if len(q) == 0 {
+		return "/admin"
+	}
+	return "/admin?" + q.Encode()
+}
+
+// count writes a bounded count: "1000+" once the bound is reached.
+func count(l i18n.Lang, n int, more bool) string {
+	if more {
+		return i18n.T(l, "admin.count.more", n)
+	}
+	return strconv.Itoa(n)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// row builds the list entry of r.
 func (h *handler) row(l i18n.Lang, r *dsr.Request) row {
 	rw := row{
 		Ref: r.Ref, Href: requestPath(r.Ref),
 		Type: typeLabel(l, r.Type), Status: statusLabel(l, r.Status),
 		Name: r.Name, Email: r.Email,
 		Received: h.date(l, r.ReceivedAt),
-		Deadline: h.longDate(l, r.Deadline()),
 		Extended: r.Extension != nil,
-		Closed:   h.date(l, r.ClosedAt),
 	}
-	if r.Status.Active() {
+	switch r.Group() {
+	case dsr.GroupOpen:
 		u := h.urgency(l, r.Deadline(), h.now())
-		rw.Urgency = &u
+		rw.Urgency, rw.When = &u, h.longDate(l, r.Deadline())
 		rw.Conversation = h.conversation(l, r)
+	case dsr.GroupWaiting:
+		if r.Held() {
+			// Stored during a flood without its link: the sweep sends it on a day with room.
+			rw.When = i18n.T(l, "admin.worklist.held")
+		} else {
+			rw.When = i18n.T(l, "admin.row.link_expires", h.dateTime(l, r.TokenExpires))
+		}
+	default:
+		rw.When = i18n.T(l, "admin.closed_on", h.date(l, r.ClosedAt))
 	}
 	return rw
 }
@@ -127,19 +212,21 @@ type searchView struct {
 	Query string
 	Error string
 	Rows  []row
-	Kind  string
+	Next  string
+	First bool
 }
 
-// search finds requests in any status, closed ones too, by reference or by the requester's
-// email address. A reference that exists opens the request directly.
+// search finds requests in any status, closed ones too, by reference, name, email address or
+// customer number, any part of a word, however typed (dsr.ParseQuery), from the search
+// entries on the workspace index. A whole reference that exists opens the request.
 func (h *handler) search(c *call) web.Response {
-	q := strings.TrimSpace(c.Query.Get("q"))
-	if q == "" {
+	typed := strings.TrimSpace(c.Query.Get("q"))
+	if typed == "" {
 		return web.Redirect("/admin")
 	}
-	v := searchView{Query: q}
-	if ref, ok := dsr.NormalizeReference(q); ok {
-		v.Kind = "reference"
+	after := c.Query.Get("after")
+	v := searchView{Query: typed, First: after == ""}
+	if ref, ok := dsr.NormalizeReference(typed); ok && after == "" {
 		r, err := h.reqs.GetRequest(c.ctx, ref)
 		switch {
 		case err == nil:
@@ -147,21 +234,25 @@ func (h *handler) search(c *call) web.Response {
 		case !errors.Is(err, fault.NotFound):
 			return h.fail(c, err)
 		}
-		h.log.Info("search", "kind", v.Kind, "results", 0)
-		return h.render(c, http.StatusOK, "search", "admin.search.title", v)
 	}
-	if code := dsr.CheckEmail(q); code != "" {
-		v.Error = i18n.T(c.Lang, "admin.search.invalid")
+	q, ok := dsr.ParseQuery(typed)
+	if !ok || len(typed) > 200 {
+		v.Error = i18n.T(c.Lang, "admin.search.invalid", dsr.MinSearchWord)
 		return h.render(c, web.StatusOf(fault.Invalid), "search", "admin.search.title", v)
 	}
-	v.Kind = "email"
-	rs, err := h.reqs.RequestsByEmail(c.ctx, q)
+	page, err := h.reqs.SearchPage(c.ctx, q, after, listPage)
+	if errors.Is(err, fault.BadRequest) {
+		return web.Redirect("/admin/search?q=" + url.QueryEscape(typed))
+	}
 	if err != nil {
 		return h.fail(c, err)
 	}
-	for _, r := range rs {
+	for _, r := range page.Requests {
 		v.Rows = append(v.Rows, h.row(c.Lang, r))
 	}
-	h.log.Info("search", "kind", v.Kind, "results", len(rs))
+	if page.Next != "" {
+		v.Next = "/admin/search?" + url.Values{"q": {typed}, "after": {page.Next}}.Encode()
+	}
+	h.log.Info("search", "results", len(page.Requests), "more", page.Next != "")
 	return h.render(c, http.StatusOK, "search", "admin.search.title", v)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +42,14 @@ func TestWorklist(t *testing.T) {
 	e.seed("SQQN-4444", s, time.Date(2026, 2, 13, 9, 0, 0, 0, time.UTC), verify)                  // due Fri 13 Mar: 3 working days
 	e.seed("TRCK-5555", submission("da", "d."+uniq()+"@example.dk"), received0, verify)           // due Tue 7 Apr: on track
 	e.seed("PEND-6666", submission("da", "e."+uniq()+"@example.dk"), now0.Add(-day))              // unconfirmed
-	e.seed("DNEX-7777", submission("da", "f."+uniq()+"@example.dk"), received0, verify, complete) // closed: not listed
+	e.seed("DNEX-7777", submission("da", "f."+uniq()+"@example.dk"), received0, verify, complete) // closed
+	e.seed("XPRD-8888", submission("da", "g."+uniq()+"@example.dk"), now0.Add(-10*day), expire)   // expired
 
+	list := func(body string) string {
+		return strings.Join(refsIn(section(body, `id="list-heading"`, "</table>")), " ")
+	}
 	body := page(t, d.get("/admin"), http.StatusOK)
-	open := section(body, `id="open-heading"`, `id="pending-heading"`)
-	if got, want := strings.Join(refsIn(open), " "), "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555"; got != want {
+	if got, want := list(body), "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555"; got != want {
 		t.Fatalf("open list %q, want %q (by deadline)", got, want)
 	}
 	for _, w := range []string{
@@ -55,30 +59,68 @@ func TestWorklist(t *testing.T) {
 		// 11 Mar – 7 Apr, less Maundy Thursday, Good Friday and Easter Monday.
 		`<span class="tag on-track">17 arbejdsdage tilbage</span>`,
 		"tirsdag 7. april 2026", "fredag 20. februar 2026",
-		i18n.T(i18n.DA, "admin.worklist.summary", 4, 1),
+		i18n.T(i18n.DA, "admin.worklist.summary", "4", "1"),
+		// Every list's tab, the open and waiting ones with their counts.
+		`href="/admin?view=waiting">` + i18n.T(i18n.DA, "admin.view.waiting") + ` <span class="count">1</span>`,
+		`href="/admin?view=closed">`, `href="/admin?view=all">`,
 	} {
-		if !strings.Contains(open+body, w) {
+		if !strings.Contains(body, w) {
 			t.Errorf("worklist lacks %q", w)
 		}
 	}
-	if got := refsIn(section(body, `id="pending-heading"`, "</table>")); len(got) != 1 || got[0] != "PEND-6666" {
-		t.Errorf("unconfirmed list %v", got)
+	if strings.Contains(body, i18n.T(i18n.DA, "admin.flood.heading", "1")) {
+		t.Error("one unconfirmed request is called a flood")
 	}
 
 	for target, want := range map[string]string{
-		"/admin?status=in_progress":          "QVRD-2222",
-		"/admin?type=erasure":                "SQQN-4444",
-		"/admin?status=open&type=erasure":    "SQQN-4444",
-		"/admin?status=completed&type=bogus": "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555",
+		"/admin?type=erasure":                 "SQQN-4444",
+		"/admin?type=bogus":                   "QVRD-2222 TDAY-3333 SQQN-4444 TRCK-5555",
+		"/admin?view=waiting":                 "PEND-6666",
+		"/admin?view=closed":                  "DNEX-7777 XPRD-8888",
+		"/admin?view=all":                     "PEND-6666 TRCK-5555 DNEX-7777 XPRD-8888 SQQN-4444 TDAY-3333 QVRD-2222",
+		"/admin?view=all&type=erasure":        "SQQN-4444",
+		"/admin?view=closed&type=portability": "",
 	} {
 		body := page(t, d.get(target), http.StatusOK)
-		if got := strings.Join(refsIn(section(body, `id="open-heading"`, `id="pending-heading"`)), " "); got != want {
+		if got := list(body); got != want {
 			t.Errorf("%s: %q, want %q", target, got, want)
 		}
 	}
-	body = page(t, d.get("/admin?status=in_progress&type=erasure"), http.StatusOK)
+	body = page(t, d.get("/admin?view=closed&type=erasure"), http.StatusOK)
 	if !strings.Contains(body, i18n.T(i18n.DA, "admin.worklist.none_filtered")) {
 		t.Error("an empty filtered list says nothing")
+	}
+	// A made-up page position starts the list over.
+	if loc := redirect(t, d.get("/admin?view=all&after=garbage")); loc != "/admin?view=all" {
+		t.Errorf("bad cursor: to %q", loc)
+	}
+}
+
+// Every list is a page at a time: following "next" shows each request once, in order.
+func TestWorklistPages(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	var want []string
+	for i := range listPage + 3 {
+		ref := dsr.NewReference()
+		e.seed(ref, submission("da", "p."+uniq()+"@example.dk"), received0.Add(time.Duration(i)*time.Minute), verify, complete)
+		want = append([]string{ref}, want...)
+	}
+	var got []string
+	next := "/admin?view=closed"
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the pages never end")
+		}
+		body := page(t, d.get(next), http.StatusOK)
+		got = append(got, refsIn(section(body, `id="list-heading"`, "</table>"))...)
+		next = ""
+		if m := regexp.MustCompile(`<a class="button secondary" href="([^"]+)">` + i18n.T(i18n.DA, "admin.page.next")).FindStringSubmatch(body); m != nil {
+			next = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("paged closed list:\n%v\nwant\n%v", got, want)
 	}
 }
 
@@ -86,9 +128,15 @@ func TestSearch(t *testing.T) {
 	e := setup(t)
 	d := e.session(e.cfg.DPOAddresses[0])
 	who := "Karen." + uniq() + "@Example.dk"
+	soren := submission("da", "s."+uniq()+"@example.dk")
+	soren.Name = "Søren Kierkegaard"
 	e.seed("SRCH-2222", submission("da", who), received0, verify, complete)
 	e.seed("SRCH-3333", submission("da", who), received0.Add(time.Hour), verify)
 	e.seed("SRCH-4444", submission("da", "other."+uniq()+"@example.dk"), received0, verify)
+	e.seed("SRCH-5555", soren, received0, verify)
+	ola := submission("nb", "ola.nordmann."+uniq()+"@example.no")
+	ola.Name = "Ola Nordmann"
+	e.seed("SRCH-6666", ola, received0, verify, complete)
 
 	// A reference, however typed, opens the request, closed ones too.
 	for _, q := range []string{"SRCH-2222", "srch 2222", " srch2222 "} {
@@ -96,21 +144,35 @@ func TestSearch(t *testing.T) {
 			t.Errorf("%q: to %q", q, loc)
 		}
 	}
+	for q, want := range map[string]string{
+		strings.ToLower(who): "SRCH-3333 SRCH-2222", // both of the address's requests, newest first
+		"soren":              "SRCH-5555",
+		"SØREN":              "SRCH-5555",
+		"kierk":              "SRCH-5555",
+		"Ola Nordmann":       "SRCH-6666", // a phone call from Ola: the closed request is found
+		"nordm":              "SRCH-6666",
+		"C-1042":             "SRCH-3333 SRCH-2222 SRCH-4444 SRCH-5555 SRCH-6666", // the customer number they all share
+	} {
+		body := page(t, d.get("/admin/search?q="+url.QueryEscape(q)), http.StatusOK)
+		got := refsIn(body)
+		slices.Sort(got)
+		w := strings.Fields(want)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("%q: %v, want %v", q, got, w)
+		}
+	}
 	body := page(t, d.get("/admin/search?q="+url.QueryEscape(strings.ToLower(who))), http.StatusOK)
 	if got := strings.Join(refsIn(body), " "); got != "SRCH-3333 SRCH-2222" {
-		t.Errorf("by email: %q, want both of the address's requests, newest first", got)
+		t.Errorf("by email: %q, want newest first", got)
 	}
 	body = page(t, d.get("/admin/search?q=ZZZZ-9999"), http.StatusOK)
-	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.no_reference", "ZZZZ-9999")) {
-		t.Error("unknown reference not said")
-	}
-	body = page(t, d.get("/admin/search?q=nobody@example.dk"), http.StatusOK)
-	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.no_email")) {
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.none", "ZZZZ-9999")) {
 		t.Error("no hits not said")
 	}
-	body = page(t, d.get("/admin/search?q="+url.QueryEscape("<b>Karen</b>")), http.StatusBadRequest)
-	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.invalid")) || strings.Contains(body, "<b>Karen") {
-		t.Error("bad query not explained, or echoed unescaped")
+	body = page(t, d.get("/admin/search?q="+url.QueryEscape("<b>K")), http.StatusBadRequest)
+	if !strings.Contains(body, i18n.T(i18n.DA, "admin.search.invalid", dsr.MinSearchWord)) || strings.Contains(body, "<b>K") {
+		t.Error("too short a query not explained, or echoed unescaped")
 	}
 	if loc := redirect(t, d.get("/admin/search?q=")); loc != "/admin" {
 		t.Errorf("empty search to %q", loc)
