@@ -24,7 +24,7 @@ var Access = map[string]map[string][]string{
 		LoginPrefix:   {"DeleteItem", "GetItem", "PutItem", "UpdateItem"},
 		SessionPrefix: {"DeleteItem", "GetItem", "PutItem"},
 		// What the DPO keeps once: the recipients register.
-		SettingsPrefix: {"GetItem", "PutItem"},
+		SettingsPrefix: {"GetItem", "PutItem", "Query"},
 	},
 	"SweepFunction": {
 		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},

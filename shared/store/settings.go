@@ -37,7 +37,7 @@ type settingItem struct {
 	Version int       `dynamodbav:"version"`
 }
 
-func settingsPK(section string) string { return "SET#" + section }
+func settingsPK(section string) string { return SettingsPrefix + section }
 
 // maxSettings bounds what one section may hold, so reading one stays one page or two.
 const maxSettings = 500
