@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -250,9 +251,9 @@ func TestNotFound(t *testing.T) {
 func TestLanguageSwitch(t *testing.T) {
 	e := setup(t)
 	d := e.session(e.cfg.DPOAddresses[0])
-	resp := d.get("/admin?lang=en&status=open")
+	resp := d.get("/admin?lang=en&view=closed")
 	body := page(t, resp, http.StatusOK)
-	if !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, "Requests to answer") {
+	if !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, i18n.T(i18n.EN, "admin.view.closed.heading")) {
 		t.Fatal("?lang=en did not switch to English")
 	}
 	lang, raw, ok := cookieValue(resp, langCookieName)
@@ -260,11 +261,11 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Fatalf("language not remembered: %v", resp.Cookies)
 	}
 	// The switch keeps the page's filters.
-	if !strings.Contains(body, `href="/admin?lang=nb&amp;status=open"`) {
+	if !strings.Contains(body, `href="/admin?lang=nb&amp;view=closed"`) {
 		t.Fatalf("language links lose the query:\n%s", body)
 	}
 	body = page(t, e.do(e.get("/admin", d.cookie(), langCookieName+"=nb")), http.StatusOK)
-	if !strings.Contains(body, `<html lang="nb">`) || !strings.Contains(body, "Anmodninger som skal besvares") {
+	if !strings.Contains(body, `<html lang="nb">`) || !strings.Contains(body, i18n.T(i18n.NB, "admin.worklist.heading")) {
 		t.Fatal("remembered language not used")
 	}
 	body = page(t, d.get("/admin"), http.StatusOK)
