@@ -29,7 +29,7 @@ type sweepStore interface {
 	ReleaseEscalation(ctx context.Context, c store.EscClaim) error
 	ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
-	SyncSiblings(ctx context.Context, r *dsr.Request) error
+	SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error
 	CountUnconfirmed(ctx context.Context, perDay int) (store.Counted, error)
 	Uncount(ctx context.Context, c store.Counted) error
 }

@@ -30,8 +30,7 @@ type PageLinks interface {
 // the rest of the request's partition in step with it.
 type Recorder interface {
 	RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.MailKind]dsr.MailState) error
-	KeepMails(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error
-	SyncSiblings(ctx context.Context, r *dsr.Request) error
+	SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error
 }
 
 // Outbox sends the mails a committed change queued and records how each went. A mail that
@@ -54,8 +53,9 @@ type Outbox struct {
 }
 
 // Deliver sends the given mails about r in parallel, keeps the text of those sent to the
-// requester, then records their states in one write. It returns the joined errors of whatever
-// failed (for logging); the caller's answer to the user does not depend on it.
+// requester and brings r's partition in step (one Query, one batch write), then records the
+// mails' states in one write. It returns the joined errors of whatever failed (for logging);
+// the caller's answer to the user does not depend on it.
 //
 // The texts are written before the states: a page that sees a mail "sent" finds its text.
 //
@@ -102,18 +102,11 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 		})
 	}
 	wg.Wait()
-	// The partition's search entries and retention follow the request as committed, which
-	// the mails' states do not change: they are brought in step beside the two writes below.
-	synced := make(chan error, 1)
-	go func() { synced <- o.Recorder.SyncSiblings(ctx, r.Clone()) }()
-	if err := o.Recorder.KeepMails(ctx, r, sent); err != nil {
+	if err := o.Recorder.SyncSiblings(ctx, r, sent...); err != nil {
 		errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
 	}
 	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
 		errs = append(errs, fmt.Errorf("record mail states: %w", err))
-	}
-	if err := <-synced; err != nil {
-		errs = append(errs, fmt.Errorf("sync siblings: %w", err))
 	}
 	return errors.Join(errs...)
 }

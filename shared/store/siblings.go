@@ -89,33 +89,6 @@ func (s *Store) siblingsExpireAt(r *dsr.Request) int64 {
 	return 0
 }
 
-// KeepMails stores the exact text of mails sent to r's requester, beside r. A mail is keyed by
-// when it went and its kind, so writing it again (a retried call) writes the same item.
-func (s *Store) KeepMails(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error {
-	if len(sent) == 0 {
-		return nil
-	}
-	exp := s.siblingsExpireAt(r)
-	if exp == 0 {
-		return nil // the request's personal data is gone; its mails' texts go with it
-	}
-	var puts []map[string]ddbtypes.AttributeValue
-	seen := map[string]bool{}
-	for _, m := range sent {
-		// One batch may not name an item twice; the same mail twice is one item anyway.
-		if seen[mailSK(m)] {
-			continue
-		}
-		seen[mailSK(m)] = true
-		av, err := attributevalue.MarshalMap(s.mailText(r, m, exp))
-		if err != nil {
-			return fmt.Errorf("store: marshal mail text: %w", err)
-		}
-		puts = append(puts, av)
-	}
-	return s.batchWrite(ctx, puts, nil)
-}
-
 // OpenRequest reads a request with everything its partition holds for a page about it: the
 // request and the texts of the mails sent to the requester, oldest first. It is one Query
 // (strongly consistent), so the page costs what reading the request alone did.
@@ -195,11 +168,13 @@ func skOf(av map[string]ddbtypes.AttributeValue) string {
 	return ""
 }
 
-// SyncSiblings brings r's siblings in step with r as it now is: a search entry for every word
-// r is found by and none for a word it lost, and on every sibling the TTL r gives them. Once
-// r's personal data is gone (expired), its siblings are deleted. It writes only what differs,
-// so calling it after a change that altered nothing of this costs one Query.
-func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request) error {
+// SyncSiblings brings r's siblings in step with r as it now is, and keeps the exact text of
+// the mails in sent beside it: a search entry for every word r is found by and none for a word
+// it lost, and on every sibling the TTL r gives them. Once r's personal data is gone (expired),
+// its siblings are deleted and no text is kept. It is one Query of the partition and one
+// BatchWriteItem of what differs (none if nothing does). A mail is keyed by when it went and
+// its kind, so keeping it again (a retried call) writes the same item.
+func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error {
 	items, err := s.partition(ctx, r.Ref)
 	if err != nil {
 		return err
@@ -212,9 +187,24 @@ func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request) error {
 		}
 	}
 	var puts, deletes []map[string]ddbtypes.AttributeValue
+	// One batch may not name an item twice: a text kept now replaces the one stored.
+	kept := map[string]bool{}
+	if exp != 0 {
+		for _, m := range sent {
+			if kept[mailSK(m)] {
+				continue
+			}
+			kept[mailSK(m)] = true
+			av, err := attributevalue.MarshalMap(s.mailText(r, m, exp))
+			if err != nil {
+				return fmt.Errorf("store: marshal mail text: %w", err)
+			}
+			puts = append(puts, av)
+		}
+	}
 	for _, av := range items {
 		sk := skOf(av)
-		if sk == requestSK {
+		if sk == requestSK || kept[sk] {
 			continue
 		}
 		if exp == 0 || (strings.HasPrefix(sk, searchPrefix) && !want[sk]) {
