@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,7 +85,7 @@ var actionTrips = []struct {
 		2, "GetItem → Query ‖ Query ‖ Query ‖ Query", ""},
 	// Another list: one Query per type, all at once, and the counts beside them.
 	{"closed-list", func(d *dpo, _ string) web.Response { return d.get("/admin?view=closed") },
-		2, "GetItem → Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query ‖ Query", ""},
+		2, "GetItem → " + strings.Repeat("Query ‖ ", len(dsr.Types)+2) + "Query", ""},
 	// Search: the entries of the word, then the requests they name.
 	{"search", func(d *dpo, _ string) web.Response { return d.get("/admin/search?q=karen") },
 		3, "GetItem → Query → BatchGetItem", ""},
