@@ -38,7 +38,7 @@ var tripCases = []struct {
 		b := hs.browser()
 		b.cookies[cookieName] = tok
 		return b.post("/status/reply", url.Values{"form": {formToken(tok)}, "text": {"Customer number 4711."}}).StatusCode
-	}, 2, "Query → UpdateItem ‖ UpdateItem", "SendEmail → Query ‖ UpdateItem"},
+	}, 2, "Query → UpdateItem ‖ UpdateItem", "SendEmail → Query → UpdateItem"},
 	{"lost-link", func(hs *harness, r *dsr.Request, _ string) int {
 		return hs.browser().post("/status/lost", url.Values{"email": {r.Email}}).StatusCode
 	}, 0, "", "UpdateItem ‖ UpdateItem → Query → UpdateItem → SendEmail"},
