@@ -10,7 +10,9 @@
 // function now (with no body, a scheduled function gets its schedule's event).
 //
 // Template parameters without a Default resolve to an empty string: put the variables
-// built from them (BASE_URL, CONTROLLER_NAME, …) in the -env-file, as with sam local.
+// built from them (CONTROLLER_NAME, …) in the -env-file, as with sam local. BASE_URL is the
+// runner's own URL (it follows -addr) unless -base-url, -param BaseUrl=… or an -env-file
+// named on the command line sets it.
 //
 // Not emulated: authorizers, CORS preflight answers (an OPTIONS route is served like any
 // other), throttling and route settings, custom domains and stages other than $default,
@@ -30,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -39,6 +42,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/infra/emulators"
 	"github.com/dsrdesk/dsrdesk/infra/local/runner"
+	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
 
 // params collects repeated -param Key=Value flags.
@@ -61,13 +65,18 @@ func main() {
 	os.Exit(run())
 }
 
-func run() int {
-	opts := runner.Options{Parameters: params{}}
+// parse reads the command line into the runner's options; ok is false when the command ends
+// here with code (after -h, or a usage error, written to out).
+func parse(args []string, out io.Writer) (opts runner.Options, code int, ok bool) {
+	opts = runner.Options{Parameters: params{}}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(out)
 	fs.StringVar(&opts.Template, "template", "template.yaml", "the SAM template")
 	fs.StringVar(&opts.EnvFile, "env-file", defaultEnvFile, `environment overrides in sam local --env-vars format: {"Parameters": {...}} for every function, {"<LogicalId>": {...}} for one; only variables the template declares are overridden`)
 	fs.Var(params(opts.Parameters), "param", "override a template parameter: -param Key=Value (repeatable)")
-	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:3000", "where the HTTP API listens")
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:3000", "where the HTTP API listens; BASE_URL follows it (see -base-url)")
+	fs.StringVar(&opts.BaseURL, "base-url", "", "the URL every link in a page or mail is built from (BASE_URL). Default: the runner's own, http://<-addr>, "+
+		"unless BASE_URL is set explicitly, by -param BaseUrl=… or in an -env-file named on the command line")
 	endpoints, ports := map[*emulators.Emulator]*string{}, map[*emulators.Emulator]*int{}
 	for _, e := range emulators.All {
 		endpoints[e] = fs.String(e.ID+"-endpoint", "", fmt.Sprintf("use this %s endpoint instead of starting %s", e.Service, e.Bin))
@@ -77,11 +86,11 @@ func run() int {
 	fs.IntVar(&opts.Workers, "workers", 2, "processes per function (concurrency)")
 	fs.BoolVar(&opts.NoSchedules, "no-schedules", false, "do not fire ScheduleV2 events (POST /_local/invoke/<LogicalId> still works)")
 	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return opts, 0, false
 		}
-		return 2
+		return opts, 2, false
 	}
 	// The default env file is optional; one named on the command line must exist.
 	envFileSet := false
@@ -89,20 +98,40 @@ func run() int {
 	if _, err := os.Stat(opts.EnvFile); !envFileSet && err != nil {
 		opts.EnvFile = ""
 	}
+	// BASE_URL follows -addr unless it is set explicitly: the default env file's (for sam
+	// local on port 3000) is not.
+	explicit := opts.BaseURL != ""
+	if _, ok := opts.Parameters["BaseUrl"]; ok {
+		explicit = true
+	}
+	if envFileSet {
+		if ev, err := samtemplate.ReadEnvVars(opts.EnvFile); err == nil && ev.Sets("BASE_URL") {
+			explicit = true
+		}
+	}
+	opts.OwnBaseURL = !explicit
 	opts.Endpoints, opts.Ports = emulators.Endpoints{}, map[*emulators.Emulator]int{}
 	for _, e := range emulators.All {
 		opts.Endpoints[e], opts.Ports[e] = *endpoints[e], *ports[e]
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "unexpected arguments: %v\n", fs.Args())
-		return 2
+		fmt.Fprintf(out, "unexpected arguments: %v\n", fs.Args())
+		return opts, 2, false
 	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	opts.Logger = logger
+	opts.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	return opts, 0, true
+}
+
+func run() int {
+	opts, code, ok := parse(os.Args[1:], os.Stderr)
+	if !ok {
+		return code
+	}
+	logger := opts.Logger
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

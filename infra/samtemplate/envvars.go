@@ -83,3 +83,16 @@ func (e EnvVars) Apply(logicalID string, env map[string]string) map[string]strin
 	}
 	return out
 }
+
+// Sets reports whether the file sets variable name, for every function or for one.
+func (e EnvVars) Sets(name string) bool {
+	if _, ok := e.All[name]; ok {
+		return true
+	}
+	for _, f := range e.Functions {
+		if _, ok := f[name]; ok {
+			return true
+		}
+	}
+	return false
+}

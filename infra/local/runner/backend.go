@@ -145,7 +145,7 @@ func (r *Runner) createResources(ctx context.Context) error {
 // env file's overrides) and then what Lambda itself sets, which a template cannot
 // override in AWS either.
 func (r *Runner) environment(fn *function, ev envOverrides) []string {
-	vars := ev.Apply(fn.def.LogicalID, fn.def.Environment)
+	vars := r.withBaseURL(ev.Apply(fn.def.LogicalID, fn.def.Environment))
 	for k, v := range map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.def.Name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.def.MemorySize),
@@ -176,6 +176,23 @@ func (r *Runner) environment(fn *function, ev envOverrides) []string {
 		env = append(env, k+"="+vars[k])
 	}
 	return env
+}
+
+// withBaseURL sets BASE_URL, for a function that has one, to the URL the options ask for:
+// -base-url's, or the runner's own. A function that builds links from a BASE_URL on another
+// port sends every link, and every redirect after a post, where nothing listens (and the
+// browser refuses the redirect: form-action 'self').
+func (r *Runner) withBaseURL(vars map[string]string) map[string]string {
+	if _, ok := vars["BASE_URL"]; !ok {
+		return vars
+	}
+	switch {
+	case r.opts.BaseURL != "":
+		vars["BASE_URL"] = r.opts.BaseURL
+	case r.opts.OwnBaseURL:
+		vars["BASE_URL"] = r.URL
+	}
+	return vars
 }
 
 type envOverrides interface {

@@ -45,6 +45,12 @@ type Options struct {
 	Parameters map[string]string
 	// Addr is where the HTTP API listens (-addr). Default 127.0.0.1:0.
 	Addr string
+	// BaseURL, if set, is every function's BASE_URL, whatever the template and the env file
+	// say (-base-url). OwnBaseURL makes it the runner's own URL once it listens, so the links
+	// in mails and the redirects after a post lead where it serves (the command's default
+	// when BASE_URL is not set explicitly).
+	BaseURL    string
+	OwnBaseURL bool
 	// Endpoints are emulators already running (-dynamodb-endpoint, -ses-endpoint, …):
 	// the runner uses them instead of starting its own.
 	Endpoints emulators.Endpoints

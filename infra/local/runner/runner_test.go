@@ -108,6 +108,7 @@ func shared(t *testing.T) *Runner {
 		defer os.Remove(envFile)
 		opts.EnvFile = envFile
 		opts.Parameters = map[string]string{"Greeting": "overridden by the env file"}
+		opts.OwnBaseURL = true
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		sharedRunner, sharedErr = Start(ctx, opts)
@@ -237,6 +238,7 @@ func TestEnvironment(t *testing.T) {
 		"TZ":                              "UTC",
 		"TABLE_NAME":                      "local-echo",
 		"GREETING":                        "hej", // the env file wins over the parameter
+		"BASE_URL":                        r.URL, // the runner's own, not the parameter's port
 		"ECHO_MODE":                       "normal",
 	} {
 		if env[k] != v {
@@ -525,5 +527,27 @@ func TestEmptyVariables(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// -base-url sets BASE_URL for every function that has one, over the template and the env
+// file; without it, OwnBaseURL makes it the runner's own URL; a function without a BASE_URL
+// gets none.
+func TestBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		vars map[string]string
+		want string
+	}{
+		{Options{BaseURL: "https://proxy.example"}, map[string]string{"BASE_URL": "http://127.0.0.1:3000"}, "https://proxy.example"},
+		{Options{OwnBaseURL: true}, map[string]string{"BASE_URL": "http://127.0.0.1:3000"}, "http://127.0.0.1:4000"},
+		{Options{}, map[string]string{"BASE_URL": "http://127.0.0.1:3000"}, "http://127.0.0.1:3000"},
+		{Options{OwnBaseURL: true}, map[string]string{}, ""},
+	} {
+		r := &Runner{opts: tc.opts, URL: "http://127.0.0.1:4000"}
+		got, ok := r.withBaseURL(tc.vars)["BASE_URL"]
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%+v: BASE_URL %q (set %v), want %q", tc.opts, got, ok, tc.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func main() {
 var envKeys = []string{
 	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "AWS_ACCESS_KEY_ID",
 	"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_S3", "_HANDLER", "TZ",
-	"TABLE_NAME", "BUCKET", "GREETING", "ECHO_MODE",
+	"TABLE_NAME", "BUCKET", "GREETING", "ECHO_MODE", "BASE_URL",
 }
 
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
