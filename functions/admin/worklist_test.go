@@ -305,7 +305,7 @@ func TestHeldRequestIsShown(t *testing.T) {
 	if err := e.st.CreateRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	body := page(t, d.get("/admin"), http.StatusOK)
+	body := page(t, d.get("/admin?view=waiting"), http.StatusOK)
 	if !strings.Contains(body, ref0) || !strings.Contains(body, i18n.T(i18n.DA, "admin.worklist.held")) {
 		t.Fatalf("the worklist does not show the held request as held:\n%s", body)
 	}
