@@ -85,7 +85,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// emulator.Run stops the emulators a test started for itself (the cost test's).
+	code := emulator.Run(m)
 	if sharedStack != nil {
 		sharedStack.Stop()
 	}
