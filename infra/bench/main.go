@@ -1,7 +1,8 @@
 // Command bench measures the desk against the targets of its performance issue and prints one
 // table: AWS round trips per operation, the handlers' overhead over the bare SDK calls they
 // make, the sweep over 100,000 stored requests against 1,000, each function's cold start
-// against a hello-world aws-lambda-go binary, and the arm64 binaries' sizes.
+// against a hello-world aws-lambda-go binary, the arm64 binaries' sizes, and what the desk
+// costs: a request's life and an idle month, metered and priced (infra/cost).
 //
 //	go run ./infra/bench            # what make bench runs
 //	go run ./infra/bench -quick     # a smaller sweep table and fewer runs, for a quick look
@@ -33,7 +34,7 @@ func main() {
 	quick := flag.Bool("quick", false, "sweep 20,000 stored requests instead of 100,000, fewer iterations and cold starts")
 	verbose := flag.Bool("v", false, "show go test's output")
 	out := flag.String("o", "", "also write the table (Markdown) to this file")
-	only := flag.String("only", "", "comma-separated sections to run (coldstart, size, trips, overhead, sweep); default all")
+	only := flag.String("only", "", "comma-separated sections to run (coldstart, size, trips, overhead, sweep, cost); default all")
 	flag.Parse()
 	sections := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -97,6 +98,11 @@ func run(quick, verbose bool, outFile string, want func(string) bool) error {
 	}
 	if want("sweep") {
 		if err := sweepRows(ctx, &t, goTool, root, quick, log, step); err != nil {
+			return err
+		}
+	}
+	if want("cost") {
+		if err := costRows(ctx, &t, goTool, root, tmp, log, step); err != nil {
 			return err
 		}
 	}
