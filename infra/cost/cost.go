@@ -41,19 +41,23 @@ type RegionPrices struct {
 	DynamoDBReadUnit       float64 `json:"dynamodb_read_unit"`
 	DynamoDBStorageGBMonth float64 `json:"dynamodb_storage_gb_month"`
 	DynamoDBPITRGBMonth    float64 `json:"dynamodb_pitr_gb_month"`
-	SESMail                float64 `json:"ses_mail"`
-	SESInboundMail         float64 `json:"ses_inbound_mail"`
-	SESInboundChunk        float64 `json:"ses_inbound_chunk"`
-	S3StorageGBMonth       float64 `json:"s3_storage_gb_month"`
-	S3WriteRequest         float64 `json:"s3_write_request"`
-	S3ReadRequest          float64 `json:"s3_read_request"`
-	LogsIngestGB           float64 `json:"logs_ingest_gb"`
-	LogsStorageGBMonth     float64 `json:"logs_storage_gb_month"`
-	AlarmMonth             float64 `json:"alarm_month"`
-	SchedulerInvocation    float64 `json:"scheduler_invocation"`
-	SQSRequest             float64 `json:"sqs_request"`
-	SNSEmail               float64 `json:"sns_email"`
-	KMSKeyMonth            float64 `json:"kms_key_month"`
+	// The Standard-IA table class's prices (TableClass: STANDARD_INFREQUENT_ACCESS).
+	DynamoDBIAWriteUnit      float64 `json:"dynamodb_ia_write_unit"`
+	DynamoDBIAReadUnit       float64 `json:"dynamodb_ia_read_unit"`
+	DynamoDBIAStorageGBMonth float64 `json:"dynamodb_ia_storage_gb_month"`
+	SESMail                  float64 `json:"ses_mail"`
+	SESInboundMail           float64 `json:"ses_inbound_mail"`
+	SESInboundChunk          float64 `json:"ses_inbound_chunk"`
+	S3StorageGBMonth         float64 `json:"s3_storage_gb_month"`
+	S3WriteRequest           float64 `json:"s3_write_request"`
+	S3ReadRequest            float64 `json:"s3_read_request"`
+	LogsIngestGB             float64 `json:"logs_ingest_gb"`
+	LogsStorageGBMonth       float64 `json:"logs_storage_gb_month"`
+	AlarmMonth               float64 `json:"alarm_month"`
+	SchedulerInvocation      float64 `json:"scheduler_invocation"`
+	SQSRequest               float64 `json:"sqs_request"`
+	SNSEmail                 float64 `json:"sns_email"`
+	KMSKeyMonth              float64 `json:"kms_key_month"`
 }
 
 // LoadPrices reads the embedded prices.json and checks that every region prices
@@ -77,6 +81,19 @@ func LoadPrices() (*Prices, error) {
 		}
 	}
 	return &p, nil
+}
+
+// ForTableClass returns the prices with DynamoDB's for a table of that class (a
+// TableClass value; empty is STANDARD).
+func (r RegionPrices) ForTableClass(class string) (RegionPrices, error) {
+	switch class {
+	case "", "STANDARD":
+		return r, nil
+	case "STANDARD_INFREQUENT_ACCESS":
+		r.DynamoDBWriteUnit, r.DynamoDBReadUnit, r.DynamoDBStorageGBMonth = r.DynamoDBIAWriteUnit, r.DynamoDBIAReadUnit, r.DynamoDBIAStorageGBMonth
+		return r, nil
+	}
+	return r, fmt.Errorf("no prices for the table class %q", class)
 }
 
 // RegionIDs returns the regions priced, sorted.

@@ -107,6 +107,16 @@ func TestFixedOfTheTemplate(t *testing.T) {
 	if !f.PITR {
 		t.Error("the table's point-in-time recovery is not seen")
 	}
+	if f.TableClass != "STANDARD_INFREQUENT_ACCESS" {
+		t.Errorf("table class %q", f.TableClass)
+	}
+	p, _ := LoadPrices()
+	for id, r := range p.Regions {
+		ia, err := r.ForTableClass(f.TableClass)
+		if err != nil || ia.DynamoDBStorageGBMonth >= r.DynamoDBStorageGBMonth || ia.DynamoDBWriteUnit <= r.DynamoDBWriteUnit {
+			t.Errorf("%s: Standard-IA prices %+v, %v", id, ia, err)
+		}
+	}
 	if f.SchedulesPerMonth < 28 || f.SchedulesPerMonth > 32 || len(f.Scheduled) != 1 || f.Scheduled[0] != "SweepFunction" {
 		t.Errorf("schedules: %v a month by %v, want the daily sweep", f.SchedulesPerMonth, f.Scheduled)
 	}

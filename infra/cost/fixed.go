@@ -62,6 +62,9 @@ type FixedCosts struct {
 	Scheduled []string
 	// PITR is true when the table keeps point-in-time recovery (priced on its size).
 	PITR bool
+	// TableClass is the table's class (STANDARD or STANDARD_INFREQUENT_ACCESS), which sets
+	// DynamoDB's prices.
+	TableClass string
 	// LogMonths is how long logs are kept (LogRetentionDays).
 	LogMonths float64
 	// RetentionMonths is how long an answered request is kept (RetentionDays).
@@ -107,6 +110,17 @@ func Fixed(stack *samtemplate.Stack) (FixedCosts, error) {
 		case "AWS::KMS::Key":
 			f.KMSKeys++
 		case samtemplate.TypeTable:
+			if f.TableClass != "" {
+				return f, fmt.Errorf("more than one table: the cost table prices one")
+			}
+			f.TableClass = "STANDARD"
+			if n := r.Properties["TableClass"]; n != nil {
+				v, err := stack.ResolveString(n)
+				if err != nil {
+					return f, err
+				}
+				f.TableClass = v
+			}
 			if n := r.Properties.Lookup("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"); n != nil {
 				v, err := stack.ResolveString(n)
 				if err != nil {

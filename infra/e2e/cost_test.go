@@ -182,7 +182,10 @@ func TestCostOfARequestsLife(t *testing.T) {
 	}
 	var regions []regionCost
 	for _, id := range prices.RegionIDs() {
-		p := prices.Regions[id]
+		p, err := prices.Regions[id].ForTableClass(fixed.TableClass)
+		if err != nil {
+			t.Fatal(err)
+		}
 		perRequest := own.Price(p, fixed.LogMonths).Add(stored.Price(p, fixed.PITR))
 		sharedMonth := signIn.Scale(signInsPerMonth).Add(digest.Scale(fixed.SchedulesPerMonth)).Price(p, fixed.LogMonths)
 		idle := fixed.Price(p).Add(idleRun.Scale(fixed.SchedulesPerMonth).Price(p, fixed.LogMonths))
