@@ -159,3 +159,43 @@ func TestLatencyAndReplay(t *testing.T) {
 		t.Fatalf("replayed put not stored: %v", err)
 	}
 }
+
+// A batch write and a partition Query replay on the rekeyed partition, as the outbox's
+// mail records and the request page's reads do.
+func TestReplayBatchAndQuery(t *testing.T) {
+	t.Parallel()
+	env := emulator.Get(t)
+	table := env.NewTable(t, store.TableDefinition("awscount"))
+	rec := &awscount.Recorder{}
+	db := dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(env.DynamoDBEndpoint)
+	}, rec.DynamoDB)
+	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	ctx := context.Background()
+	if _, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{table: {
+		{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": s("REQ#1"), "sk": s("MAIL#1")}}},
+		{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": s("REQ#1"), "sk": s("MAIL#2")}}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("#p = :p AND begins_with(sk, :m)"),
+		ExpressionAttributeNames: map[string]string{"#p": "pk"}, ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": s("REQ#1"), ":m": s("MAIL#")}}); err != nil {
+		t.Fatal(err)
+	}
+	calls := rec.Take()
+
+	replayed := &awscount.Recorder{}
+	bare := dynamodb.NewFromConfig(env.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(env.DynamoDBEndpoint)
+	}, replayed.DynamoDB)
+	if err := awscount.Replay(ctx, calls, bare, env.SES(), func(pk string) string { return pk + "#bare" }); err != nil {
+		t.Fatal(err)
+	}
+	again := replayed.Take()
+	if got := awscount.Describe(again); got != "BatchWriteItem → Query" {
+		t.Fatalf("replayed %q", got)
+	}
+	if n := len(again[1].Output.(*dynamodb.QueryOutput).Items); n != 2 {
+		t.Errorf("the replayed Query found %d items of the rekeyed partition, want the 2 the replayed batch wrote", n)
+	}
+}
