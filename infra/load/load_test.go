@@ -161,6 +161,31 @@ func TestLoad(t *testing.T) {
 		t.Errorf("%d of %d confirmations without their receipt", missing, len(tokens))
 	}
 
+	// Each requester opens the status page from the receipt's link and writes from it.
+	var confirmed []string
+	for _, email := range emails {
+		if tokens[email] != "" {
+			confirmed = append(confirmed, email)
+		}
+	}
+	status, reply, replied := d.statusPhases(t, clients, confirmed, mails)
+	fmt.Fprintln(report, status.row(http.StatusOK))
+	fmt.Fprintln(report, reply.row(http.StatusSeeOther))
+	// Every reply is stored and the DPO told of it, once.
+	items = d.settled(t, "dpo_reply")
+	missing = 0
+	for _, email := range replied {
+		if its := items[email]; len(its) != 1 || its[0].Mails["dpo_reply"].State != "sent" {
+			missing++
+			if missing <= 5 {
+				t.Errorf("%s: the reply's notice to the DPO is not sent", email)
+			}
+		}
+	}
+	if missing > 0 || len(replied) != len(confirmed) {
+		t.Errorf("%d of %d confirmed requesters replied; %d replies without the DPO's notice", len(replied), len(confirmed), missing)
+	}
+
 	// A burst from one address and one IP, and from one IP with many addresses, against the
 	// normal limits (a second desk on the same emulators, with the template's defaults).
 	const perEmail, perIP, burst = 5, 20, 40
@@ -202,7 +227,7 @@ func TestLoad(t *testing.T) {
 	}
 	flood := floodPhase(t, report, workers, clients)
 
-	for _, p := range []*phase{file, confirm, one, many, flood} {
+	for _, p := range []*phase{file, confirm, status, reply, one, many, flood} {
 		if p.server > 0 {
 			t.Errorf("%s: %d answers 5xx", p.name, p.server)
 		}
