@@ -28,7 +28,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
-	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // The targets of the cost table, in dollars.
@@ -278,25 +277,7 @@ func seedDue(t *testing.T, d *stack) string {
 	for n := 20; n <= 45; n++ {
 		at := now.Add(-time.Duration(n) * 24 * time.Hour)
 		if due := d.cal.Due(at); !now.After(due) && d.cal.WorkingDaysUntil(now, due) == 2 {
-			ref := dsr.NewReference()
-			_, hash := token.ForRequest(ref)
-			r := dsr.New(ref, dsr.Submission{Type: string(dsr.Access), Name: "Due Soon", Email: address("cost-due"), Details: "Hvad har I?", Lang: "da"}, at, due, hash)
-			ctx := context.Background()
-			if err := d.store.CreateRequest(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-			ch, err := r.Verify(r.TokenHash, at.Add(time.Hour))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.store.Commit(ctx, r, ch); err != nil {
-				t.Fatal(err)
-			}
-			sent := dsr.MailState{State: dsr.MailSent, At: at.Add(time.Hour), Attempts: 1}
-			if err := d.store.RecordMails(ctx, r, map[dsr.MailKind]dsr.MailState{dsr.MailVerification: sent, dsr.MailReceipt: sent, dsr.MailDPONew: sent}); err != nil {
-				t.Fatal(err)
-			}
-			return ref
+			return seedConfirmed(t, d, dsr.Access, "cost-due", at).Ref
 		}
 	}
 	t.Fatal("no receipt time 20-45 days ago is due in two working days")
