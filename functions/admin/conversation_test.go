@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -199,20 +198,17 @@ func TestExportHasTheConversation(t *testing.T) {
 	}, func(r *dsr.Request, at time.Time) (dsr.Change, error) {
 		return r.Ask("dpo@fjordlys.dk", dsr.PurposeClarification, "Hvilken periode?", "", at.Add(96*time.Hour))
 	})
-	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(d.get("/admin/export.csv").Body, "\ufeff"))).ReadAll()
-	if err != nil || len(rows) != 2 {
-		t.Fatalf("rows %v, %v", rows, err)
+	rows := sheetRows(t, d.get("/admin/export.csv"), i18n.DA, "admin.export.col.", exportColumns)
+	if len(rows) != 1 {
+		t.Fatalf("rows %v", rows)
 	}
-	col := map[string]string{}
-	for i, c := range rows[0] {
-		col[c] = rows[1][i]
-	}
+	col := rows[0]
 	// Received 2 March 10:00; asked an hour after confirming (12:00), answered three days on,
 	// asked again four days after the second step's hour (13:00 + 96 h).
 	if col["waiting_since"] != "2026-03-06T14:00:00+01:00" || col["clock_paused"] != "2026-03-02/2026-03-05: To kunder med samme navn." ||
-		col["messages"] != "2026-03-02T12:00:00+01:00 dpo@fjordlys.dk (identity): Kundenummer?\n"+
-			"2026-03-05T13:00:00+01:00 requester: 4711\n"+
-			"2026-03-06T14:00:00+01:00 dpo@fjordlys.dk (clarification): Hvilken periode?" {
+		col["messages"] != "2026-03-02T12:00:00+01:00 dpo@fjordlys.dk ("+i18n.T(i18n.DA, "admin.ask.purpose.identity")+"): Kundenummer?\n"+
+			"2026-03-05T13:00:00+01:00 "+actorLabel(i18n.DA, dsr.ActorRequester)+": 4711\n"+
+			"2026-03-06T14:00:00+01:00 dpo@fjordlys.dk ("+i18n.T(i18n.DA, "admin.ask.purpose.clarification")+"): Hvilken periode?" {
 		t.Errorf("conversation columns: waiting_since %q, clock_paused %q, messages %q", col["waiting_since"], col["clock_paused"], col["messages"])
 	}
 	// The report says so too.

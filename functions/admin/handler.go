@@ -36,6 +36,7 @@ type requests interface {
 	PutSetting(ctx context.Context, section string, v *store.Setting) error
 	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
 	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
+	EachHistory(ctx context.Context, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error
 	Recipients(ctx context.Context) (dsr.Register, error)
 	SaveRecipients(ctx context.Context, g *dsr.Register) error
 }
@@ -201,6 +202,8 @@ func (h *handler) route(c *call) web.Response {
 		serve = h.report
 	case c.Path == "/admin/export.csv" && get:
 		serve = h.export
+	case c.Path == "/admin/audit.csv" && get:
+		serve = h.audit
 	case c.Path == "/admin/signout" && c.Method == "POST":
 		serve = h.signout
 	case c.Path == "/admin/settings" && get:

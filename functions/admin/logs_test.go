@@ -42,6 +42,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	page(t, d.act(ref0, "complete", url.Values{"message": {""}}), http.StatusBadRequest)
 	redirect(t, d.act(ref0, "reject", url.Values{"category": {"other"}, "reason": {"Karen har ingen konto."}}))
 	d.get("/admin/export.csv")
+	d.get("/admin/audit.csv")
 	redirect(t, d.post("/admin/signout", nil))
 
 	out := logs.String()

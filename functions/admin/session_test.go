@@ -28,6 +28,7 @@ var protected = []struct {
 	{"GET", "/admin/search?q=" + url.QueryEscape("karen@example.dk"), nil},
 	{"GET", "/admin/report", nil},
 	{"GET", "/admin/export.csv", nil},
+	{"GET", "/admin/audit.csv", nil},
 	{"GET", "/admin/requests/" + ref0, nil},
 	{"POST", "/admin/signout", url.Values{}},
 	{"POST", "/admin/requests/" + ref0 + "/start", url.Values{}},

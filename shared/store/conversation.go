@@ -216,35 +216,62 @@ func (s *Store) RequestRefsByEmail(ctx context.Context, email string) ([]string,
 // the trail's order (dsr.Request.Messages), for the export: the one Scan EachRequest makes,
 // reading the messages' items too. fn's error stops it and is returned.
 func (s *Store) EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error {
+	return s.eachPartition(ctx, false, func(r *dsr.Request, _ []dsr.SentMail, msgs []dsr.Message) error { return fn(r, msgs) })
+}
+
+// EachHistory calls fn for every request with all its page's history shows: the kept texts
+// of the mails sent about it, oldest first, and the messages its trail names, in the trail's
+// order; for the audit export, from one Scan. fn's error stops it and is returned.
+func (s *Store) EachHistory(ctx context.Context, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error {
+	return s.eachPartition(ctx, true, fn)
+}
+
+// eachPartition scans the requests and their messages, and their mail texts if withMails.
+func (s *Store) eachPartition(ctx context.Context, withMails bool, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error {
+	filter := "#sk = :req OR begins_with(#sk, :msg)"
+	values := map[string]ddbtypes.AttributeValue{":req": str(requestSK), ":msg": str(messagePrefix)}
+	if withMails {
+		filter += " OR begins_with(#sk, :mail)"
+		values[":mail"] = str(mailPrefix)
+	}
 	in := &dynamodb.ScanInput{
-		TableName:                aws.String(s.table),
-		FilterExpression:         aws.String("#sk = :req OR begins_with(#sk, :msg)"),
-		ExpressionAttributeNames: map[string]string{"#sk": AttrSK},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":req": str(requestSK), ":msg": str(messagePrefix)},
-		Limit: s.limit(),
+		TableName:                 aws.String(s.table),
+		FilterExpression:          aws.String(filter),
+		ExpressionAttributeNames:  map[string]string{"#sk": AttrSK},
+		ExpressionAttributeValues: values,
+		Limit:                     s.limit(),
 	}
 	var rs []*dsr.Request
 	msgs := map[string][]dsr.Message{}
+	mails := map[string][]dsr.SentMail{}
 	for {
 		page, err := s.db.Scan(ctx, in)
 		if err != nil {
 			return unavailable("store: scan conversations", err)
 		}
 		for _, av := range page.Items {
-			if !strings.HasPrefix(skOf(av), messagePrefix) {
+			switch sk := skOf(av); {
+			case strings.HasPrefix(sk, messagePrefix):
+				m, ok, err := s.decodeMessage(av)
+				if err != nil {
+					return err
+				}
+				if pk, _ := av[AttrPK].(*ddbtypes.AttributeValueMemberS); ok && pk != nil {
+					ref := strings.TrimPrefix(pk.Value, RequestPrefix)
+					msgs[ref] = append(msgs[ref], m)
+				}
+			case strings.HasPrefix(sk, mailPrefix):
+				var it mailTextItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return fmt.Errorf("store: decode mail text: %w", err)
+				}
+				if !s.expired(it.ExpiresAt) {
+					mails[it.Ref] = append(mails[it.Ref], it.sentMail())
+				}
+			default:
 				if rs, err = s.appendRequests(rs, []map[string]ddbtypes.AttributeValue{av}); err != nil {
 					return err
 				}
-				continue
-			}
-			m, ok, err := s.decodeMessage(av)
-			if err != nil {
-				return err
-			}
-			if pk, _ := av[AttrPK].(*ddbtypes.AttributeValueMemberS); ok && pk != nil {
-				ref := strings.TrimPrefix(pk.Value, RequestPrefix)
-				msgs[ref] = append(msgs[ref], m)
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {
@@ -253,7 +280,9 @@ func (s *Store) EachConversation(ctx context.Context, fn func(*dsr.Request, []ds
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 	for _, r := range rs {
-		if err := fn(r, r.Messages(msgs[r.Ref])); err != nil {
+		ms := mails[r.Ref]
+		slices.SortStableFunc(ms, func(a, b dsr.SentMail) int { return a.At.Compare(b.At) })
+		if err := fn(r, ms, r.Messages(msgs[r.Ref])); err != nil {
 			return err
 		}
 	}
