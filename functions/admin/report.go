@@ -39,6 +39,12 @@ type reportView struct {
 	// controller waited for the requester to confirm their identity; PausedNow those waiting
 	// so now.
 	Paused, PausedNow int
+	// Extended counts the requests whose deadline was extended (Art. 12(3)); Refusals the
+	// refusals by their ground, most frequent first.
+	Extended int
+	Refusals []lateRow
+	// Chart draws the last year's requests by month, answered on time, late or not (yet).
+	Chart *chart
 }
 
 type lateRow struct {
@@ -68,11 +74,15 @@ type stats struct {
 	paused   int
 	// pausedNow counts the open requests whose clock stands still now.
 	pausedNow int
+	extended  int
+	refusals  map[dsr.Ground]int
+	// months tallies, per month of receipt ("2026-03"), the chart's bar.
+	months map[string]monthTally
 }
 
 // count gathers the report's numbers from every request; now decides what is overdue.
 func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
-	s := stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}}
+	s := stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}, refusals: map[dsr.Ground]int{}, months: map[string]monthTally{}}
 	loc := h.cal.Location()
 	for _, r := range rs {
 		s.total++
@@ -88,6 +98,22 @@ func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
 		if len(r.Pauses) > 0 {
 			s.paused++
 		}
+		if r.Extension != nil {
+			s.extended++
+		}
+		if r.Status == dsr.Rejected && r.Outcome != nil && r.Outcome.Category != "" {
+			s.refusals[r.Outcome.Category]++
+		}
+		mt := s.months[month]
+		switch {
+		case answered(r) && r.Lateness() == dsr.OnTime:
+			mt.onTime++
+		case answered(r):
+			mt.late++
+		default:
+			mt.other++
+		}
+		s.months[month] = mt
 		if r.Status.Active() && r.Paused() != nil {
 			s.pausedNow++
 		}
@@ -181,6 +207,17 @@ func (h *handler) report(c *call) web.Response {
 	}
 	if m, ok := median(s.days); ok {
 		v.MedianDays = days(l, m)
+	}
+	v.Extended = s.extended
+	for g, n := range s.refusals {
+		v.Refusals = append(v.Refusals, lateRow{Label: i18n.T(l, "reject."+string(g)), Count: n})
+	}
+	sort.Slice(v.Refusals, func(i, j int) bool {
+		a, b := v.Refusals[i], v.Refusals[j]
+		return a.Count > b.Count || a.Count == b.Count && a.Label < b.Label
+	})
+	if s.total > 0 {
+		v.Chart = monthChart(l, s.months, h.now(), h.cal.Location())
 	}
 	return h.render(c, http.StatusOK, "report", "admin.report.title", v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,12 +65,58 @@ func TestReport(t *testing.T) {
 		t.Errorf("January row:\n%s", jrow)
 	}
 	// Months newest first.
-	if strings.Index(body, "marts 2026") > strings.Index(body, "januar 2026") {
+	if table := section(body, `id="months-heading"`, "</table>"); strings.Index(table, "marts 2026") > strings.Index(table, "januar 2026") {
 		t.Error("months not newest first")
+	}
+	// The chart: a bar a month of the last twelve (April 2025 to March 2026), each split into
+	// answered on time, late and not answered, its numbers in its title; the peak (January's
+	// 3) is the plot's full height.
+	chart := section(body, `<figure class="chart">`, "</figure>")
+	if n := strings.Count(chart, "<g>"); n != chartMonths {
+		t.Errorf("%d bars, want %d", n, chartMonths)
+	}
+	for _, w := range []string{
+		i18n.T(i18n.DA, "admin.chart.bar", "januar 2026", 3, 2, 1, 0),
+		i18n.T(i18n.DA, "admin.chart.bar", "februar 2026", 3, 1, 0, 2),
+		i18n.T(i18n.DA, "admin.chart.bar", "marts 2026", 2, 0, 0, 2),
+		i18n.T(i18n.DA, "admin.chart.bar", "april 2025", 0, 0, 0, 0),
+		`height="80" class="bar-ok"`, `height="40" class="bar-late"`,
+		`<span class="swatch bar-late" aria-hidden="true"></span>` + i18n.T(i18n.DA, "admin.chart.late"),
+	} {
+		if !strings.Contains(chart, htmlEscape(w)) && !strings.Contains(chart, w) {
+			t.Errorf("chart lacks %q", w)
+		}
 	}
 	en := page(t, d.get("/admin/report?lang=en"), http.StatusOK)
 	if !strings.Contains(en, "75%") || !strings.Contains(en, "15 days") || !strings.Contains(en, "January 2026") {
 		t.Error("English report not in English")
+	}
+}
+
+// The report counts the extensions and the refusals by their ground (Art. 5(2)).
+func TestReportExtensionsAndRefusals(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	refs := []string{dsr.NewReference(), dsr.NewReference(), dsr.NewReference(), dsr.NewReference()}
+	for _, ref := range refs {
+		e.seed(ref, submission("da", "x."+uniq()+"@example.dk"), received0, verify)
+	}
+	redirect(t, d.act(refs[0], "extend", url.Values{"reason": {"Mange systemer."}}))
+	for _, ref := range refs[1:3] {
+		redirect(t, d.act(ref, "reject", url.Values{"category": {string(dsr.GroundManifestlyUnfounded)},
+			"reason": {"Samme anmodning som i sidste uge."}, "justification": {"Fem ens anmodninger i maj."}}))
+	}
+	redirect(t, d.act(refs[3], "reject", url.Values{"category": {string(dsr.GroundOther)}, "reason": {"Ingen konto."}}))
+
+	body := page(t, d.get("/admin/report"), http.StatusOK)
+	for _, w := range []string{
+		htmlEscape(i18n.T(i18n.DA, "admin.report.extended")) + "</dt><dd>1</dd>",
+		htmlEscape(i18n.T(i18n.DA, "admin.report.refused", i18n.T(i18n.DA, "reject."+string(dsr.GroundManifestlyUnfounded)))) + "</dt><dd>2</dd>",
+		htmlEscape(i18n.T(i18n.DA, "admin.report.refused", i18n.T(i18n.DA, "reject."+string(dsr.GroundOther)))) + "</dt><dd>1</dd>",
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("report lacks %q", w)
+		}
 	}
 }
 
