@@ -104,7 +104,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		return nil, fmt.Errorf("admin: pages: %w", err)
 	}
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
-	mailer := notice.NewMailer(ses, cfg.Sender)
+	mailer := notice.DeploymentMailer(ses, cfg.Common)
 	return &handler{
 		cfg:     cfg,
 		reqs:    st,

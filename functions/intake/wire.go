@@ -20,7 +20,7 @@ func build(cfg config.Intake, db store.DynamoDB, ses notice.SES, after afterResp
 	st := store.New(db, cfg.Table, store.WithClock(now))
 	outbox := &notice.Outbox{
 		Notices:  notices,
-		Sender:   notice.NewMailer(ses, cfg.Sender),
+		Sender:   notice.DeploymentMailer(ses, cfg.Common),
 		Recorder: st,
 		Links:    st,
 		Now:      now,

@@ -18,7 +18,7 @@ func build(cfg config.Portal, db store.DynamoDB, ses notice.SES, files presigner
 		return nil, err
 	}
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
-	mailer := notice.NewMailer(ses, cfg.Sender)
+	mailer := notice.DeploymentMailer(ses, cfg.Common)
 	outbox := &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now}
 	return NewHandler(cfg, st, outbox, notices, mailer, files, after, now, log)
 }

@@ -19,7 +19,7 @@ func build(cfg config.Sweep, db store.DynamoDB, ses notice.SES, now func() time.
 		return nil, err
 	}
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
-	mailer := notice.NewMailer(ses, cfg.Sender)
+	mailer := notice.DeploymentMailer(ses, cfg.Common)
 	if function == "" {
 		function = "sweep"
 	}

@@ -52,6 +52,14 @@ type Common struct {
 	// past it the intake stores a request held, without mailing it, and the sweep sends held
 	// ones their links on a later day within it. The workspace shows the held ones.
 	UnconfirmedPerDay int
+	// InboundAddress is the privacy address the desk receives mail at (SES inbound), "" when it
+	// receives none. Mails to requesters then say Reply-To its +tag form with the reference
+	// (dsr.ReplyAddress), so a reply joins its request.
+	InboundAddress string
+	// MailConfigurationSet is the SES configuration set every mail is sent with, whose events
+	// (bounces, complaints) come back to the inbound function; "" sends without one (local
+	// runs).
+	MailConfigurationSet string
 }
 
 // DPOContact is the address requesters are told to write to.
@@ -106,6 +114,20 @@ type Admin struct {
 	// DeliveryReminder is how long after an answer with files the digest reminds the DPO of
 	// those not yet downloaded; each answer keeps the date it gets (dsr.Delivery.RemindAt).
 	DeliveryReminder time.Duration
+	// InboundBucket holds the raw mails requests came in, which a DPO opens by a short-lived
+	// link; "" when the desk receives no mail.
+	InboundBucket string
+}
+
+// Inbound is the configuration of the function that takes mail to the privacy address and
+// SES's bounce and complaint notifications.
+type Inbound struct {
+	Common
+	// Bucket is where SES stores each raw mail (its S3 action), "" when the desk receives
+	// no mail: the function then only handles notifications.
+	Bucket string
+	// Retention is how long a closed request is kept.
+	Retention time.Duration
 }
 
 // Portal is the requester's status page's configuration.
@@ -229,6 +251,15 @@ func (r *reader) common() Common {
 		ControllerAddress: r.required("CONTROLLER_ADDRESS"),
 		PromptWorkingDays: r.intDefault("PROMPT_WORKING_DAYS", dsr.DefaultPromptWorkingDays, 1, 10),
 		UnconfirmedPerDay: r.intDefault("UNCONFIRMED_PER_DAY", 200, 1, 100000),
+
+		InboundAddress:       strings.TrimSpace(r.getenv("INBOUND_ADDRESS")),
+		MailConfigurationSet: strings.TrimSpace(r.getenv("MAIL_CONFIGURATION_SET")),
+	}
+	if c.InboundAddress != "" {
+		r.address("INBOUND_ADDRESS", c.InboundAddress)
+		if strings.Contains(c.InboundAddress, "+") {
+			r.fail("INBOUND_ADDRESS", "%q must not have a +tag: the desk adds one per request", c.InboundAddress)
+		}
 	}
 	if policy := r.required("PRIVACY_POLICY_URL"); policy != "" {
 		c.PrivacyPolicyURL = r.link("PRIVACY_POLICY_URL", policy)
@@ -360,19 +391,34 @@ func LoadSweep(getenv func(string) string) (Sweep, error) {
 func LoadAdmin(getenv func(string) string) (Admin, error) {
 	r := &reader{getenv: getenv}
 	c := Admin{
-		Common:     r.common(),
-		Retention:  r.retention(),
-		SessionTTL: r.sessionTTL(),
-		EdgeSecret: r.edgeSecret(),
-		Deliveries: r.deliveries(),
-		MaxFile:    int64(r.intDefault("DELIVERY_MAX_FILE_MB", 200, 1, 5000)) * mb,
-		MaxTotal:   int64(r.intDefault("DELIVERY_MAX_TOTAL_MB", 1000, 1, 50000)) * mb,
+		Common:        r.common(),
+		Retention:     r.retention(),
+		SessionTTL:    r.sessionTTL(),
+		EdgeSecret:    r.edgeSecret(),
+		InboundBucket: strings.TrimSpace(getenv("INBOUND_BUCKET")),
+		Deliveries:    r.deliveries(),
+		MaxFile:       int64(r.intDefault("DELIVERY_MAX_FILE_MB", 200, 1, 5000)) * mb,
+		MaxTotal:      int64(r.intDefault("DELIVERY_MAX_TOTAL_MB", 1000, 1, 50000)) * mb,
 
 		DeliveryReminder: time.Duration(r.intDefault("DELIVERY_REMINDER_DAYS", 7, 1, 365)) * day,
 	}
 	if c.MaxFile > c.MaxTotal {
 		// One file may not hold more than all of them together.
 		c.MaxFile = c.MaxTotal
+	}
+	return c, r.err()
+}
+
+// LoadInbound reads the inbound function's configuration.
+func LoadInbound(getenv func(string) string) (Inbound, error) {
+	r := &reader{getenv: getenv}
+	c := Inbound{
+		Common:    r.common(),
+		Bucket:    strings.TrimSpace(getenv("INBOUND_BUCKET")),
+		Retention: r.retention(),
+	}
+	if (c.Bucket == "") != (c.InboundAddress == "") {
+		r.fail("INBOUND_BUCKET", "INBOUND_BUCKET and INBOUND_ADDRESS go together: both set, or both empty")
 	}
 	return c, r.err()
 }

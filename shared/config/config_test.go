@@ -78,6 +78,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"no policy", func(m map[string]string) { delete(m, "PRIVACY_POLICY_URL") }, "PRIVACY_POLICY_URL: is required"},
 		{"policy not a link", func(m map[string]string) { m["PRIVACY_POLICY_URL"] = "www.example.dk/privacy" }, "PRIVACY_POLICY_URL"},
 		{"prompt clock too long", func(m map[string]string) { m["PROMPT_WORKING_DAYS"] = "20" }, "PROMPT_WORKING_DAYS"},
+		{"inbound address with a name", func(m map[string]string) { m["INBOUND_ADDRESS"] = "Privacy <p@x.dk>" }, "INBOUND_ADDRESS"},
+		{"inbound address with a tag", func(m map[string]string) { m["INBOUND_ADDRESS"] = "privacy+desk@x.dk" }, "INBOUND_ADDRESS: \"privacy+desk@x.dk\" must not have a +tag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,5 +198,26 @@ func TestLoadPortal(t *testing.T) {
 	m["SESSION_HOURS"] = "0"
 	if _, err := LoadPortal(env(m)); err == nil || !strings.Contains(err.Error(), "SESSION_HOURS") {
 		t.Errorf("SESSION_HOURS=0: %v", err)
+	}
+}
+
+func TestLoadInbound(t *testing.T) {
+	m := base()
+	c, err := LoadInbound(env(m))
+	if err != nil || c.Bucket != "" || c.InboundAddress != "" || c.MailConfigurationSet != "" {
+		t.Fatalf("without inbound mail: %+v, %v", c, err)
+	}
+	m["INBOUND_ADDRESS"], m["INBOUND_BUCKET"], m["MAIL_CONFIGURATION_SET"] = "privacy@example.dk", "stack-inbound", "stack-mail"
+	if c, err = LoadInbound(env(m)); err != nil || c.Bucket != "stack-inbound" || c.InboundAddress != "privacy@example.dk" || c.MailConfigurationSet != "stack-mail" {
+		t.Fatalf("with inbound mail: %+v, %v", c, err)
+	}
+	delete(m, "INBOUND_BUCKET")
+	if _, err := LoadInbound(env(m)); err == nil || !strings.Contains(err.Error(), "INBOUND_BUCKET") {
+		t.Fatalf("an address without a bucket: %v", err)
+	}
+	m["INBOUND_BUCKET"] = "b"
+	a, err := LoadAdmin(env(m))
+	if err != nil || a.InboundBucket != "b" {
+		t.Fatalf("admin: %+v, %v", a, err)
 	}
 }

@@ -81,6 +81,9 @@ func (r *Request) CanComplete(res Result) error {
 	if !r.Can(Completed) {
 		return &TransitionError{From: r.Status, To: Completed, Reason: "not_allowed"}
 	}
+	if r.Type == Unclassified {
+		return &TransitionError{From: r.Status, To: Completed, Reason: "unclassified"}
+	}
 	if !r.Type.Rules().Offers(res) {
 		return &TransitionError{From: r.Status, To: Completed, Reason: "result_not_allowed"}
 	}
@@ -155,6 +158,9 @@ type Refusal struct {
 func (r *Request) CanRefuse() error {
 	if !r.Can(Rejected) {
 		return &TransitionError{From: r.Status, To: Rejected, Reason: "not_allowed"}
+	}
+	if r.Type == Unclassified {
+		return &TransitionError{From: r.Status, To: Rejected, Reason: "unclassified"}
 	}
 	return nil
 }

@@ -21,7 +21,13 @@ var parts = []part{
 	{"token", FieldToken, func(r *Request) any { return [2]any{r.TokenHash, r.TokenExpires} }},
 	{"spent token", FieldSpentToken, func(r *Request) any { return r.SpentTokenHash }},
 	{"reminded", FieldReminded, func(r *Request) any { return r.RemindedAt }},
-	{"requester", FieldRequester, func(r *Request) any { return [4]string{r.Name, r.Email, r.Details, r.CustomerRef} }},
+	{"requester", FieldRequester, func(r *Request) any {
+		var m any
+		if r.Inbound != nil {
+			m = *r.Inbound
+		}
+		return [6]any{r.Name, r.Email, r.Details, r.CustomerRef, r.PostalAddress, m}
+	}},
 	{"extension", FieldExtension, func(r *Request) any { return r.Extension }},
 	{"outcome", FieldOutcome, func(r *Request) any { return r.Outcome }},
 	{"fee", FieldFee, func(r *Request) any { return r.Fee }},
@@ -45,8 +51,10 @@ var parts = []part{
 		d.Files = slices.Clone(d.Files)
 		return d
 	}},
+	{"type", FieldType, func(r *Request) any { return [2]any{r.Type, r.Due} }},
+	{"entered", 0, func(r *Request) any { return r.EnteredAt }},
 	// What no change alters.
-	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Type, r.Lang, r.ReceivedAt, r.Due} }},
+	{"fixed", 0, func(r *Request) any { return [4]any{r.Ref, r.Lang, r.ReceivedAt, r.Channel} }},
 }
 
 // Every field of Request is in one part above, or moved by every change.
@@ -55,6 +63,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
 		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "HeldAt": true, "ReleasedAt": true, "Delivery": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
+		"PostalAddress": true, "Inbound": true, "Channel": true, "EnteredAt": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}
@@ -126,6 +135,21 @@ func TestChangesNameTheirFields(t *testing.T) {
 		{"deliver", openAccess, func(r *Request) (Change, error) { return r.Deliver("dpo", accessInput(), limits, now) }},
 		{"remind of a delivery", deliveredAccess, func(r *Request) (Change, error) {
 			return r.RemindDelivery(nil, now.Add(8*24*time.Hour))
+		}},
+		{"confirm by other means", func(*testing.T) *Request { return newRequest() }, func(r *Request) (Change, error) {
+			return r.ConfirmOther("dpo", "called back on the number on file", now)
+		}},
+		{"classify", func(*testing.T) *Request { return mailRequest() }, func(r *Request) (Change, error) {
+			return r.Classify("dpo", Access, fixedCalendar{}, 2, now)
+		}},
+		{"admit", func(*testing.T) *Request { return quarantinedRequest(QuarantineUnreadable) }, func(r *Request) (Change, error) {
+			return r.Admit("dpo", "newhash", now)
+		}},
+		{"dismiss", func(*testing.T) *Request { return quarantinedRequest(QuarantineSpam) }, func(r *Request) (Change, error) {
+			return r.Dismiss("dpo", "spam", now)
+		}},
+		{"bounce", openRequest, func(r *Request) (Change, error) {
+			return r.RecordFeedback(MailReceipt, Feedback{Kind: FeedbackBounce, At: now, Detail: "Permanent/General"})
 		}},
 	}
 	for _, tt := range ops {

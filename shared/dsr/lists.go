@@ -18,7 +18,8 @@ var Groups = []Group{GroupOpen, GroupWaiting, GroupClosed}
 // Group is the list r is on.
 func (r *Request) Group() Group {
 	switch {
-	case r.Status.Active():
+	case r.Status.Active(), r.Status == Quarantined:
+		// A quarantined mail waits on the DPO's decision.
 		return GroupOpen
 	case r.Status.Closed():
 		return GroupClosed

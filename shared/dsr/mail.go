@@ -56,7 +56,8 @@ func (r *Request) nextRetry() (time.Time, bool) {
 // carries a new link); an expired request has no address left to write to.
 func (r *Request) retryAt(kind MailKind, m MailState) (time.Time, bool) {
 	switch {
-	case r.Status == Expired, m.Attempts >= MaxMailAttempts:
+	case r.Status == Expired, m.Attempts >= MaxMailAttempts, m.Feedback != nil:
+		// A mail that bounced would bounce again.
 		return time.Time{}, false
 	case kind == MailVerification && (r.Status != PendingVerification || !r.RemindedAt.IsZero()):
 		return time.Time{}, false
@@ -102,9 +103,13 @@ type SentMail struct {
 func (r *Request) SiblingsKeptUntil(retention time.Duration) time.Time {
 	switch {
 	case r.Status == PendingVerification:
-		return r.ReceivedAt.Add(ExpireAfter)
+		return r.linkSince().Add(ExpireAfter)
 	case r.Status == Expired:
 		return time.Time{}
+	case r.Status == Quarantined && r.Escalates():
+		return r.Deadline().Add(retention)
+	case r.Status == Quarantined:
+		return r.KeptUntil(retention)
 	case r.Status.Active():
 		return r.Deadline().Add(retention)
 	}

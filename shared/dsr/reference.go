@@ -2,6 +2,7 @@ package dsr
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"strings"
 )
 
@@ -17,10 +18,22 @@ const ReferenceLength = 8
 // mails and phone calls; it is not a secret and grants nothing.
 func NewReference() string {
 	var b [ReferenceLength]byte
-	out := make([]byte, 0, ReferenceLength+1)
 	// rand.Read never fails on supported platforms (Go 1.24+ crashes the program instead).
 	_, _ = rand.Read(b[:])
-	for i, v := range b {
+	return format(b[:])
+}
+
+// ReferenceFor returns the reference a request made from seed gets: the same for the same
+// seed, so that a mail delivered twice (SES's message id as seed) is stored once. It is drawn
+// from the same alphabet as NewReference; the store refuses it if another request has it.
+func ReferenceFor(seed string) string {
+	sum := sha256.Sum256([]byte("dsrdesk reference\n" + seed))
+	return format(sum[:ReferenceLength])
+}
+
+func format(b []byte) string {
+	out := make([]byte, 0, ReferenceLength+1)
+	for i, v := range b[:ReferenceLength] {
 		if i == ReferenceLength/2 {
 			out = append(out, '-')
 		}

@@ -54,3 +54,13 @@ func TestNormalizeReference(t *testing.T) {
 		}
 	}
 }
+
+func TestReferenceFor(t *testing.T) {
+	a, b := ReferenceFor("0100018f-aaaa"), ReferenceFor("0100018f-aaab")
+	if a != ReferenceFor("0100018f-aaaa") || a == b {
+		t.Fatalf("ReferenceFor: %s %s", a, b)
+	}
+	if n, ok := NormalizeReference(a); !ok || n != a {
+		t.Fatalf("%s is not a reference", a)
+	}
+}

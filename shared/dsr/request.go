@@ -19,10 +19,19 @@ type Request struct {
 	Email       string
 	Details     string
 	CustomerRef string
+	// PostalAddress is where the requester can be written to, when a DPO registered one.
+	PostalAddress string
 	// Lang is the requester's language (da, nb, en): every mail to them is written in it.
 	Lang string
+	// Channel is how the request reached the controller (Via): "" for the desk's form.
+	Channel Channel
+	// Inbound is the mail a request came in, when it came by mail to the privacy address.
+	Inbound *InboundMail
 
 	ReceivedAt time.Time
+	// EnteredAt is when a request a DPO registered entered the desk (Entered); zero for the
+	// others, which entered when they were received.
+	EnteredAt  time.Time
 	VerifiedAt time.Time
 	ClosedAt   time.Time
 	// Due is the one-month deadline of Art. 12(3), fixed at receipt.
@@ -156,6 +165,9 @@ type MailState struct {
 	State    MailStatus
 	At       time.Time
 	Attempts int
+	// Feedback is what SES reported after accepting the mail (a bounce, a complaint); nil
+	// while it reported nothing.
+	Feedback *Feedback
 }
 
 // Periods of the requester-side lifecycle.
@@ -196,12 +208,16 @@ type Change struct {
 	// Wiped are the indexes of audit entries whose notes the change removed (an expiry
 	// removes the DPO's notes with the personal data; the entries stay).
 	Wiped []int
+	// Feedback are the mails whose Feedback this change recorded (RecordFeedback): the store
+	// writes that and leaves their delivery state alone.
+	Feedback []MailKind
 }
 
 // Fields names parts of a request a change may alter, each stored as one or a few attributes.
-type Fields uint16
+type Fields uint32
 
-// The parts of a request a change may alter. Ref, Type, Lang, ReceivedAt and Due never change.
+// The parts of a request a change may alter. Ref, Lang and ReceivedAt never change; Type and
+// Due only when an unclassified request is classified.
 const (
 	FieldStatus       Fields = 1 << iota // Status
 	FieldVerified                        // VerifiedAt
@@ -209,7 +225,7 @@ const (
 	FieldToken                           // TokenHash, TokenExpires
 	FieldSpentToken                      // SpentTokenHash
 	FieldReminded                        // RemindedAt
-	FieldRequester                       // Name, Email, Details, CustomerRef
+	FieldRequester                       // Name, Email, Details, CustomerRef, PostalAddress, Inbound
 	FieldExtension                       // Extension
 	FieldOutcome                         // Outcome
 	FieldFee                             // Fee
@@ -222,10 +238,12 @@ const (
 	FieldHeld // HeldAt, ReleasedAt
 	// FieldDelivery is Delivery.
 	FieldDelivery
+	// FieldType is Type and Due, which only a classification changes.
+	FieldType
 	// AllFields is every part above.
 	AllFields = FieldStatus | FieldVerified | FieldClosed | FieldToken | FieldSpentToken |
 		FieldReminded | FieldRequester | FieldExtension | FieldOutcome | FieldFee | FieldRecipients | FieldLift |
-		FieldConversation | FieldPageLinks | FieldHeld | FieldDelivery
+		FieldConversation | FieldPageLinks | FieldHeld | FieldDelivery | FieldType
 )
 
 // Has reports whether every part of p is in f.
@@ -407,7 +425,7 @@ func (r *Request) linkSince() time.Time {
 	if !r.ReleasedAt.IsZero() {
 		return r.ReleasedAt
 	}
-	return r.ReceivedAt
+	return r.Entered()
 }
 
 // Remind replaces the verification token (the old link stops working) and queues the
@@ -448,15 +466,21 @@ func (r *Request) Expire(now time.Time) (Change, error) {
 	if err != nil {
 		return c, err
 	}
-	r.Name, r.Email, r.Details, r.CustomerRef = "", "", "", ""
+	r.wipeRequester()
 	r.TokenHash, r.TokenExpires = "", time.Time{}
+	r.wipeNotes(&c)
+	return c, nil
+}
+
+// wipeNotes removes the DPO's notes from r's trail (they may name the requester), keeping who
+// made them and when, and says which entries in c.
+func (r *Request) wipeNotes(c *Change) {
 	for i, e := range r.Audit {
 		if e.Action == ActionNoted && e.Note != "" {
 			r.Audit[i].Note = ""
 			c.Wiped = append(c.Wiped, i)
 		}
 	}
-	return c, nil
 }
 
 // Start records that the DPO has begun working on the request.
@@ -543,5 +567,19 @@ func (r *Request) Clone() *Request {
 		}
 		c.Delivery = &d
 	}
+	if r.Inbound != nil {
+		m := *r.Inbound
+		m.Attachments = slices.Clone(r.Inbound.Attachments)
+		c.Inbound = &m
+	}
 	return &c
+}
+
+// wipeRequester removes what r holds about the requester: who they are, how to reach them,
+// what they wrote and the mail it came in. The reference, the type and the audit trail stay.
+func (r *Request) wipeRequester() {
+	r.Name, r.Email, r.Details, r.CustomerRef, r.PostalAddress = "", "", "", "", ""
+	if r.Inbound != nil {
+		r.Inbound = &InboundMail{Key: r.Inbound.Key, Reason: r.Inbound.Reason, DMARCFail: r.Inbound.DMARCFail}
+	}
 }

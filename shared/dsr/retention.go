@@ -17,8 +17,13 @@ const (
 // after it did, an answered one retention after it was closed.
 func (r *Request) KeptUntil(retention time.Duration) time.Time {
 	switch {
+	case r.Status == Quarantined && r.Escalates():
+		// Kept until a DPO decides: it may be a person's request.
+		return time.Time{}
+	case r.Status == Quarantined:
+		return r.Entered().Add(ExpireAfter + expiredGrace)
 	case r.Status == PendingVerification:
-		return r.ReceivedAt.Add(ExpireAfter + expiredGrace)
+		return r.linkSince().Add(ExpireAfter + expiredGrace)
 	case r.Status == Expired:
 		return r.ClosedAt.Add(expiredGrace)
 	case r.Status.Closed():

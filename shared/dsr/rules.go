@@ -181,6 +181,12 @@ var rules = map[Type]Rules{
 		Provision: Provision{Article: 7, Paragraph: 3}, Clock: ClockPrompt,
 		Grounds: []Ground{GroundIdentity}, Results: doneOrNoData,
 	},
+	// A request not yet classified is one to exercise the rights of Arts. 15 to 22, which
+	// Art. 12(2) obliges the controller to facilitate; it is held to the short clock until a
+	// DPO gives it its type (Classify), and offers no answer before that.
+	Unclassified: {
+		Provision: Provision{Article: 12, Paragraph: 2}, Clock: ClockPrompt,
+	},
 }
 
 // Rules returns the rules for type t (the zero Rules for an unknown type, which allow nothing).

@@ -17,10 +17,11 @@ const (
 	Completed           Status = "completed"
 	Rejected            Status = "rejected"
 	Expired             Status = "expired"
+	// Quarantined (inbound.go) is a mail the desk stored but does not answer until a DPO decides.
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []Status{PendingVerification, Open, InProgress, Completed, Rejected, Expired}
+var Statuses = []Status{Quarantined, PendingVerification, Open, InProgress, Completed, Rejected, Expired}
 
 // Action names what happened in an audit event. Values are stored and translated.
 type Action string
@@ -54,6 +55,7 @@ const (
 // transitions is the whole lifecycle: from → to → the audit action that records it.
 // Anything not in this table is refused.
 var transitions = map[Status]map[Status]Action{
+	Quarantined:         {PendingVerification: ActionAdmitted, Expired: ActionDismissed},
 	PendingVerification: {Open: ActionVerified, Expired: ActionExpired},
 	Open:                {InProgress: ActionStarted, Completed: ActionCompleted, Rejected: ActionRejected},
 	InProgress:          {Completed: ActionCompleted, Rejected: ActionRejected},

@@ -9,13 +9,15 @@ import (
 
 func TestTransitionTable(t *testing.T) {
 	allowed := map[[2]Status]Action{
-		{PendingVerification, Open}:    ActionVerified,
-		{PendingVerification, Expired}: ActionExpired,
-		{Open, InProgress}:             ActionStarted,
-		{Open, Completed}:              ActionCompleted,
-		{Open, Rejected}:               ActionRejected,
-		{InProgress, Completed}:        ActionCompleted,
-		{InProgress, Rejected}:         ActionRejected,
+		{Quarantined, PendingVerification}: ActionAdmitted,
+		{Quarantined, Expired}:             ActionDismissed,
+		{PendingVerification, Open}:        ActionVerified,
+		{PendingVerification, Expired}:     ActionExpired,
+		{Open, InProgress}:                 ActionStarted,
+		{Open, Completed}:                  ActionCompleted,
+		{Open, Rejected}:                   ActionRejected,
+		{InProgress, Completed}:            ActionCompleted,
+		{InProgress, Rejected}:             ActionRejected,
 	}
 	// Every pair of statuses, so a new status or a stray table entry cannot slip through.
 	for _, from := range Statuses {
@@ -46,6 +48,7 @@ func TestStatusPredicates(t *testing.T) {
 		s              Status
 		closed, active bool
 	}{
+		{Quarantined, false, false},
 		{PendingVerification, false, false},
 		{Open, false, true},
 		{InProgress, false, true},

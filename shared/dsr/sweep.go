@@ -34,6 +34,10 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	case r.Held():
 		// Each run of the sweep looks whether today's ceiling has room to release it.
 		q, when = QueueUnverified, r.HeldAt
+	case r.Status == Quarantined && r.Escalates():
+		// A quarantined mail the desk could not read is reported on its short clock until a
+		// DPO admits or dismisses it; it has no follow-up of its own.
+		q, when = QueueUnverified, r.ReceivedAt
 	case r.Status == PendingVerification && r.Escalates():
 		// The DPO sees an unconfirmed withdrawal or marketing objection on its short clock,
 		// so the sweep reads it on every run until it is confirmed or expires.
@@ -43,7 +47,8 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	case r.Status.Active():
 		q, when = QueueOpen, r.Deadline()
 	}
-	for _, next := range []func() (time.Time, bool){r.nextRetry, r.deliveryReminderAt} {
+	// A mail that did not reach the requester is listed in the next digest.
+	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt} {
 		at, ok := next()
 		if !ok {
 			continue
@@ -67,11 +72,20 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 // without the DPO having seen it: it may be acted on anyway (an unsubscribe harms no one), and
 // only an identity that cannot be confirmed would justify a refusal. A request whose clock
 // stands still (Paused) does not: no time runs out while it waits for the requester.
+//
+// A quarantined mail the desk could not read escalates too, as an unconfirmed request on the short
+// clock does (it is unclassified): it may be a person's request.
 func (r *Request) Escalates() bool {
 	if r.Paused() != nil {
 		return false
 	}
-	return r.Status.Active() || (r.Status == PendingVerification && r.Type.Rules().Clock == ClockPrompt)
+	switch r.Status {
+	case Quarantined:
+		return r.Inbound.escalates()
+	case PendingVerification:
+		return r.Type.Rules().Clock == ClockPrompt
+	}
+	return r.Status.Active()
 }
 
 // FollowUp is what an unconfirmed request needs from the sweep.
@@ -117,4 +131,10 @@ func (r *Request) followUpAt() time.Time {
 		return r.linkSince().Add(ReminderAfter)
 	}
 	return r.linkSince().Add(ExpireAfter)
+}
+
+// undeliveredAt is when SES last reported a mail of r that no digest has listed yet.
+func (r *Request) undeliveredAt() (time.Time, bool) {
+	_, at := r.Undelivered()
+	return at, !at.IsZero()
 }

@@ -84,7 +84,7 @@ func (s Submission) Normalize() Submission {
 // Validate checks a normalized submission and returns the errors per field, or nil.
 func (s Submission) Validate() FieldErrors {
 	errs := FieldErrors{}
-	if !Type(s.Type).Valid() {
+	if !Type(s.Type).Fileable() {
 		errs["type"] = CodeInvalidChoice
 		if s.Type == "" {
 			errs["type"] = CodeRequired

@@ -12,5 +12,15 @@ func ForDeployment(c config.Common) (*Notices, error) {
 		DPOAddresses: c.DPOAddresses,
 		DefaultLang:  c.DefaultLang,
 		Location:     c.Calendar.Location(),
+
+		InboundAddress: c.InboundAddress,
 	})
+}
+
+// DeploymentMailer is the Mailer every function sends with: from the deployment's sender,
+// with its SES configuration set, whose bounces and complaints come back to the desk.
+func DeploymentMailer(c SES, cfg config.Common) *Mailer {
+	m := NewMailer(c, cfg.Sender)
+	m.configurationSet = cfg.MailConfigurationSet
+	return m
 }

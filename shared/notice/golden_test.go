@@ -109,6 +109,33 @@ var goldenCases = []goldenCase{
 		r := goldenRequest(t, dsr.Erasure, l, "Jens Hansen")
 		return unconfirmed(r)
 	}),
+	requestCase("verification.email", dsr.MailVerification, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		return mailRequest(t, l)
+	}),
+	requestCase("verification.letter", dsr.MailVerification, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		cal, _ := deadline.ForCountry("DK")
+		return dsr.Registered("K7MQ-4XTZ", dsr.Registration{
+			Channel: dsr.ChannelLetter, ReceivedAt: goldenAt.Add(-72 * time.Hour), Type: dsr.Access, Name: "Jens Hansen",
+			Email: "kunde@example.dk", Lang: string(l), Identity: dsr.IdentityLink,
+		}, dsr.Access.Due(cal, goldenAt.Add(-72*time.Hour), dsr.DefaultPromptWorkingDays), "hash", "dpo@example.dk", goldenAt)
+	}),
+	requestCase("receipt.unclassified", dsr.MailReceipt, func(t *testing.T, l i18n.Lang) *dsr.Request {
+		r := mailRequest(t, l)
+		if _, err := r.Verify(r.TokenHash, goldenAt.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}),
+	{"receipt.inbound", func(t *testing.T, l i18n.Lang) Message {
+		// With the desk receiving mail, a reply goes to the privacy address's +tag form.
+		n := goldenNotices(t, i18n.DA)
+		n.s.InboundAddress = "privacy@example.dk"
+		m, err := n.Request(dsr.MailReceipt, goldenRequest(t, dsr.Access, l, "Jens Hansen"), StatusLink("https://dsr.example.dk", "K7MQ-4XTZ.secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}},
 	requestCase("reminder", dsr.MailReminder, func(t *testing.T, l i18n.Lang) *dsr.Request {
 		return unconfirmed(goldenRequest(t, dsr.Access, l, "Jens Hansen"))
 	}),
@@ -509,4 +536,17 @@ func TestMailsSayWhatTheLawAsks(t *testing.T) {
 	if m := byName["recipient_notice"].render(t, i18n.NB); strings.Join(m.To, ",") != goldenInvoicing.Email || !strings.Contains(m.Text, "kunde@example.dk") {
 		t.Errorf("recipient notice to %v:\n%s", m.To, m.Text)
 	}
+}
+
+// mailRequest is an unclassified request that came by mail to the privacy address, in lang.
+func mailRequest(t *testing.T, l i18n.Lang) *dsr.Request {
+	t.Helper()
+	cal, err := deadline.ForCountry("DK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsr.FromMail("K7MQ-4XTZ", dsr.IncomingMail{
+		From: "kunde@example.dk", Name: "Jens Hansen", Text: "Hvad har I registreret om mig?", Lang: string(l), ReceivedAt: goldenAt,
+		Mail: dsr.InboundMail{Key: "mail/abc", Subject: "Mine oplysninger"},
+	}, dsr.Unclassified.Due(cal, goldenAt, dsr.DefaultPromptWorkingDays), "hash")
 }

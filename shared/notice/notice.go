@@ -23,7 +23,11 @@ import (
 // Message is one mail ready to send.
 type Message struct {
 	// Lang is the language the mail is written in (not sent: kept with its text).
-	Lang    i18n.Lang
+	Lang i18n.Lang
+	// Ref and Kind name the request and the mail, for SES to give back with a bounce or a
+	// complaint (Mailer tags the mail with them); "" for a mail about no one request.
+	Ref     string
+	Kind    dsr.MailKind
 	To      []string
 	ReplyTo []string
 	Subject string
@@ -40,6 +44,10 @@ type Settings struct {
 	DefaultLang  i18n.Lang
 	// Location is the controller's time zone; dates in mails are local dates.
 	Location *time.Location
+	// InboundAddress is the privacy address the desk receives mail at, "" for none: a mail
+	// to a requester then says Reply-To its +tag form with the reference (dsr.ReplyAddress),
+	// so their reply joins the request; otherwise Reply-To is the first DPO address.
+	InboundAddress string
 }
 
 //go:embed templates/*.tmpl
@@ -217,16 +225,18 @@ var requestTemplates = map[dsr.MailKind]string{
 // so the caller passes it.
 func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Message, error) {
 	name, ok := requestTemplates[kind]
-	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.s.DPOAddresses[0]}
+	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.replyTo(r)}
 	var recipient *dsr.RecipientNotice
 	switch id, isRecipient := kind.RecipientID(); {
 	case isRecipient:
-		// Art. 19: to the recipient's address from the register, in their language.
+		// Art. 19: to the recipient's address from the register, in their language; their
+		// answer goes to the DPO, not into the requester's conversation.
 		rn, found := r.Notice(id)
 		if !found {
 			return Message{}, fmt.Errorf("notice: %s has no recipient %q", r.Ref, id)
 		}
 		name, ok, recipient, to = "recipient_notice", true, &rn, []string{rn.Email}
+		replyTo = []string{n.s.DPOAddresses[0]}
 		if l, valid := i18n.Parse(rn.Lang); valid {
 			lang = l
 		}
@@ -259,7 +269,16 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	return Message{Lang: lang, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html}, nil
+	return Message{Lang: lang, Ref: r.Ref, Kind: kind, To: to, ReplyTo: replyTo, Subject: subject, Text: text, HTML: html}, nil
+}
+
+// replyTo is where the requester's answer to a mail about r goes: into the desk when it
+// receives mail, else to the DPO.
+func (n *Notices) replyTo(r *dsr.Request) string {
+	if n.s.InboundAddress != "" {
+		return dsr.ReplyAddress(n.s.InboundAddress, r.Ref)
+	}
+	return n.s.DPOAddresses[0]
 }
 
 func (n *Notices) requesterLang(r *dsr.Request) i18n.Lang {

@@ -288,3 +288,34 @@ func (s *Store) eachPartition(ctx context.Context, withMails bool, fn func(*dsr.
 	}
 	return nil
 }
+
+// RequestsFrom returns the requests filed from email, in any status, newest first: the
+// references its search entry names (RequestRefsByEmail), then those requests in one batch
+// read, each checked against the address itself. Two round trips and no scan, however many
+// requests the table holds. What the DPO registers is checked against it for duplicates.
+func (s *Store) RequestsFrom(ctx context.Context, email string) ([]*dsr.Request, error) {
+	refs, err := s.RequestRefsByEmail(ctx, email)
+	if err != nil || len(refs) == 0 {
+		return nil, err
+	}
+	keys := make([]map[string]ddbtypes.AttributeValue, 0, len(refs))
+	for _, ref := range refs {
+		keys = append(keys, requestKey(ref))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.appendRequests(nil, items)
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if r.Email != "" && dsr.HashEmail(r.Email) == dsr.HashEmail(email) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b *dsr.Request) int { return b.ReceivedAt.Compare(a.ReceivedAt) })
+	return out, nil
+}

@@ -32,8 +32,13 @@ type requestItem struct {
 	Details     string `dynamodbav:"details,omitempty"`
 	CustomerRef string `dynamodbav:"customer_ref,omitempty"`
 	Lang        string `dynamodbav:"lang"`
+	// PostalAddress, Channel and Inbound are absent on a request from the form.
+	PostalAddress string       `dynamodbav:"postal_address,omitempty"`
+	Channel       string       `dynamodbav:"channel,omitempty"`
+	Inbound       *inboundItem `dynamodbav:"inbound,omitempty"`
 
 	ReceivedAt *time.Time     `dynamodbav:"received_at"`
+	EnteredAt  *time.Time     `dynamodbav:"entered_at,omitempty"`
 	VerifiedAt *time.Time     `dynamodbav:"verified_at,omitempty"`
 	ClosedAt   *time.Time     `dynamodbav:"closed_at,omitempty"`
 	Due        *time.Time     `dynamodbav:"due"`
@@ -133,9 +138,33 @@ func (x recipientItem) recipient() dsr.Recipient {
 }
 
 type mailItem struct {
-	State    string    `dynamodbav:"state"`
-	At       time.Time `dynamodbav:"at"`
-	Attempts int       `dynamodbav:"attempts"`
+	State    string        `dynamodbav:"state"`
+	At       time.Time     `dynamodbav:"at"`
+	Attempts int           `dynamodbav:"attempts"`
+	Feedback *feedbackItem `dynamodbav:"fb,omitempty"`
+}
+
+// feedbackItem is what SES reported of a mail after accepting it (dsr.Feedback).
+type feedbackItem struct {
+	Kind     string     `dynamodbav:"kind"`
+	At       time.Time  `dynamodbav:"at"`
+	Detail   string     `dynamodbav:"detail,omitempty"`
+	Reported *time.Time `dynamodbav:"rep,omitempty"`
+}
+
+// inboundItem is the mail a request came in (dsr.InboundMail).
+type inboundItem struct {
+	Key         string           `dynamodbav:"key"`
+	Subject     string           `dynamodbav:"subject,omitempty"`
+	Attachments []attachmentItem `dynamodbav:"attachments,omitempty"`
+	DMARCFail   bool             `dynamodbav:"dmarc_fail,omitempty"`
+	Reason      string           `dynamodbav:"reason,omitempty"`
+}
+
+type attachmentItem struct {
+	Name string `dynamodbav:"name"`
+	Size int64  `dynamodbav:"size"`
+	Type string `dynamodbav:"type,omitempty"`
 }
 
 type auditItem struct {
@@ -192,7 +221,45 @@ func auditToItem(e dsr.AuditEvent) auditItem {
 }
 
 func mailToItem(m dsr.MailState) mailItem {
-	return mailItem{State: string(m.State), At: m.At.UTC(), Attempts: m.Attempts}
+	it := mailItem{State: string(m.State), At: m.At.UTC(), Attempts: m.Attempts}
+	if f := m.Feedback; f != nil {
+		it.Feedback = feedbackToItem(*f)
+	}
+	return it
+}
+
+func feedbackToItem(f dsr.Feedback) *feedbackItem {
+	return &feedbackItem{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail, Reported: timePtr(f.Reported)}
+}
+
+func (it mailItem) state() dsr.MailState {
+	m := dsr.MailState{State: dsr.MailStatus(it.State), At: it.At, Attempts: it.Attempts}
+	if f := it.Feedback; f != nil {
+		m.Feedback = &dsr.Feedback{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail, Reported: timeVal(f.Reported)}
+	}
+	return m
+}
+
+func inboundToItem(m *dsr.InboundMail) *inboundItem {
+	if m == nil {
+		return nil
+	}
+	it := &inboundItem{Key: m.Key, Subject: m.Subject, DMARCFail: m.DMARCFail, Reason: m.Reason}
+	for _, a := range m.Attachments {
+		it.Attachments = append(it.Attachments, attachmentItem{Name: a.Name, Size: a.Size, Type: a.Type})
+	}
+	return it
+}
+
+func (it *inboundItem) mail() *dsr.InboundMail {
+	if it == nil {
+		return nil
+	}
+	m := &dsr.InboundMail{Key: it.Key, Subject: it.Subject, DMARCFail: it.DMARCFail, Reason: it.Reason}
+	for _, a := range it.Attachments {
+		m.Attachments = append(m.Attachments, dsr.Attachment{Name: a.Name, Size: a.Size, Type: a.Type})
+	}
+	return m
 }
 
 // toItem converts a request to its stored form, deriving the index and expiry attributes.
@@ -201,7 +268,8 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		PK: requestPK(r.Ref), SK: requestSK,
 		Ref: r.Ref, Type: string(r.Type), Status: string(r.Status),
 		Name: r.Name, Email: r.Email, Details: r.Details, CustomerRef: r.CustomerRef, Lang: r.Lang,
-		ReceivedAt: timePtr(r.ReceivedAt), VerifiedAt: timePtr(r.VerifiedAt), ClosedAt: timePtr(r.ClosedAt),
+		PostalAddress: r.PostalAddress, Channel: string(r.Channel), Inbound: inboundToItem(r.Inbound),
+		ReceivedAt: timePtr(r.ReceivedAt), EnteredAt: timePtr(r.EnteredAt), VerifiedAt: timePtr(r.VerifiedAt), ClosedAt: timePtr(r.ClosedAt),
 		Due:            timePtr(r.Due),
 		TokenHash:      r.TokenHash,
 		TokenExpires:   timePtr(r.TokenExpires),
@@ -271,7 +339,8 @@ func (it *requestItem) toRequest() *dsr.Request {
 	r := &dsr.Request{
 		Ref: it.Ref, Type: dsr.Type(it.Type), Status: dsr.Status(it.Status),
 		Name: it.Name, Email: it.Email, Details: it.Details, CustomerRef: it.CustomerRef, Lang: it.Lang,
-		ReceivedAt: timeVal(it.ReceivedAt), VerifiedAt: timeVal(it.VerifiedAt), ClosedAt: timeVal(it.ClosedAt),
+		PostalAddress: it.PostalAddress, Channel: dsr.Channel(it.Channel), Inbound: it.Inbound.mail(),
+		ReceivedAt: timeVal(it.ReceivedAt), EnteredAt: timeVal(it.EnteredAt), VerifiedAt: timeVal(it.VerifiedAt), ClosedAt: timeVal(it.ClosedAt),
 		Due:            timeVal(it.Due),
 		TokenHash:      it.TokenHash,
 		TokenExpires:   timeVal(it.TokenExpires),
@@ -308,7 +377,7 @@ func (it *requestItem) toRequest() *dsr.Request {
 	r.PageLinks = slices.Clone(it.PageLinks)
 	r.Delivery = it.Delivery.delivery()
 	for k, m := range it.Mails {
-		r.Mails[dsr.MailKind(k)] = dsr.MailState{State: dsr.MailStatus(m.State), At: m.At, Attempts: m.Attempts}
+		r.Mails[dsr.MailKind(k)] = m.state()
 	}
 	for _, e := range it.Audit {
 		r.Audit = append(r.Audit, dsr.AuditEvent{At: e.At, Actor: e.Actor, Action: dsr.Action(e.Action), Note: e.Note, Message: e.Msg})

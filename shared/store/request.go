@@ -100,7 +100,7 @@ var fieldAttributes = []struct {
 	{dsr.FieldSpentToken, []string{"spent_token_hash"}},
 	{dsr.FieldReminded, []string{"reminded_at"}},
 	{dsr.FieldHeld, []string{"held_at", "released_at"}},
-	{dsr.FieldRequester, []string{"name", "email", "email_hash", "details", "customer_ref"}},
+	{dsr.FieldRequester, []string{"name", "email", "email_hash", "details", "customer_ref", "postal_address", "inbound"}},
 	{dsr.FieldExtension, []string{"extension"}},
 	{dsr.FieldOutcome, []string{"outcome"}},
 	{dsr.FieldFee, []string{"fee"}},
@@ -109,6 +109,8 @@ var fieldAttributes = []struct {
 	{dsr.FieldConversation, []string{"waiting", "pauses"}},
 	{dsr.FieldPageLinks, []string{"page_links"}},
 	{dsr.FieldDelivery, []string{"delivery"}},
+	// A classification moves the request within its list (listKey orders by type).
+	{dsr.FieldType, []string{"type", "due", AttrWsSK}},
 }
 
 // derived are the attributes every change rewrites from the request as it now is.
@@ -168,6 +170,19 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 			return err
 		}
 		u.setPath("mails", string(k), mv)
+	}
+	for _, k := range c.Feedback {
+		// The feedback alone: the outbox may be recording the mail's state meanwhile.
+		f := r.Mails[k].Feedback
+		if f == nil {
+			return fmt.Errorf("store: commit %s: feedback on %s without feedback", r.Ref, k)
+		}
+		fv, err := attributevalue.Marshal(feedbackToItem(*f))
+		if err != nil {
+			return fmt.Errorf("store: marshal feedback: %w", err)
+		}
+		u.names["#fb"] = "fb"
+		u.sets = append(u.sets, u.name("mails")+"."+u.name(string(k))+".#fb = "+u.value(fv))
 	}
 	u.names["#audit"], u.names["#version"] = "audit", "version"
 	var audit string
@@ -356,4 +371,57 @@ func num(n int) ddbtypes.AttributeValue {
 }
 func num64(n int64) ddbtypes.AttributeValue {
 	return &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// FeedbackReported records that a digest told the DPO, at at, of what SES reported on the
+// mails kinds of r (dsr.Request.Undelivered): one write, on condition that the request's
+// status and each report are still those r holds (a newer bounce stays to be reported). The
+// request leaves the sweep's queue once nothing is left to report. r is updated to match.
+func (s *Store) FeedbackReported(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, at time.Time) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	next := r.Clone()
+	u := newUpdate()
+	u.names["#mails"], u.names["#fb"], u.names["#fbat"], u.names["#rep"] = "mails", "fb", "at", "rep"
+	cond := "#c_status = " + u.value(str(string(r.Status)))
+	u.names["#c_status"] = "status"
+	for i, kind := range kinds {
+		m := next.Mails[kind]
+		if m.Feedback == nil {
+			return fmt.Errorf("store: feedback reported on %s %s, which has none", r.Ref, kind)
+		}
+		f := *m.Feedback
+		f.Reported = at.UTC()
+		m.Feedback = &f
+		next.Mails[kind] = m
+		k := fmt.Sprintf("#k%d", i)
+		u.names[k] = string(kind)
+		fbAt, err := marshalTime(f.At)
+		if err != nil {
+			return err
+		}
+		rep, err := marshalTime(f.Reported)
+		if err != nil {
+			return err
+		}
+		cond += " AND #mails." + k + ".#fb.#fbat = " + u.value(fbAt)
+		u.sets = append(u.sets, "#mails."+k+".#fb.#rep = "+u.value(rep))
+	}
+	if pk, key := sweepKey(next); pk != "" {
+		u.set(AttrSweepPK, str(pk))
+		u.set(AttrSweepAt, str(key))
+	} else {
+		u.remove(AttrSweepPK)
+		u.remove(AttrSweepAt)
+	}
+	_, err := s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: feedback reported %s: %w", r.Ref, fault.Conflict)
+	case err != nil:
+		return unavailable("store: feedback reported", err)
+	}
+	*r = *next
+	return nil
 }
