@@ -119,6 +119,10 @@ type Admin struct {
 	InboundBucket string
 }
 
+// InboundPrefix is where in the inbound bucket SES's S3 action stores each mail, under its
+// message id (template.yaml's receipt rule; infra/templatecheck holds the two together).
+const InboundPrefix = "mail/"
+
 // Inbound is the configuration of the function that takes mail to the privacy address and
 // SES's bounce and complaint notifications.
 type Inbound struct {

@@ -89,6 +89,9 @@ type Message struct {
 	// Purpose is the question's purpose; "" for a reply.
 	Purpose string
 	Text    string
+	// Mail is the mail a reply came in, when the requester answered by mail: the DPO opens
+	// it (and its attachments) from the request's page. nil for the others.
+	Mail *InboundMail
 }
 
 // FromRequester reports whether the requester wrote m.

@@ -33,6 +33,13 @@ var Access = map[string]map[string][]string{
 	},
 	// The requester's status page: it writes a message beside a request with UpdateItem
 	// (PutItem could overwrite the request itself), and counts its rate limits.
+	// Mail to the privacy address and SES's bounces: it creates requests (a PutItem on
+	// condition that none is there, store.CreateRequest), writes a reply's message beside its
+	// request (an UpdateItem, as the status page does), and records feedback on a mail. No
+	// rate counters, no keys, no sessions.
+	"InboundFunction": {
+		RequestPrefix: {"BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	},
 	"PortalFunction": {
 		RequestPrefix: {"BatchWriteItem", "GetItem", "Query", "UpdateItem"},
 		RatePrefix:    {"UpdateItem"},

@@ -25,13 +25,15 @@ import (
 const messagePrefix = "MSG#"
 
 type messageItem struct {
-	PK        string    `dynamodbav:"pk"`
-	SK        string    `dynamodbav:"sk"`
-	At        time.Time `dynamodbav:"at"`
-	From      string    `dynamodbav:"from"`
-	Purpose   string    `dynamodbav:"purpose,omitempty"`
-	Text      string    `dynamodbav:"text"`
-	ExpiresAt int64     `dynamodbav:"expires_at,omitempty"`
+	PK      string    `dynamodbav:"pk"`
+	SK      string    `dynamodbav:"sk"`
+	At      time.Time `dynamodbav:"at"`
+	From    string    `dynamodbav:"from"`
+	Purpose string    `dynamodbav:"purpose,omitempty"`
+	Text    string    `dynamodbav:"text"`
+	// Inbound is the mail a reply came in (dsr.Message.Mail).
+	Inbound   *inboundItem `dynamodbav:"inbound,omitempty"`
+	ExpiresAt int64        `dynamodbav:"expires_at,omitempty"`
 }
 
 // PutMessage stores message m beside request r, with the TTL r gives its siblings
@@ -59,6 +61,13 @@ func (s *Store) PutMessage(ctx context.Context, r *dsr.Request, m dsr.Message) e
 	// the audit export reads, in the order of the requests.
 	u.set(AttrWsPK, str(historyPartition(r.ReceivedAt)))
 	u.set(AttrWsSK, str(receiptKey(r)+"#"+messagePrefix+m.ID))
+	if m.Mail != nil {
+		v, err := attributevalue.Marshal(inboundToItem(m.Mail))
+		if err != nil {
+			return fmt.Errorf("store: marshal message mail: %w", err)
+		}
+		u.set("inbound", v)
+	}
 	if exp := s.siblingsExpireAt(r); exp != 0 {
 		u.set(AttrExpiresAt, num64(exp))
 	}
@@ -78,7 +87,10 @@ func (s *Store) decodeMessage(av map[string]ddbtypes.AttributeValue) (dsr.Messag
 	if s.expired(it.ExpiresAt) {
 		return dsr.Message{}, false, nil
 	}
-	return dsr.Message{ID: strings.TrimPrefix(it.SK, messagePrefix), At: it.At.UTC(), From: it.From, Purpose: it.Purpose, Text: it.Text}, true, nil
+	return dsr.Message{
+		ID: strings.TrimPrefix(it.SK, messagePrefix), At: it.At.UTC(), From: it.From, Purpose: it.Purpose, Text: it.Text,
+		Mail: it.Inbound.mail(),
+	}, true, nil
 }
 
 // Conversation reads request ref and the messages its audit trail names, in order, with one
