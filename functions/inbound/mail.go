@@ -24,11 +24,11 @@ import (
 
 // Outcomes of one mail, as logged.
 const (
-	outcomeRequest   = "request"
-	outcomeReply     = "reply"
-	outcomeHeld      = "held"
-	outcomeAutomatic = "automatic"
-	outcomeDuplicate = "duplicate"
+	outcomeRequest     = "request"
+	outcomeReply       = "reply"
+	outcomeQuarantined = "quarantined"
+	outcomeAutomatic   = "automatic"
+	outcomeDuplicate   = "duplicate"
 )
 
 // attempts bounds the tries of a reply that lost a race with another change of its request.
@@ -66,9 +66,9 @@ func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 	}
 	switch {
 	case strings.EqualFold(rc.VirusVerdict.Status, "FAIL"):
-		return h.hold(ctx, log, in, dsr.HoldVirus)
+		return h.quarantine(ctx, log, in, dsr.QuarantineVirus)
 	case strings.EqualFold(rc.SpamVerdict.Status, "FAIL"):
-		return h.hold(ctx, log, in, dsr.HoldSpam)
+		return h.quarantine(ctx, log, in, dsr.QuarantineSpam)
 	}
 	if h.cfg.Bucket == "" {
 		return fmt.Errorf("inbound: a mail arrived, but INBOUND_BUCKET is not set")
@@ -82,12 +82,12 @@ func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 	}
 	defer obj.Body.Close()
 	if aws.ToInt64(obj.ContentLength) > h.maxSize {
-		return h.hold(ctx, log, in, dsr.HoldTooLarge)
+		return h.quarantine(ctx, log, in, dsr.QuarantineTooLarge)
 	}
 	p, err := parse(obj.Body)
 	if err != nil {
 		log.InfoContext(ctx, "mail", "unreadable", err.Error())
-		return h.hold(ctx, log, in, dsr.HoldUnreadable)
+		return h.quarantine(ctx, log, in, dsr.QuarantineUnreadable)
 	}
 	if p.Automatic {
 		log.InfoContext(ctx, "mail", "outcome", outcomeAutomatic)
@@ -106,7 +106,7 @@ func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 	in.Text, in.Mail.Attachments = p.Text, p.Attachments
 	in.Lang = guessLang(in.Mail.Subject+"\n"+p.Text, string(h.cfg.DefaultLang))
 	if dsr.CheckEmail(in.From) != "" {
-		return h.hold(ctx, log, in, dsr.HoldAddress)
+		return h.quarantine(ctx, log, in, dsr.QuarantineAddress)
 	}
 	if ref, ok := dsr.ThreadRef(h.cfg.InboundAddress, rc.Recipients, in.Mail.Subject); ok {
 		if done, err := h.reply(ctx, log, ref, in); done {
@@ -136,15 +136,15 @@ func (h *handler) request(ctx context.Context, log *slog.Logger, in dsr.Incoming
 	return nil
 }
 
-// hold stores a mail the desk will not answer by itself, for the DPO. Nothing is sent.
-func (h *handler) hold(ctx context.Context, log *slog.Logger, in dsr.IncomingMail, reason string) error {
+// quarantine stores a mail the desk will not answer by itself, for the DPO. Nothing is sent.
+func (h *handler) quarantine(ctx context.Context, log *slog.Logger, in dsr.IncomingMail, reason string) error {
 	r, err := h.store(ctx, log, in, func(ref string) *dsr.Request {
-		return dsr.HoldMail(ref, in, reason, h.due(in.ReceivedAt))
+		return dsr.QuarantineMail(ref, in, reason, h.due(in.ReceivedAt))
 	})
 	if err != nil || r == nil {
 		return err
 	}
-	log.InfoContext(ctx, "mail", "outcome", outcomeHeld, "ref", r.Ref, "reason", reason, "dmarc_fail", in.Mail.DMARCFail)
+	log.InfoContext(ctx, "mail", "outcome", outcomeQuarantined, "ref", r.Ref, "reason", reason, "dmarc_fail", in.Mail.DMARCFail)
 	return nil
 }
 

@@ -133,9 +133,9 @@ func TestAutomaticMailMakesNothing(t *testing.T) {
 	}
 }
 
-// What SES found spam or a virus in, and what the desk cannot read, is held for the DPO with
+// What SES found spam or a virus in, and what the desk cannot read, is quarantined for the DPO with
 // nothing sent; a DMARC failure is flagged on a request that is answered as any other.
-func TestHeldAndFlagged(t *testing.T) {
+func TestQuarantinedAndFlagged(t *testing.T) {
 	hs := newHarness(t)
 	tests := []struct {
 		name   string
@@ -145,14 +145,14 @@ func TestHeldAndFlagged(t *testing.T) {
 		reason string
 		mails  int
 	}{
-		{"spam", "gmail-da-utf8.eml", sesevent.Receipt{Spam: "FAIL"}, dsr.Held, dsr.HoldSpam, 0},
-		{"virus", "applemail-nb-attachment.eml", sesevent.Receipt{Virus: "FAIL"}, dsr.Held, dsr.HoldVirus, 0},
-		{"malformed", "malformed-no-boundary.eml", sesevent.Receipt{}, dsr.Held, dsr.HoldUnreadable, 0},
+		{"spam", "gmail-da-utf8.eml", sesevent.Receipt{Spam: "FAIL"}, dsr.Quarantined, dsr.QuarantineSpam, 0},
+		{"virus", "applemail-nb-attachment.eml", sesevent.Receipt{Virus: "FAIL"}, dsr.Quarantined, dsr.QuarantineVirus, 0},
+		{"malformed", "malformed-no-boundary.eml", sesevent.Receipt{}, dsr.Quarantined, dsr.QuarantineUnreadable, 0},
 		{"dmarc fail", "outlook-nb-latin1.eml", sesevent.Receipt{DMARC: "FAIL"}, dsr.PendingVerification, "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sender := address("held")
+			sender := address("quarantined")
 			raw := fixture(t, tt.file, "soren.olgaard@gmail.com", sender, "ingrid.bjornstad@icloud.com", sender,
 				"someone@example.com", sender, "kare.odegard@outlook.com", sender)
 			id, err := hs.receive(raw, tt.r)
@@ -173,8 +173,8 @@ func TestHeldAndFlagged(t *testing.T) {
 	}
 }
 
-// A mail larger than the desk reads is held, not read.
-func TestTooLargeIsHeld(t *testing.T) {
+// A mail larger than the desk reads is quarantined, not read.
+func TestTooLargeIsQuarantined(t *testing.T) {
 	hs := newHarness(t)
 	big := append(fixture(t, "gmail-da-utf8.eml"), []byte(strings.Repeat("x", 2048))...)
 	id := messageID()
@@ -186,7 +186,7 @@ func TestTooLargeIsHeld(t *testing.T) {
 	if err := hs.invoke(ev); err != nil {
 		t.Fatal(err)
 	}
-	if r := hs.stored(id); r == nil || r.Status != dsr.Held || r.Inbound.Reason != dsr.HoldTooLarge {
+	if r := hs.stored(id); r == nil || r.Status != dsr.Quarantined || r.Inbound.Reason != dsr.QuarantineTooLarge {
 		t.Fatalf("stored %+v", r)
 	}
 }

@@ -1,6 +1,6 @@
 // Command inbound takes what comes back to the desk by mail: mail to the privacy address
 // (SES receipt rule: the raw message in the inbound bucket, then this function), which
-// becomes a request, joins the conversation of the request it answers, or is held for the
+// becomes a request, joins the conversation of the request it answers, or is quarantined for the
 // DPO; and SES's bounce and complaint notifications (configuration set → SNS → this
 // function), which mark the mail that did not reach the requester on its request.
 package main

@@ -24,7 +24,7 @@ import (
 
 // What the desk reads of a mail, with the standard library's MIME readers and x/text's
 // decoders for the charsets Nordic mail clients still send (ISO-8859-1 and -15,
-// Windows-1252). A mail the parser cannot read is held for the DPO (dsr.HoldUnreadable),
+// Windows-1252). A mail the parser cannot read is quarantined for the DPO (dsr.QuarantineUnreadable),
 // never dropped: it stays in the bucket whole.
 
 // Limits of what the parser reads. SES accepts mail up to 40 MB; attachments are counted,
