@@ -22,9 +22,11 @@ type requests interface {
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 }
 
-// deliverer sends the mails a committed change queued and records how they went.
+// deliverer sends the mails a committed change queued and records how they went; DeliverNew
+// does it for a request just stored, with one read less.
 type deliverer interface {
 	Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
+	DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
 }
 
 // handler takes SES receipt events and SNS notifications of SES events.

@@ -232,5 +232,9 @@ func (hs *harness) seedOpen(email string) *dsr.Request {
 	if err := hs.st.Commit(ctx, r, ch); err != nil {
 		hs.t.Fatal(err)
 	}
+	// Its search entries, as the confirmation's delivery writes them.
+	if err := hs.st.SyncSiblings(ctx, r); err != nil {
+		hs.t.Fatal(err)
+	}
 	return r
 }

@@ -130,7 +130,7 @@ func (h *handler) request(ctx context.Context, log *slog.Logger, in dsr.Incoming
 	}
 	log.InfoContext(ctx, "mail", "outcome", outcomeRequest, "ref", r.Ref, "lang", r.Lang, "attachments", len(r.Inbound.Attachments), "dmarc_fail", r.Inbound.DMARCFail)
 	// The request is stored with its mail queued: a mail that fails here is the sweep's.
-	if err := h.outbox.Deliver(ctx, r, r.QueuedMails(), link); err != nil {
+	if err := h.outbox.DeliverNew(ctx, r, r.QueuedMails(), link); err != nil {
 		log.WarnContext(ctx, "mail", "ref", r.Ref, "outcome", "ack_failed", errlog.Attr(err))
 	}
 	return nil

@@ -31,6 +31,9 @@ type PageLinks interface {
 type Recorder interface {
 	RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.MailKind]dsr.MailState) error
 	SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error
+	// KeepNew is SyncSiblings for a request whose partition holds nothing else yet: the
+	// same items in one batch, without reading the partition first (DeliverNew).
+	KeepNew(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error
 }
 
 // Outbox sends the mails a committed change queued and records how each went. A mail that
@@ -69,6 +72,41 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 	if len(kinds) == 0 {
 		return nil
 	}
+	states, sent, errs := o.send(ctx, r, kinds, link)
+	if err := o.Recorder.SyncSiblings(ctx, r, sent...); err != nil {
+		errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
+	}
+	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
+		errs = append(errs, fmt.Errorf("record mail states: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// DeliverNew is Deliver for a request just stored, whose partition holds nothing but the
+// request yet (the inbound function's, a registration's): the texts of its mails and its
+// search entries are written in one batch, without reading the partition first, beside the
+// one write that records the mails' states. (Deliver writes the texts first, so that a page
+// that sees a mail sent finds its text; no page about a request that did not exist a moment
+// ago is open.) With no mail to send, it writes the search entries alone.
+func (o *Outbox) DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error {
+	if len(kinds) == 0 {
+		return o.Recorder.KeepNew(ctx, r, nil)
+	}
+	states, sent, errs := o.send(ctx, r, kinds, link)
+	written := make(chan error, 1)
+	go func() { written <- o.Recorder.KeepNew(ctx, r.Clone(), sent) }()
+	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
+		errs = append(errs, fmt.Errorf("record mail states: %w", err))
+	}
+	if err := <-written; err != nil {
+		errs = append(errs, fmt.Errorf("keep mail texts and search entries: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// send sends the mails kinds about r in parallel and returns their states, the texts of
+// those that went to the requester, and what failed.
+func (o *Outbox) send(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) (map[dsr.MailKind]dsr.MailState, []dsr.SentMail, []error) {
 	pageLink, linkErr := o.pageLink(ctx, r, kinds)
 	states := make(map[dsr.MailKind]dsr.MailState, len(kinds))
 	var sent []dsr.SentMail
@@ -102,13 +140,7 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 		})
 	}
 	wg.Wait()
-	if err := o.Recorder.SyncSiblings(ctx, r, sent...); err != nil {
-		errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
-	}
-	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
-		errs = append(errs, fmt.Errorf("record mail states: %w", err))
-	}
-	return errors.Join(errs...)
+	return states, sent, errs
 }
 
 // pageLink issues one status page link for the mails among kinds that carry one. A request

@@ -179,6 +179,19 @@ func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.Se
 	if err != nil {
 		return err
 	}
+	return s.syncSiblings(ctx, r, items, sent)
+}
+
+// KeepNew is SyncSiblings for a request whose partition holds nothing but the request yet (a
+// request the inbound function or a registration just stored): what SyncSiblings would write,
+// its mails' texts and its search entries, in one batch, without the Query.
+func (s *Store) KeepNew(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error {
+	return s.syncSiblings(ctx, r, nil, sent)
+}
+
+// syncSiblings writes what brings items, r's partition as read, in step with r, with the texts
+// of sent.
+func (s *Store) syncSiblings(ctx context.Context, r *dsr.Request, items []map[string]ddbtypes.AttributeValue, sent []dsr.SentMail) error {
 	exp := s.siblingsExpireAt(r)
 	want := map[string]bool{}
 	if exp != 0 {
