@@ -550,3 +550,41 @@ Resources:
 		})
 	}
 }
+
+// The receipt rule of template.yaml, with InboundAddress: the runner plays it; without, it
+// is not created.
+func TestReceiptRules(t *testing.T) {
+	tpl, err := samtemplate.ParseFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]string{
+		"ControllerName": "JMA A/S", "BaseUrl": "https://privacy.example.dk", "SenderAddress": "privacy@example.dk",
+		"SenderIdentity": "example.dk", "DpoAddresses": "dpo@example.dk", "ControllerAddress": "Vestergade 1",
+		"PrivacyPolicyUrl": "https://www.example.dk/privatliv",
+	}
+	st, err := tpl.Stack(samtemplate.StackOptions{Parameters: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules, err := st.ReceiptRules(); err != nil || len(rules) != 0 {
+		t.Fatalf("without InboundAddress: %v, %v", rules, err)
+	}
+	params["InboundAddress"] = "privacy@example.dk"
+	if st, err = tpl.Stack(samtemplate.StackOptions{Parameters: params, StackName: "desk"}); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := st.ReceiptRules()
+	if err != nil || len(rules) != 1 {
+		t.Fatalf("rules %v, %v", rules, err)
+	}
+	r := rules[0]
+	buckets, err := st.Buckets()
+	if err != nil || len(buckets) != 1 {
+		t.Fatalf("buckets %v, %v", buckets, err)
+	}
+	if r.Name != "desk-privacy" || len(r.Recipients) != 1 || r.Recipients[0] != "privacy@example.dk" || r.Bucket != buckets[0].BucketName ||
+		r.Prefix != "mail/" || r.Function != "InboundFunction" || !strings.HasSuffix(r.FunctionARN, ":function:InboundFunction") {
+		t.Fatalf("rule %+v", r)
+	}
+}

@@ -35,6 +35,8 @@ type deploy struct {
 	record bool
 	// edge is whether the desk is served through CloudFront and a WAF web ACL.
 	edge bool
+	// inbound is whether the desk receives mail at InboundAddress.
+	inbound bool
 }
 
 func dkParams(extra map[string]string) map[string]string {
@@ -53,7 +55,7 @@ var deploys = []deploy{
 		name:   "DK with defaults",
 		params: dkParams(nil),
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": false,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false, "HasInbound": false},
 		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk",
 	},
 	{
@@ -66,7 +68,7 @@ var deploys = []deploy{
 			"PrivacyPolicyUrl": "https://www.example.no/personvern", "PromptWorkingDays": "3",
 		},
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": true,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": true, "HasEdge": false},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": true, "HasEdge": false, "HasInbound": false},
 		timezone: "Europe/Oslo", alarmTo: "drift@example.no",
 	},
 	{
@@ -77,7 +79,7 @@ var deploys = []deploy{
 			"EscalationTimezone": "Europe/Berlin",
 		}),
 		conditions: map[string]bool{"HasCustomDomain": true, "HasHostedZone": true, "HasAlarmEmail": false,
-			"HasAllowedOrigins": true, "HasEscalationTimezone": true, "IsNorway": false, "HasEdge": false},
+			"HasAllowedOrigins": true, "HasEscalationTimezone": true, "IsNorway": false, "HasEdge": false, "HasInbound": false},
 		timezone: "Europe/Berlin", alarmTo: "dpo@example.dk", domain: "privacy.example.dk", record: true,
 	},
 	{
@@ -86,8 +88,15 @@ var deploys = []deploy{
 			"CertificateArn": "arn:aws:acm:eu-north-1:123456789012:certificate/0d6e8a3c-1b2f-4a5e-9c7d-2f1e0a9b8c7d",
 		}),
 		conditions: map[string]bool{"HasCustomDomain": true, "HasHostedZone": false, "HasAlarmEmail": false,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false, "HasInbound": false},
 		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk", domain: "privacy.example.dk",
+	},
+	{
+		name:   "receiving mail at the privacy address",
+		params: dkParams(map[string]string{"InboundAddress": "privacy@example.dk", "InboundMailDays": "30"}),
+		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": false,
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": false, "HasInbound": true},
+		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk", inbound: true,
 	},
 	{
 		name: "behind CloudFront and a WAF web ACL",
@@ -95,7 +104,7 @@ var deploys = []deploy{
 			"EdgeWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/dsrdesk-edge/0d6e8a3c-1b2f-4a5e-9c7d-2f1e0a9b8c7d",
 		}),
 		conditions: map[string]bool{"HasCustomDomain": false, "HasHostedZone": false, "HasAlarmEmail": false,
-			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": true},
+			"HasAllowedOrigins": false, "HasEscalationTimezone": false, "IsNorway": false, "HasEdge": true, "HasInbound": false},
 		timezone: "Europe/Copenhagen", alarmTo: "dpo@example.dk", edge: true,
 	},
 }
@@ -174,6 +183,8 @@ func TestTranslatedTemplate(t *testing.T) {
 			t.Run("domain", func(t *testing.T) { checkDomain(t, s, d) })
 			t.Run("edge", func(t *testing.T) { checkEdge(t, s, d) })
 			t.Run("deliveries", func(t *testing.T) { checkDeliveries(t, s, d) })
+			t.Run("mail in", func(t *testing.T) { checkInbound(t, s, d) })
+			t.Run("feedback", func(t *testing.T) { checkFeedback(t, s) })
 		})
 	}
 }
@@ -391,7 +402,7 @@ func itemStatements(function string) []string {
 // table's items by key prefix (store.Access), its indexes, mail from the sender only, and the
 // sweep's failure queue.
 func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
-	ses := fmt.Sprintf("Allow ses:SendEmail on arn:aws:ses:eu-north-1:123456789012:identity/%s if StringEquals ses:FromAddress=%s",
+	ses := fmt.Sprintf("Allow ses:SendEmail on arn:aws:ses:eu-north-1:123456789012:configuration-set/{MailConfigurationSet},arn:aws:ses:eu-north-1:123456789012:identity/%s if StringEquals ses:FromAddress=%s",
 		d.params["SenderIdentity"], d.params["SenderAddress"])
 	basic := []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 	lambda := []string{"lambda.amazonaws.com", "sts:AssumeRole"}
@@ -421,10 +432,24 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 			"Allow s3:GetObject on {DeliveriesBucket.Arn}/*",
 			ses,
 		), basic, lambda},
+		"InboundFunction": {append(itemStatements("InboundFunction"),
+			"Allow sqs:SendMessage on {InboundFailureQueue.Arn}",
+			ses,
+		), basic, lambda},
 		"SweepFunctionDaily": {[]string{
 			"Allow lambda:InvokeFunction on {SweepFunction.Arn}",
 			"Allow sqs:SendMessage on {SweepScheduleDeadLetterQueue.Arn}",
 		}, nil, []string{"scheduler.amazonaws.com", "sts:AssumeRole"}},
+	}
+	if d.inbound {
+		// Only the mails, and only to read them: the function reads each once, the workspace
+		// signs a short-lived link to one with its own role.
+		read := "Allow s3:GetObject on {InboundBucket.Arn}/mail/*"
+		for _, fn := range []string{"InboundFunction", "AdminFunction"} {
+			w := want[fn]
+			w.stmts = append(slices.Clone(w.stmts), read)
+			want[fn] = w
+		}
 	}
 	roles := map[string]string{}
 	for _, id := range s.CreatedOfType("AWS::Lambda::Function") {
@@ -471,7 +496,7 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 func checkItemAccess(t *testing.T, s *templatecheck.Stack) {
 	table := "{RequestsTable.Arn}"
 	roles := map[string][]statement{}
-	for _, fn := range []string{"IntakeFunction", "AdminFunction", "SweepFunction", "PortalFunction"} {
+	for _, fn := range []string{"IntakeFunction", "AdminFunction", "SweepFunction", "PortalFunction", "InboundFunction"} {
 		roleID, _ := symbol(evalString(t, s, s.Resources()[fn].Properties["Role"]))
 		roles[fn], _, _ = role(t, s, roleID)
 	}
@@ -513,6 +538,12 @@ func checkItemAccess(t *testing.T, s *templatecheck.Stack) {
 		{"PortalFunction", "dynamodb:GetItem", store.SessionPrefix + "x"},
 		{"PortalFunction", "dynamodb:PutItem", store.LoginPrefix + "forged"},
 		{"PortalFunction", "dynamodb:UpdateItem", store.KeyPrefix + "deployment"},
+		// Mail from outside reaches requests and nothing else.
+		{"InboundFunction", "dynamodb:PutItem", store.SessionPrefix + "forged"},
+		{"InboundFunction", "dynamodb:PutItem", store.LoginPrefix + "forged"},
+		{"InboundFunction", "dynamodb:UpdateItem", store.RatePrefix + "x"},
+		{"InboundFunction", "dynamodb:GetItem", store.KeyPrefix + "deployment"},
+		{"InboundFunction", "dynamodb:DeleteItem", store.RequestPrefix + "ABCD-EFGH"},
 		// A batch is allowed only if every item in it is.
 		{"SweepFunction", "dynamodb:BatchWriteItem", store.SessionPrefix + "x"},
 		{"AdminFunction", "dynamodb:BatchGetItem", store.SessionPrefix + "x"},

@@ -30,6 +30,10 @@ var functions = map[string]struct {
 	"SweepFunction":  {"sweep", "config.LoadSweep", func(g func(string) string) error { _, err := config.LoadSweep(g); return err }},
 	"AdminFunction":  {"admin", "config.LoadAdmin", func(g func(string) string) error { _, err := config.LoadAdmin(g); return err }},
 	"PortalFunction": {"portal", "config.LoadPortal", func(g func(string) string) error { _, err := config.LoadPortal(g); return err }},
+	"InboundFunction": {"inbound", "config.LoadInbound", func(g func(string) string) error {
+		_, err := config.LoadInbound(g)
+		return err
+	}},
 }
 
 func repoRoot(t *testing.T) string {
@@ -317,9 +321,13 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query",
 			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"},
 		"PortalFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "s3:GetObject"},
+		"InboundFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
+			"sqs:SendMessage"},
 	}
 	// Only these name no item, so only they may go without a dynamodb:LeadingKeys condition.
 	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObject"}
+	// With InboundAddress, the inbound function reads the raw mails and the workspace signs
+	// links to them (checked on the translated template, TestTranslatedTemplate).
 	for id := range functions {
 		t.Run(id, func(t *testing.T) {
 			policies, err := st.Resolve(tpl.Resources[id].Properties.Lookup("Policies"))
@@ -370,9 +378,9 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	}
 	for _, s := range mail.(map[string]any)["Statement"].([]any) {
 		s := s.(map[string]any)
-		res, _ := s["Resource"].(string)
-		if !strings.HasSuffix(res, ":identity/example.dk") || s["Condition"] == nil {
-			t.Errorf("SES statement not limited to the sender identity and address: %v", s)
+		res := list(s["Resource"])
+		if len(res) != 2 || !strings.HasSuffix(res[0], ":identity/example.dk") || !strings.HasSuffix(res[1], ":configuration-set/MailConfigurationSet") || s["Condition"] == nil {
+			t.Errorf("SES statement not limited to the sender identity, its configuration set and address: %v", s)
 		}
 	}
 }
@@ -406,8 +414,9 @@ func checkStatement(t *testing.T, s map[string]any) []string {
 		if s3 && !deliveries(r) {
 			t.Errorf("S3 actions %v on %q, not the deliveries bucket", actions, r)
 		}
-		if strings.HasSuffix(r, ":SweepFailureQueue") != slices.Contains(actions, "sqs:SendMessage") {
-			t.Errorf("resource %q: sqs:SendMessage goes to the sweep's failure queue and nothing else does", r)
+		failureQueue := strings.HasSuffix(r, ":SweepFailureQueue") || strings.HasSuffix(r, ":InboundFailureQueue")
+		if failureQueue != slices.Contains(actions, "sqs:SendMessage") {
+			t.Errorf("resource %q: sqs:SendMessage goes to a failure queue and nothing else does", r)
 		}
 		if strings.Contains(r, "/index/") && !strings.HasSuffix(r, "/index/"+store.SweepIndex) && !strings.HasSuffix(r, "/index/"+store.WorkspaceIndex) {
 			t.Errorf("resource %q is not one of the table's indexes", r)
