@@ -2,7 +2,9 @@
 # before pushing; `make help` lists the targets.
 
 GO        ?= go
-FUNCTIONS := intake sweep admin portal
+FUNCTIONS := intake sweep admin portal inbound
+# make dev receives mail for this address (POST /_local/inbound, make inbound EML=…).
+INBOUND_ADDRESS ?= privacy@example.dk
 
 # Lambda runs the functions on Graviton (provided.al2023, arm64). A static binary needs no libc
 # from the image; lambda.norpc drops aws-lambda-go's legacy RPC server; -trimpath and an empty
@@ -14,8 +16,8 @@ LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.no
 NODE_MODULES := infra/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help deps test build dev bench load fmt clean \
-	build-IntakeFunction build-SweepFunction build-AdminFunction build-PortalFunction
+.PHONY: help deps test build dev inbound bench load fmt clean \
+	build-IntakeFunction build-SweepFunction build-AdminFunction build-PortalFunction build-InboundFunction
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,8 +56,16 @@ build-PortalFunction: ## (sam build) portal into $ARTIFACTS_DIR/bootstrap
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it; use make build"; exit 1; }
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/portal
 
-dev: deps ## run the whole desk locally without Docker (infra/local)
-	$(GO) run ./infra/local
+build-InboundFunction: ## (sam build) inbound into $ARTIFACTS_DIR/bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it; use make build"; exit 1; }
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/inbound
+
+dev: deps ## run the whole desk locally without Docker (infra/local), receiving mail for INBOUND_ADDRESS
+	$(GO) run ./infra/local -param InboundAddress=$(INBOUND_ADDRESS)
+
+inbound: ## mail an .eml file to the running desk as SES would (make inbound EML=functions/inbound/testdata/mail/gmail-da-utf8.eml)
+	@test -n "$(EML)" || { echo "usage: make inbound EML=path/to/mail.eml"; exit 1; }
+	curl --silent --show-error --fail-with-body --data-binary @$(EML) http://127.0.0.1:3000/_local/inbound
 
 bench: deps ## measure against the performance targets and print one table (infra/bench, about a minute and a half)
 	GO=$(GO) $(GO) run ./infra/bench

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,6 +11,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/dsrdesk/dsrdesk/shared/config"
 )
 
 // eventFunctions maps the prefix of a file in events/ to the function it is for.
@@ -18,6 +23,9 @@ var eventFunctions = map[string]string{
 	"admin":  "AdminFunction",
 	"portal": "PortalFunction",
 	"sweep":  "SweepFunction",
+	// A receipt of a mail SES stored first (the sample's message id is put into the bucket
+	// here, as a real mail), and a bounce as SNS delivers it.
+	"inbound": "InboundFunction",
 }
 
 // TestEveryEventWorks invokes each file in events/ with its function, as `sam local invoke
@@ -40,7 +48,7 @@ func TestEveryEventWorks(t *testing.T) {
 		prefix, _, _ := strings.Cut(name, "-")
 		fn, ok := eventFunctions[prefix]
 		if !ok {
-			t.Errorf("%s: no function for the prefix %q; name events <intake|admin|portal|sweep>-….json", name, prefix)
+			t.Errorf("%s: no function for the prefix %q; name events <intake|admin|portal|sweep|inbound>-….json", name, prefix)
 			continue
 		}
 		used[fn] = true
@@ -51,11 +59,14 @@ func TestEveryEventWorks(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
+			if strings.HasPrefix(name, "inbound-ses") {
+				storeSampleMail(t, d, payload)
+			}
 			out, err := d.Invoke(ctx, fn, payload)
 			if err != nil {
 				t.Fatalf("invoke %s: %v", fn, err)
 			}
-			if fn == "SweepFunction" {
+			if fn == "SweepFunction" || fn == "InboundFunction" {
 				return // no error is the whole contract: Lambda retries and alarms on one
 			}
 			var res events.APIGatewayV2HTTPResponse
@@ -80,5 +91,25 @@ func TestEveryEventWorks(t *testing.T) {
 		if !used[fn] {
 			t.Errorf("events/ has no sample event for %s", fn)
 		}
+	}
+}
+
+// storeSampleMail puts a mail into the runner's bucket under the sample receipt's message id,
+// where SES's S3 action would have put it before invoking the function.
+func storeSampleMail(t *testing.T, d *stack, payload []byte) {
+	t.Helper()
+	var ev events.SimpleEmailEvent
+	if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records) == 0 {
+		t.Fatalf("not an SES receipt: %v", err)
+	}
+	if len(d.Buckets) != 1 {
+		t.Fatalf("buckets %v, want the inbound one", d.Buckets)
+	}
+	_, err := d.aws.S3(t).PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(d.Buckets[0]), Key: aws.String(config.InboundPrefix + ev.Records[0].SES.Mail.MessageID),
+		Body: bytes.NewReader(mailFixture(t, "gmail-da-utf8.eml")),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

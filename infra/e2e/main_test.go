@@ -39,6 +39,8 @@ const (
 	dpoBrowser      = "dpo.browser@example.dk"
 	dpoLaw          = "dpo.law@example.dk"
 	dpoConversation = "dpo.conversation@example.dk"
+	// inbox is InboundAddress: the privacy address the desk receives mail at.
+	inbox = "privacy@example.dk"
 )
 
 // overrides are the variables the tests change. Every request comes from 127.0.0.1, so the
@@ -138,8 +140,10 @@ func start() (*stack, error) {
 		Addr:        addr,
 		Workers:     1,
 		NoSchedules: true, // the sweep runs when a test fires it, never on its own
-		Output:      out,
-		Logger:      slog.New(slog.NewTextHandler(out, nil)),
+		// The desk receives mail, as make dev runs it: POST /_local/inbound plays SES.
+		Parameters: map[string]string{"InboundAddress": inbox},
+		Output:     out,
+		Logger:     slog.New(slog.NewTextHandler(out, nil)),
 	})
 	if err != nil {
 		return nil, err

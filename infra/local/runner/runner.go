@@ -104,6 +104,8 @@ type Runner struct {
 	emulators []*emulators.Process
 	buildDir  string
 	schedules []*scheduled
+	// rules are the template's receipt rules: POST /_local/inbound plays the first.
+	rules []*samtemplate.ReceiptRule
 
 	out       *proc.Output
 	stopCtx   context.Context
@@ -214,6 +216,7 @@ func (r *Runner) load(context.Context) error {
 func (r *Runner) serve() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_local/invoke/{function}", r.serveInvoke)
+	mux.HandleFunc("POST /_local/inbound", r.serveInbound)
 	mux.Handle("/", &httpapi.Handler{
 		Router:  r.router,
 		Invoke:  r.Invoke,
@@ -283,6 +286,9 @@ func (r *Runner) plan() error {
 	if r.router, err = httpapi.NewRouter(routes); err != nil {
 		return err
 	}
+	if r.rules, err = r.stack.ReceiptRules(); err != nil {
+		return err
+	}
 	return r.planSchedules()
 }
 
@@ -307,6 +313,10 @@ func (r *Runner) Banner() string {
 		for _, s := range r.schedules {
 			fmt.Fprintf(&b, "    %-36s %s %s (%s)%s\n", s.fn+"."+s.ev.Name, s.ev.ScheduleExpression, s.ev.Timezone, s.ev.State, s.nextText(r.opts.NoSchedules))
 		}
+	}
+	if len(r.rules) > 0 {
+		fmt.Fprintf(&b, "\n  mail to %s (as SES receives it: into the bucket, then %s)\n", strings.Join(r.rules[0].Recipients, ", "), r.rules[0].Function)
+		fmt.Fprintf(&b, "    curl --data-binary @mail.eml %s/_local/inbound    (or: make inbound EML=mail.eml)\n", r.URL)
 	}
 	fmt.Fprintf(&b, "\n  invoke any function now (a schedule's event if no body):\n")
 	fmt.Fprintf(&b, "    curl -X POST %s/_local/invoke/<LogicalId> [-d @event.json]\n", r.URL)
