@@ -54,6 +54,7 @@ func functionEnv(root string) ([]string, error) {
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB":   "http://127.0.0.1:1",
 		"AWS_ENDPOINT_URL_SES":        "http://127.0.0.1:1",
+		"AWS_ENDPOINT_URL_S3":         "http://127.0.0.1:1",
 		"AWS_REGION":                  "eu-north-1",
 		"AWS_DEFAULT_REGION":          "eu-north-1",
 		"AWS_ACCESS_KEY_ID":           "bench",

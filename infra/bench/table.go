@@ -21,6 +21,20 @@ func (t *table) ratio(group, op string, measured, baseline time.Duration, target
 		value: fmt.Sprintf("%.2f×", r), target: fmt.Sprintf("≤ %.1f×", target), pass: r <= target})
 }
 
+// ratioOf is ratio for measures that are not durations.
+func (t *table) ratioOf(group, op, measured, baseline string, r, target float64) {
+	t.rows = append(t.rows, row{group: group, operation: op, measured: measured, baseline: baseline,
+		value: fmt.Sprintf("%.2f×", r), target: fmt.Sprintf("≤ %.1f×", target), pass: r <= target})
+}
+
+// endToEnd is a count of round trips for work nobody waits for: all of them, with the calls
+// they hold.
+func (t *table) endToEnd(op string, n, calls, target float64, measured bool) {
+	t.rows = append(t.rows, row{group: "Round trips", operation: op + ": sequential AWS round trips end to end",
+		measured: fmt.Sprintf("%.0f", n), baseline: fmt.Sprintf("%.0f calls", calls), value: fmt.Sprintf("%.0f", n),
+		target: fmt.Sprintf("≤ %.0f", target), pass: n <= target && measured})
+}
+
 // paired is ratio with the ratio measured separately (see coldStarts).
 func (t *table) paired(group, op string, measured, baseline time.Duration, r, target float64) {
 	t.rows = append(t.rows, row{group: group, operation: op,
