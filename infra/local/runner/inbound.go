@@ -107,6 +107,15 @@ func (r *Runner) serveInbound(w http.ResponseWriter, req *http.Request) {
 	_ = json.NewEncoder(w).Encode(res)
 }
 
+// InboundBucket is the bucket the template's receipt rule stores mail in, "" when the
+// template creates none.
+func (r *Runner) InboundBucket() string {
+	if len(r.rules) == 0 {
+		return ""
+	}
+	return r.rules[0].Bucket
+}
+
 // newMessageID is an id like SES's: 0100 and the time, then random hex.
 func newMessageID() string {
 	var b [18]byte
