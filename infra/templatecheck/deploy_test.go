@@ -883,8 +883,13 @@ func TestCfnLint(t *testing.T) {
 func checkDeliveries(t *testing.T, s *templatecheck.Stack, d deploy) {
 	res := s.Resources()
 	buckets := s.CreatedOfType("AWS::S3::Bucket")
-	if !slices.Equal(buckets, []string{"DeliveriesBucket"}) {
-		t.Fatalf("buckets %v, want DeliveriesBucket", buckets)
+	wantBuckets := []string{"DeliveriesBucket"}
+	if d.inbound {
+		// The raw mails' bucket (checkInbound).
+		wantBuckets = append(wantBuckets, "InboundBucket")
+	}
+	if !slices.Equal(buckets, wantBuckets) {
+		t.Fatalf("buckets %v, want %v", buckets, wantBuckets)
 	}
 	b := res["DeliveriesBucket"]
 	if b.DeletionPolicy != "Retain" {

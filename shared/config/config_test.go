@@ -215,7 +215,7 @@ func TestLoadInbound(t *testing.T) {
 	if _, err := LoadInbound(env(m)); err == nil || !strings.Contains(err.Error(), "INBOUND_BUCKET") {
 		t.Fatalf("an address without a bucket: %v", err)
 	}
-	m["INBOUND_BUCKET"] = "b"
+	m["INBOUND_BUCKET"], m["DELIVERY_BUCKET"] = "b", "stack-deliveries"
 	a, err := LoadAdmin(env(m))
 	if err != nil || a.InboundBucket != "b" {
 		t.Fatalf("admin: %+v, %v", a, err)
