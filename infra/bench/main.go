@@ -270,7 +270,7 @@ func tripRows(ctx context.Context, t *table, goTool, root string, log io.Writer,
 		target   float64
 	}{
 		{"a mail that becomes a request (read, stored, acknowledged, its text and state recorded)", "request", 4},
-		{"a reply that joins its request (read, request read, message and change, the DPO told, recorded)", "reply", 5},
+		{"a reply that joins its request (read, request read, message and change, the DPO told, recorded)", "reply", 6},
 		{"an auto-reply (decided from the receipt's header)", "auto-reply", 0},
 		{"spam (quarantined from the receipt's verdict)", "spam", 1},
 	} {
