@@ -193,3 +193,46 @@ func TestRequestsFrom(t *testing.T) {
 		t.Fatalf("found %v, %v", none, err)
 	}
 }
+
+// The workspace registers a request with an UpdateItem (it may not PutItem in a request's
+// partition): the request reads back as CreateRequest would have stored it; a reference in
+// use is a Conflict, except for the very request a lost answer's retry writes again, which
+// its token hash recognises.
+func TestRegisterRequest(t *testing.T) {
+	s, _, _ := newStore(t, newClock(received))
+	ctx := context.Background()
+	g := dsr.Registration{
+		Channel: dsr.ChannelPhone, ReceivedAt: received.Add(-48 * time.Hour), Type: dsr.Access, Name: "Jens Hansen",
+		Email: "jens@example.dk", Lang: "da", Identity: dsr.IdentityLink,
+	}
+	r := dsr.Registered("PH0N-2222", g, due, "hash-1", "dpo@example.dk", received)
+	if err := s.RegisterRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRequest(ctx, r.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Via() != dsr.ChannelPhone || got.Email != g.Email || !got.ReceivedAt.Equal(g.ReceivedAt) || !got.Entered().Equal(received) ||
+		got.TokenHash != "hash-1" || got.Status != dsr.PendingVerification || got.Version != 1 || len(got.Audit) != 1 ||
+		got.Mails[dsr.MailVerification].State != dsr.MailQueued {
+		t.Fatalf("stored %+v", got)
+	}
+	// The same request again (a retry after a lost answer) is no error; another one under the
+	// same reference is.
+	if err := s.RegisterRequest(ctx, r); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	other := dsr.Registered("PH0N-2222", g, due, "hash-2", "dpo@example.dk", received)
+	if err := s.RegisterRequest(ctx, other); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("a second request under the reference: %v", err)
+	}
+	confirmed := g
+	confirmed.Identity, confirmed.IdentityNote = dsr.IdentityOtherMeans, "Called back"
+	if err := s.RegisterRequest(ctx, dsr.Registered("PH0N-2222", confirmed, due, "", "dpo@example.dk", received)); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("a request without a token under the reference: %v", err)
+	}
+	if got, _ := s.GetRequest(ctx, r.Ref); got.TokenHash != "hash-1" {
+		t.Fatalf("overwritten: %+v", got)
+	}
+}

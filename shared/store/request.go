@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,6 +51,43 @@ func (s *Store) CreateRequest(ctx context.Context, r *dsr.Request) error {
 		return fmt.Errorf("store: create %s: %w", r.Ref, fault.Conflict)
 	case err != nil:
 		return unavailable("store: create request", err)
+	}
+	return nil
+}
+
+// RegisterRequest stores a new request as CreateRequest does, for the workspace, which may
+// not PutItem in a request's partition (Access: a put there could replace a request): an
+// UpdateItem that sets every attribute, on condition that no item has the key. A request
+// with the same reference already stored is fault.Conflict, except the very request a lost
+// answer's retry finds by its token hash, as with CreateRequest. (One without a token, confirmed
+// by other means, has nothing to recognise itself by: a retry after a lost answer is a
+// Conflict, and the caller stores it under another reference.)
+func (s *Store) RegisterRequest(ctx context.Context, r *dsr.Request) error {
+	av, err := attributevalue.MarshalMap(s.toItem(r))
+	if err != nil {
+		return fmt.Errorf("store: marshal request: %w", err)
+	}
+	names := make([]string, 0, len(av))
+	for name := range av {
+		if name != AttrPK && name != AttrSK {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	u := newUpdate()
+	for _, name := range names {
+		u.set(name, av[name])
+	}
+	cond := "attribute_not_exists(pk)"
+	if r.TokenHash != "" {
+		cond = "attribute_not_exists(pk) OR token_hash = " + u.value(str(r.TokenHash))
+	}
+	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: register %s: %w", r.Ref, fault.Conflict)
+	case err != nil:
+		return unavailable("store: register request", err)
 	}
 	return nil
 }
