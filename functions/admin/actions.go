@@ -56,7 +56,9 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 		return h.showForm(c, r, mails, a, form)
 	case stepPreview:
 		if a.previewed() {
-			return h.preview(c, r, mails, a, form)
+			if resp, shown := h.preview(c, r, mails, a, form); shown {
+				return resp
+			}
 		}
 	}
 	var ch dsr.Change
@@ -87,8 +89,9 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 		// The commit queued the mail; it goes out once the DPO has the answer. A mail that
 		// fails, or a run cut short, stays on the request for the sweep to send, and the page
 		// says so. The action itself has happened either way.
+		link := c.link
 		h.after.Later(c.ctx, func(ctx context.Context) {
-			if err := h.outbox.Deliver(ctx, r, ch.Mails, ""); err != nil {
+			if err := h.outbox.Deliver(ctx, r, ch.Mails, link); err != nil {
 				h.log.Warn("requester mail", "ref", r.Ref, "action", a.Name, errlog.Attr(err))
 			}
 		})
@@ -117,30 +120,37 @@ func (h *handler) refusal(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 // request and each mail it queues rendered from that copy, as the outbox will render it from
 // the committed request. Nothing is written. The status page link a mail to the requester
 // will carry is issued only when it goes, so it shows with its secret cut out, as the request
-// keeps the mail.
-func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) web.Response {
+// keeps the mail. An action whose change sends nothing this time (a requester confirmed by
+// other means who gave no address) has nothing to preview: shown is false, and it commits.
+func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *action, form url.Values) (_ web.Response, shown bool) {
 	trial := r.Clone()
 	ch, err := a.Apply(h, c, trial, form, h.now())
 	if resp, done := h.refusal(c, r, mails, a, form, err); done {
-		return resp
+		return resp, true
+	}
+	if len(ch.Mails) == 0 {
+		return web.Response{}, false
 	}
 	v := h.detailView(c, r, mails)
 	v.Open = h.openAction(c, r, a, form, nil)
 	v.markChoice(a)
 	for _, kind := range ch.Mails {
 		link := ""
-		if kind.CarriesPageLink() {
+		switch {
+		case kind.CarriesPageLink():
 			link = notice.PreviewStatusLink(h.cfg.BaseURL, r.Ref)
+		case kind == dsr.MailVerification:
+			link = notice.RedactLink(notice.VerifyLink(h.cfg.BaseURL, r.Ref+"."))
 		}
 		msg, err := h.notices.Request(kind, trial, link)
 		if err != nil {
-			return h.fail(c, err)
+			return h.fail(c, err), true
 		}
 		_, toRecipient := kind.RecipientID()
 		v.Open.Previews = append(v.Open.Previews, mailPreview{To: strings.Join(msg.To, ", "), Recipient: toRecipient,
 			Lang: i18n.T(c.Lang, "admin.langname."+string(msg.Lang)), Subject: msg.Subject, Text: msg.Text})
 	}
-	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v), true
 }
 
 // showForm shows a's form again with what the DPO typed.

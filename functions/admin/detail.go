@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -27,6 +29,13 @@ type detailView struct {
 	Ref, Type, Article, Status, StatusCode  string
 	Name, Email, CustomerRef, Lang, Details string
 	Received, Verified, Closed              string
+	// Channel is how a request that did not come by the form reached the controller, and
+	// PostalAddress where a letter can reach the requester.
+	Channel, PostalAddress string
+	// NoEmail says why there is no address, when there is none.
+	NoEmail string
+	// Inbound is the mail the request came in, when it came by mail.
+	Inbound *inboundView
 
 	// Deadline is the deadline in force and Why says where it comes from; Urgency is set
 	// while an answer is owed.
@@ -77,6 +86,16 @@ type checkRow struct {
 
 type mailNote struct{ Kind, State, Class string }
 
+// inboundView is what the page shows of the mail a request came in: its subject, its
+// attachments by name and size (the mail keeps them), whether its sender may be forged, and
+// why it is held, if it is.
+type inboundView struct {
+	Subject     string
+	Attachments []string
+	DMARCFail   bool
+	Quarantine  string
+}
+
 // historyEntry is one event, or one mail with its text.
 type historyEntry struct {
 	at              time.Time
@@ -109,8 +128,11 @@ type openAction struct {
 
 type fieldView struct {
 	ID, Name, Label, Hint, Value, Error string
-	// Input is the control without Options: "" a text area, "text" or "date".
+	// Input is the control without Options: "" a text area, "text", "email", "date" or
+	// "datetime-local".
 	Input string
+	// Radio shows Options as radio buttons rather than a select.
+	Radio bool
 	// Optional marks a field that may be left empty.
 	Optional bool
 	// Options makes the field a select, or with Multiple a set of checkboxes; Values are
@@ -119,8 +141,8 @@ type fieldView struct {
 	Multiple bool
 	Values   []string
 	// Template says where a reply's text came from: the template for the request's type and
-	// language, or that there is none yet (with where to write one).
-	Template, NoTemplate string
+	// language, or that there is none yet (with where to write one, WriteTemplate).
+	Template, NoTemplate, WriteTemplate string
 }
 
 // mailPreview is the exact mail the action would send; Recipient marks one to a recipient of
@@ -151,6 +173,8 @@ func (h *handler) detail(c *call, ref string) web.Response {
 	}
 	if a := actionNamed(c.Query.Get("done")); a != nil {
 		v.Banner = h.doneBanner(c.Lang, r, a)
+	} else if c.Query.Get("done") == "register" {
+		v.Banner = h.doneBanner(c.Lang, r, &action{Name: "register", Mail: registeredMail(r)})
 	}
 	resp := h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
 	if v.Refreshing && v.Open == nil {
@@ -188,6 +212,25 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	}
 	if lang, ok := i18n.Parse(r.Lang); ok {
 		v.Lang = i18n.T(l, "admin.langname."+string(lang))
+	}
+	if ch := r.Via(); ch != dsr.ChannelWeb {
+		v.Channel = i18n.T(l, "channel."+string(ch))
+	}
+	v.PostalAddress = r.PostalAddress
+	// An address is gone when an unconfirmed request expired; one registered without any
+	// was never given.
+	v.NoEmail = i18n.T(l, "admin.none")
+	if r.Status == dsr.Expired {
+		v.NoEmail = i18n.T(l, "admin.removed")
+	}
+	if m := r.Inbound; m != nil {
+		v.Inbound = &inboundView{Subject: m.Subject, DMARCFail: m.DMARCFail}
+		for _, a := range m.Attachments {
+			v.Inbound.Attachments = append(v.Inbound.Attachments, i18n.T(l, "admin.inbound.attachment", a.Name, byteSize(l, a.Size)))
+		}
+		if m.Reason != "" {
+			v.Inbound.Quarantine = i18n.T(l, "quarantine."+m.Reason)
+		}
 	}
 	v.Why, v.Waiting = h.why(l, r), h.waiting(l, r, now)
 	if r.Status.Active() {
@@ -302,7 +345,11 @@ func (h *handler) checklist(c *call, r *dsr.Request) []checkRow {
 // still or stood still for the requester's answer (docs/deadlines.md, pause).
 func (h *handler) why(l i18n.Lang, r *dsr.Request) string {
 	w := i18n.T(l, "admin.why.month", h.date(l, r.ReceivedAt))
-	if r.Type.Rules().Clock == dsr.ClockPrompt {
+	switch {
+	case r.Type == dsr.Unclassified:
+		// The short clock holds until the DPO says which right it is (dsr.Unclassified).
+		w = i18n.T(l, "admin.why.unclassified", h.date(l, r.ReceivedAt))
+	case r.Type.Rules().Clock == dsr.ClockPrompt:
 		w = i18n.T(l, "admin.why.prompt", h.date(l, r.ReceivedAt))
 	}
 	if x := r.Extension; x != nil {
@@ -365,6 +412,10 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 		n := mailNote{Kind: mailKindLabel(l, r, k)}
 		_, retried := r.MailRetry(k)
 		switch {
+		case m.Feedback != nil:
+			// SES accepted it, and then heard that it did not reach the requester, or that
+			// they marked it as spam: the DPO must reach them another way.
+			n.State, n.Class = i18n.T(l, "admin.mail.feedback."+m.Feedback.Kind, h.dateTime(l, m.Feedback.At)), "overdue"
 		case m.State == dsr.MailSent:
 			continue
 		case m.State == dsr.MailQueued && now.Sub(m.At) < dsr.MailLease:
@@ -411,6 +462,22 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 			if e.Action == dsr.ActionAsked {
 				he.Note = i18n.T(l, "admin.ask.purpose."+e.Note)
 			}
+		}
+		switch e.Action {
+		case dsr.ActionSubmitted:
+			// A mail to the privacy address is submitted "email"; the form's say nothing.
+			if e.Note != "" && i18n.Has("channel."+e.Note+".by") {
+				he.Note = i18n.T(l, "channel."+e.Note+".by")
+			}
+		case dsr.ActionRegistered:
+			// The note is the channel, a registration's by code.
+			he.Note = i18n.T(l, "channel."+e.Note)
+		case dsr.ActionClassified:
+			he.Note = typeLabel(l, dsr.Type(e.Note))
+		case dsr.ActionQuarantined:
+			he.Note = i18n.T(l, "quarantine."+e.Note)
+		case dsr.ActionBounced, dsr.ActionComplained:
+			he.Note = mailKindLabel(l, r, dsr.MailKind(e.Note))
 		}
 		if e.Action == dsr.ActionClockResumed {
 			// The note is the new deadline's local date, as the model wrote it.
@@ -467,6 +534,7 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 				fv.Template = i18n.T(l, "admin.replies.from_template", typeLabel(l, r.Type), i18n.T(l, "admin.langname."+string(lang)))
 			case form.Get(noTemplate) != "" && f.Default == nil:
 				fv.NoTemplate = i18n.T(l, "admin.replies.no_template", typeLabel(l, r.Type), i18n.T(l, "admin.langname."+string(lang)))
+				fv.WriteTemplate = i18n.T(l, "admin.replies.write")
 			}
 		}
 		if f.Choices != nil {
@@ -548,4 +616,19 @@ func deskTold(r *dsr.Request) int {
 		}
 	}
 	return n
+}
+
+// byteSize writes a size in bytes as a person reads it: 12 kB, 3.4 MB.
+func byteSize(l i18n.Lang, n int64) string {
+	switch {
+	case n < 1000:
+		return i18n.T(l, "admin.size.bytes", n)
+	case n < 1000*1000:
+		return i18n.T(l, "admin.size.kb", (n+500)/1000)
+	}
+	mb := strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64)
+	if l != i18n.EN {
+		mb = strings.Replace(mb, ".", ",", 1)
+	}
+	return i18n.T(l, "admin.size.mb", mb)
 }

@@ -24,6 +24,8 @@ import (
 // requests is what the workspace reads and changes of requests.
 type requests interface {
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
+	RegisterRequest(ctx context.Context, r *dsr.Request) error
+	RequestsFrom(ctx context.Context, email string) ([]*dsr.Request, error)
 	OpenConversation(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, []dsr.Message, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
 	OpenPage(ctx context.Context, typ dsr.Type, cursor string, n int) (store.Page, error)
@@ -56,6 +58,7 @@ type sessions interface {
 // deliverer sends the mails a committed change queued and records how they went.
 type deliverer interface {
 	Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
+	DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
 }
 
 // afterResponse runs work once the response has gone (postresponse.Queue does).
@@ -149,6 +152,9 @@ type call struct {
 	// msgs are the messages of the conversation with the requester of the request the call
 	// read last (load), for its page.
 	msgs []dsr.Message
+	// link is the confirmation link an action's change issued (admit), which its mail
+	// carries: only the hash of its secret is stored.
+	link string
 }
 
 // Handle answers one API Gateway HTTP API request. It never returns an error: API Gateway
@@ -198,6 +204,8 @@ func (h *handler) route(c *call) web.Response {
 		serve = h.worklist
 	case c.Path == "/admin/search" && get:
 		serve = h.search
+	case c.Path == registerPath && (get || c.Method == "POST"):
+		serve = h.registerPage
 	case c.Path == "/admin/report" && get:
 		serve = h.report
 	case c.Path == "/admin/export.csv" && get:

@@ -123,6 +123,8 @@ func init() {
 			switch err := r.CanExtend(now); {
 			case err == nil:
 				return true, ""
+			case r.Type == dsr.Unclassified && r.Status.Active():
+				return false, "admin.refused.unclassified"
 			case errors.As(err, &te) && te.Reason != "not_allowed":
 				return false, "admin.refused." + te.Reason
 			}

@@ -89,6 +89,15 @@ var actionTrips = []struct {
 	// Search: the entries of the word, then the requests they name.
 	{"search", func(d *dpo, _ string) web.Response { return d.get("/admin/search?q=karen") },
 		3, "GetItem → Query → BatchGetItem", ""},
+	// Registering a letter: the session is read, then the request written, on condition
+	// that its reference is free. The confirmation link goes after the answer, then its text
+	// and the request's search entries are written in one batch beside the mail's state (a
+	// new request's partition needs no read first).
+	{"register", func(d *dpo, _ string) web.Response {
+		return d.post(registerPath, url.Values{"step": {stepConfirm}, "channel": {"letter"}, "received_at": {"2026-03-03T11:30"},
+			"type": {"access"}, "name": {"Karen Blixen"}, "email": {"req." + uniq() + "@example.dk"}, "requester_lang": {"da"},
+			"identity": {"link"}})
+	}, 2, "GetItem → UpdateItem", "SendEmail → BatchWriteItem ‖ UpdateItem"},
 }
 
 // countActionTrips seeds an open request, runs one case on it and returns the calls made

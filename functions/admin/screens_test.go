@@ -71,6 +71,22 @@ func TestEveryScreen(t *testing.T) {
 		}},
 		{name: "request-fee", path: requestPath(w.open) + "?action=fee", ready: `[id="fee.amount"]`},
 		{name: "request-closed", path: requestPath(w.closed), ready: "ol.history"},
+		{name: "request-mail-in", path: requestPath(w.mailed), ready: "ol.history"},
+		{name: "request-classify", path: requestPath(w.mailed) + "?action=classify", ready: `[id="classify.type"]`},
+		{name: "request-confirm-other", path: requestPath(w.pending) + "?action=confirm_other", ready: `[id="confirm_other.note"]`},
+		{name: "request-registered", path: requestPath(w.registered), ready: "ol.history"},
+		{name: "register", path: registerPath, ready: `[id="register.channel"]`},
+		{name: "register-preview", path: registerPath, ready: `[id="register.channel"]`, before: func(b *browsertest.Browser) {
+			b.Do(chromedp.SetValue(chromedp.CSS(`[id="register.channel"]`), "letter"),
+				chromedp.SetValue(chromedp.CSS(`[id="register.received_at"]`), "2026-03-04T09:30"),
+				chromedp.SetValue(chromedp.CSS(`[id="register.type"]`), "access"),
+				chromedp.SendKeys(chromedp.CSS(`[id="register.name"]`), "Ola Nordmann"),
+				chromedp.SendKeys(chromedp.CSS(`[id="register.email"]`), w.email),
+				chromedp.SetValue(chromedp.CSS(`[id="register.requester_lang"]`), "nb"),
+				chromedp.SendKeys(chromedp.CSS(`[id="register.details"]`), "Brev: ber om innsyn i alt dere har om meg."),
+				chromedp.Click(chromedp.CSS(`[id="register.identity-1"]`)),
+				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
+		}},
 		{name: "report", path: "/admin/report", ready: "main h1"},
 		{name: "search", path: "/admin/search?q=" + url.QueryEscape("Søren"), ready: "main h1"},
 		{name: "settings", path: "/admin/settings", ready: "main h1"},
@@ -109,6 +125,9 @@ type world struct {
 	// erasure is in progress, with recipients of its data in the register (Art. 19).
 	erasure string
 	email   string
+	// mailed came by mail to the privacy address, unclassified, with an attachment and a
+	// sender whose domain failed DMARC; registered is a letter the DPO registered.
+	mailed, registered string
 }
 
 // workspace fills e's table with a small company's requests and returns the ones the screens
@@ -159,6 +178,35 @@ func (e *tenv) workspace() world {
 		"version.da": {"0"}, "version.nb": {"0"}, "version.en": {"0"}}))
 	w.closed = refs[3]
 	redirect(e.t, d.act(w.closed, "complete", url.Values{"message": {"We have attached a copy of your data in a machine-readable format (JSON).\nKind regards"}}))
+	// The answer bounced.
+	closed := e.request(w.closed)
+	ch, err := closed.RecordFeedback(dsr.MailCompletion, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0, Detail: "Permanent/General"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.Commit(context.Background(), closed, ch); err != nil {
+		e.t.Fatal(err)
+	}
+	mailed := dsr.FromMail(dsr.NewReference(), dsr.IncomingMail{
+		From: "ole.olsen." + uniq() + "@example.no", Name: "Ole Olsen", Lang: "nb", ReceivedAt: now0.Add(-3 * time.Hour),
+		Text: "Hei,\njeg vil vite hva dere har lagret om meg, og be dere slette det dere ikke trenger.\nHilsen Ole",
+		Mail: dsr.InboundMail{Key: "mail/0100019a-screens", Subject: "Personopplysninger – innsyn og sletting", DMARCFail: true,
+			Attachments: []dsr.Attachment{{Name: "legitimasjon-førerkort.pdf", Size: 482133, Type: "application/pdf"}, {Name: "brev.jpg", Size: 2612004, Type: "image/jpeg"}}},
+	}, dsr.Unclassified.Due(e.cfg.Calendar, now0.Add(-3*time.Hour), e.cfg.PromptWorkingDays), "hash")
+	if err := e.st.CreateRequest(context.Background(), mailed); err != nil {
+		e.t.Fatal(err)
+	}
+	// Its acknowledgement went out, as the inbound function sends it.
+	sent := map[dsr.MailKind]dsr.MailState{dsr.MailVerification: {State: dsr.MailSent, At: mailed.ReceivedAt, Attempts: 1}}
+	if err := e.st.RecordMails(context.Background(), mailed, sent); err != nil {
+		e.t.Fatal(err)
+	}
+	w.mailed = mailed.Ref
+	redirect(e.t, d.act(w.mailed, "confirm_other", url.Values{"note": {"Ringte Ole tilbake på nummeret fra kundekortet."}, "step": {stepConfirm}}))
+	loc := redirect(e.t, d.post(registerPath, url.Values{"step": {stepConfirm}, "channel": {"letter"}, "received_at": {"2026-03-04T09:30"},
+		"type": {"erasure"}, "name": {"Grethe Sørensen"}, "postal_address": {"Algade 12, 2. th.\n4000 Roskilde"}, "requester_lang": {"da"},
+		"details": {"Brev: beder om at blive slettet som kunde."}, "identity": {"other_means"}, "identity_note": {"Underskrevet brev; adressen stemmer med kundekortet."}}))
+	w.registered, _, _ = strings.Cut(strings.TrimPrefix(loc, "/admin/requests/"), "?")
 	return w
 }
 

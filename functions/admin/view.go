@@ -60,6 +60,7 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 // navLinks are the workspace's menu: each entry is a page that exists.
 var navLinks = []struct{ href, key string }{
 	{"/admin", "admin.nav.worklist"},
+	{registerPath, "admin.nav.register"},
 	{"/admin/report", "admin.nav.report"},
 	{"/admin/settings", "admin.nav.settings"},
 }
