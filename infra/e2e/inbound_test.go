@@ -19,6 +19,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
@@ -150,4 +151,56 @@ func invokeFeedback(t *testing.T, d *stack, f sesevent.Feedback) {
 	if body, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusOK || res.Header.Get("X-Amz-Function-Error") != "" {
 		t.Fatalf("invoke: %s %s", res.Status, body)
 	}
+}
+
+// TestRegisterAndBounce drives the workspace through the local runner as a DPO does: a letter
+// that came nine days ago is registered with its receipt, so its deadline runs from the
+// letter; the requester gets the confirmation link and confirms it on the desk; the receipt
+// that follows bounces (SES's notification, as SNS delivers it to the inbound function), and
+// the request's page says it did not arrive.
+func TestRegisterAndBounce(t *testing.T) {
+	d := desk(t)
+	ctx := context.Background()
+	requester := address("letter")
+	received := time.Now().Add(-9 * 24 * time.Hour).In(d.cal.Location()).Truncate(time.Minute)
+
+	dpo := signIn(t, d, dpoChannels)
+	form := dpo.open(d.base+"/admin/register", "same-origin")
+	fields := url.Values{"csrf": {hidden(t, form.body, "csrf")}, "channel": {"letter"}, "received_at": {received.Format("2006-01-02T15:04")},
+		"type": {"access"}, "name": {"Grethe Sørensen"}, "email": {requester}, "postal_address": {"Algade 12\n4000 Roskilde"},
+		"requester_lang": {"da"}, "details": {"Jeg beder om indsigt i mine oplysninger."}, "identity": {"link"}}
+	fields.Set("step", "preview")
+	preview := dpo.submit(d.base+"/admin/register", fields)
+	due := dsr.Access.Due(d.cal, received, dsr.DefaultPromptWorkingDays)
+	expectPage(t, preview, dpoLang, i18n.T(dpoLang, "admin.register.due", i18n.LongDate(dpoLang, due.In(d.cal.Location()))))
+	fields.Set("step", "confirm")
+	loc := dpo.submit(d.base+"/admin/register", fields).location(t, d.base)
+	ref, _, _ := strings.Cut(strings.TrimPrefix(loc, d.base+"/admin/requests/"), "?")
+	r, err := d.store.GetRequest(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.ReceivedAt.Equal(received) || !r.Due.Equal(due) || r.Via() != dsr.ChannelLetter || r.Audit[0].Actor != dpoChannels {
+		t.Fatalf("registered %+v; want received %v, due %v", r, received, due)
+	}
+
+	// The requester confirms from the link, as from the form; the receipt follows.
+	person := newVisitor(t, d, "da")
+	shown := person.open(link(t, d, mails(t, d, requester, 1, nil)[0], "/verify?token="), "none")
+	person.submit(d.base+"/verify", url.Values{"token": {hidden(t, shown.body, "token")}, "lang": {hidden(t, shown.body, "lang")}})
+	receipt := mails(t, d, requester, 2, nil)[1]
+
+	// SES could not deliver it.
+	invokeFeedback(t, d, sesevent.Feedback{Kind: "Bounce", MessageID: receipt.MessageID, To: requester, At: time.Now(),
+		Tags: map[string]string{notice.TagRef: ref, notice.TagKind: string(dsr.MailReceipt)}})
+	r, err = d.store.GetRequest(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := r.Mails[dsr.MailReceipt].Feedback; f == nil || f.Kind != dsr.FeedbackBounce {
+		t.Fatalf("the receipt's feedback %+v", r.Mails[dsr.MailReceipt])
+	}
+	bounced := i18n.T(dpoLang, "admin.mail.feedback.bounce", i18n.DateTime(dpoLang, r.Mails[dsr.MailReceipt].Feedback.At.In(d.cal.Location())))
+	expectPage(t, dpo.open(loc, "same-origin"), dpoLang, i18n.T(dpoLang, "action.mail_bounced"), bounced,
+		i18n.T(dpoLang, "channel.letter"), "Algade 12")
 }
