@@ -92,7 +92,12 @@ func TestClassify(t *testing.T) {
 			ref := "K" + string("23"[i]) + "MQ-TEST"
 			requester := "req." + uniq() + "@example.dk"
 			e.seedUnclassified(ref, requester)
-			body := page(t, d.get(requestPath(ref)+"?action=classify"), http.StatusOK)
+			// Until it is classified it cannot be answered: its type decides how.
+			body := page(t, d.get(requestPath(ref)), http.StatusOK)
+			if strings.Contains(body, "?action=complete") || strings.Contains(body, "?action=reject") {
+				t.Error("an unclassified request offers an answer")
+			}
+			body = page(t, d.get(requestPath(ref)+"?action=classify"), http.StatusOK)
 			if !strings.Contains(body, `name="type"`) || !strings.Contains(body, i18n.T(i18n.DA, "type.withdraw_consent.name")) {
 				t.Fatalf("no type to choose:\n%s", body)
 			}
@@ -115,7 +120,7 @@ func TestClassify(t *testing.T) {
 				t.Fatalf("classifying sent %d mails", n)
 			}
 			body = page(t, d.get(requestPath(ref)), http.StatusOK)
-			if strings.Contains(body, "?action=classify") || !strings.Contains(body, i18n.T(i18n.DA, "action.classified")) {
+			if strings.Contains(body, "?action=classify") || !strings.Contains(body, "?action=complete") || !strings.Contains(body, i18n.T(i18n.DA, "action.classified")) {
 				t.Error("the page still offers classifying, or its history does not say it was classified")
 			}
 		})

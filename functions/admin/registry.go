@@ -138,11 +138,13 @@ func init() {
 		},
 	})
 	register(&action{
-		Name:    "complete",
-		Mail:    dsr.MailCompletion,
-		Fields:  []field{{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true}},
-		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Completed), "" },
-		Warn:    lateWarning(false),
+		Name:   "complete",
+		Mail:   dsr.MailCompletion,
+		Fields: []field{{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true}},
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) {
+			return r.CanComplete(dsr.ResultDone) == nil, ""
+		},
+		Warn: lateWarning(false),
 		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
 			return r.Complete(c.sess.Email, formText(form, "message"), now)
 		},
@@ -156,7 +158,7 @@ func init() {
 			{Name: "reason", Label: "admin.reject.reason", Hint: "admin.reject.reason_hint", Reply: true},
 			{Name: "justification", Label: "admin.reject.justification", Hint: "admin.reject.justification_hint"},
 		},
-		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return r.Can(dsr.Rejected), "" },
+		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return r.CanRefuse() == nil, "" },
 		Warn:    lateWarning(true),
 		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
 			return r.Refuse(c.sess.Email, dsr.Refusal{Ground: dsr.Ground(form.Get("category")), Reason: formText(form, "reason"),
