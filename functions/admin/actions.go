@@ -171,6 +171,9 @@ func (h *handler) invalid(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 	v.Open = h.openAction(c, r, a, form, errs)
 	v.markChoice(a)
 	// The summary lists the errors in the order of the form's fields, each naming its field.
+	if p := v.Open.Files; p != nil && errs["files"] != "" {
+		v.ErrorList = append(v.ErrorList, fieldError{ID: "files", Label: i18n.T(c.Lang, "admin.files.heading"), Message: errs["files"]})
+	}
 	for _, f := range v.Open.Fields {
 		if f.Error != "" {
 			v.ErrorList = append(v.ErrorList, fieldError{ID: f.ID, Label: f.Label, Message: f.Error})

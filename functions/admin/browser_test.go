@@ -92,6 +92,8 @@ func TestInABrowser(t *testing.T) {
 	// Answer it: choose the action, write, see the mail, send it.
 	do(chromedp.Click(chromedp.CSS(`a[href*="action=complete"]`)), chromedp.WaitVisible(chromedp.CSS(`[id="complete.message"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[id="complete.message"]`), "Vi har sendt dig dine oplysninger."),
+		// An access request answered without the desk's delivery: the DPO confirms it.
+		chromedp.Click(chromedp.CSS(`[id="complete.confirm-0"]`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/complete"] button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".mail pre")))
 	if got := text(chromedp.Text(chromedp.CSS(".panel .mail pre"))); !strings.Contains(got, "Vi har sendt dig dine oplysninger.") {
 		t.Fatalf("the preview does not show the answer:\n%s", got)

@@ -48,6 +48,8 @@ type detailView struct {
 	// Fee says what fee was announced and whether the requester accepted it; Lift, when the
 	// requester was told a restriction will be lifted.
 	Fee, Lift string
+	// Delivery is what the answer delivered, and what the requester downloaded.
+	Delivery *deliveryView
 	// Checklist is the Art. 19 list of recipients, for a type that has one.
 	Checklist []checkRow
 	// Mails are the mails that have not (yet) gone out, each saying what becomes of it.
@@ -124,6 +126,8 @@ type openAction struct {
 	Warning  string
 	Fields   []fieldView
 	Previews []mailPreview
+	// Files are the files an answer would deliver, for an action that delivers them.
+	Files *filesPanel
 }
 
 type fieldView struct {
@@ -264,6 +268,11 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	}
 	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
 	v.History = h.history(l, r, mails, c.msgs)
+	if r.Delivery != nil {
+		var downloads []dsr.Download
+		v.Delivery, downloads = h.deliveryOf(c, r)
+		v.History = h.withDownloads(l, r, v.History, downloads)
+	}
 
 	for _, a := range registry {
 		ok, blocked := a.Offered(h, c, r, now)
@@ -550,6 +559,9 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 			}
 		}
 		o.Fields = append(o.Fields, fv)
+	}
+	if a.Files {
+		o.Files = h.panel(c, r, a, form.Get("step") != stepPreview, errs["files"])
 	}
 	return o
 }

@@ -131,7 +131,7 @@ func TestMailStateIsTheTruth(t *testing.T) {
 			ref := dsr.NewReference()
 			requester := "state." + uniq() + "@example.dk"
 			e.seed(ref, submission("da", requester), received0, verify)
-			form := url.Values{"reason": {"Mange systemer."}, "message": {"Her er dine data."}, "category": {"other"}, "step": {stepConfirm}}
+			form := url.Values{"reason": {"Mange systemer."}, "message": {"Her er dine data."}, "category": {"other"}, "confirm": {"no_delivery"}, "step": {stepConfirm}}
 			done := redirect(t, d.act(ref, action, form))
 
 			// Drawn before the mail went: being sent, and the page reloads to show it sent.

@@ -78,7 +78,7 @@ func TestExportCSV(t *testing.T) {
 	hostile.CustomerRef = "@SUM(A1),+1"
 	e.seed(ref0, hostile, received0, verify)
 	redirect(t, d.act(ref0, "extend", url.Values{"reason": {"Mange systemer;\n=1+1 i alt."}}))
-	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Sendt, -vi har slettet alt."}}))
+	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Sendt, -vi har slettet alt."}, "confirm": {"no_delivery"}}))
 	at := submission("nb", "p."+uniq()+"@example.dk")
 	at.Name = "+45 1234 @home"
 	e.seed("PEND-2222", at, now0.Add(-time.Hour))
@@ -138,7 +138,7 @@ func TestAuditExport(t *testing.T) {
 	e.seed(ref0, submission("da", "audit."+uniq()+"@example.dk"), received0, verify)
 	redirect(t, d.act(ref0, "extend", url.Values{"reason": {"=Mange systemer."}}))
 	e.clock.Set(e.clock.Now().Add(time.Hour))
-	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Vi har sendt dig en kopi."}}))
+	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Vi har sendt dig en kopi."}, "confirm": {"no_delivery"}}))
 	other := dsr.NewReference()
 	e.seed(other, submission("en", "other."+uniq()+"@example.dk"), received0.Add(time.Hour))
 

@@ -30,7 +30,7 @@ func TestThrottledAction(t *testing.T) {
 	ref, requester := dsr.NewReference(), "req."+uniq()+"@example.dk"
 	before := e.seed(ref, submission("da", requester), received0, verify)
 	raw := e.raw(ref)
-	form := url.Values{"version": {strconv.Itoa(before.Version)}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}}
+	form := url.Values{"version": {strconv.Itoa(before.Version)}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}, "confirm": {"no_delivery"}}
 
 	p.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.Throttle})
 	resp := d.post(requestPath(ref)+"/complete", form)

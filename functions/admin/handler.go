@@ -40,6 +40,7 @@ type requests interface {
 	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
 	EachHistory(ctx context.Context, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error
 	Recipients(ctx context.Context) (dsr.Register, error)
+	Downloads(ctx context.Context, ref string) ([]dsr.Download, error)
 	SaveRecipients(ctx context.Context, g *dsr.Register) error
 }
 
@@ -78,10 +79,12 @@ type handler struct {
 	after   afterResponse
 	notices *notice.Notices
 	sender  notice.Sender
-	cal     *deadline.Calendar
-	now     func() time.Time
-	log     *slog.Logger
-	pages   *web.Pages
+	// files is the deliveries bucket: upload forms, listings, removals (delivery.go).
+	files files
+	cal   *deadline.Calendar
+	now   func() time.Time
+	log   *slog.Logger
+	pages *web.Pages
 	// site reads each request. A DPO works in one language, so the language is ?lang=,
 	// remembered in a cookie, or the deployment's: the browser's Accept-Language is not
 	// consulted, and every DPO of a company sees the same words.
@@ -97,7 +100,7 @@ type handler struct {
 // newHandler builds the handler over a DynamoDB and an SES client and the queue of work after
 // the response; main passes real ones, tests the emulators', a later.Now or later.Held queue
 // (shared/testkit/later) and a fixed clock.
-func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger) (*handler, error) {
+func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after afterResponse, now func() time.Time, log *slog.Logger, opts ...handlerOption) (*handler, error) {
 	notices, err := notice.ForDeployment(cfg.Common)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
@@ -108,7 +111,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 	}
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
 	mailer := notice.DeploymentMailer(ses, cfg.Common)
-	return &handler{
+	h := &handler{
 		cfg:     cfg,
 		reqs:    st,
 		auth:    st,
@@ -128,7 +131,11 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		},
 		signinFloor: 600 * time.Millisecond,
 		keys:        keyed.New(st),
-	}, nil
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 // parsePages finds every page, to be parsed with the shared layout and the workspace's
@@ -227,6 +234,8 @@ func (h *handler) route(c *call) web.Response {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
 			h.readEarly(c, ref)
+		case action == removeFile && c.Method == "POST":
+			serve = func(c *call) web.Response { return h.remove(c, ref) }
 		case a != nil && c.Method == "POST":
 			serve = func(c *call) web.Response { return h.act(c, ref, a) }
 			h.readEarly(c, ref)

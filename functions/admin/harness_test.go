@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dsrdesk/dsrdesk/shared/bucket"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
@@ -103,9 +105,27 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 		},
 		Retention:  365 * 24 * time.Hour,
 		SessionTTL: 8 * time.Hour,
+		// The bucket's name, at no endpoint, unless a test asks for one at the S3 emulator
+		// (withDeliveries): pages only name it; an upload form is signed without a call.
+		Deliveries:       config.Deliveries{Bucket: "deliveries", Retention: config.DefaultDeliveryRetention},
+		MaxFile:          200 << 20,
+		MaxTotal:         1000 << 20,
+		DeliveryReminder: 7 * 24 * time.Hour,
 	}
+	s3 := deadEndpoint
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.Deliveries.Bucket != "deliveries" {
+		s3 = env.S3URL(t)
+	}
+	s3cfg := env.AWSConfig()
+	s3cfg.BaseEndpoint = aws.String(s3)
+	// Signed on the wall clock, as in production: the emulator checks a form's expiry
+	// against its own.
+	files, err := bucket.New(s3cfg, cfg.Deliveries.Bucket)
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := &fakeclock.Clock{}
 	c.Set(now0)
@@ -115,13 +135,21 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	}
 	after := later.Now{}
 	// Every call the workspace makes goes through keyscope: only what its role allows.
-	h, err := newHandler(cfg, keyscope.Wrap(t, "AdminFunction", db), env.SES(), after, c.Now, log)
+	h, err := newHandler(cfg, keyscope.Wrap(t, "AdminFunction", db), env.SES(), after, c.Now, log, withFiles(files))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.signinFloor = 0
 	st := store.New(db, table, store.WithClock(c.Now), store.WithRetention(cfg.Retention))
 	return &tenv{t: t, h: h, st: st, db: db, table: table, clock: c, env: env, cfg: cfg, after: after}
+}
+
+// deadEndpoint is a loopback port nothing listens on.
+const deadEndpoint = "http://127.0.0.1:1"
+
+// withDeliveries gives the workspace a deliveries bucket of its own at the S3 emulator.
+func withDeliveries(t testing.TB) func(*config.Admin) {
+	return func(cfg *config.Admin) { cfg.Deliveries.Bucket = emulator.Get(t).NewBucket(t) }
 }
 
 // fixture loads an event from events/, the same file `sam local invoke -e` takes.

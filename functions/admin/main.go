@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/dsrdesk/dsrdesk/shared/awsenv"
+	"github.com/dsrdesk/dsrdesk/shared/bucket"
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/postresponse"
@@ -32,7 +33,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "admin: aws config:", err)
 		os.Exit(1)
 	}
-	h, err := newHandler(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), after, time.Now, log)
+	files, err := bucket.New(aws, cfg.Deliveries.Bucket)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	h, err := newHandler(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), after, time.Now, log, withFiles(files))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -48,6 +48,10 @@ type action struct {
 	// that failed. c also carries the request's context, for what the change needs to read
 	// (the recipients register).
 	Apply func(h *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error)
+	// Files marks an action that delivers files: its form lists what the deliveries bucket
+	// holds for the request, each with a button to remove it, and offers an upload straight
+	// to the bucket (delivery.go).
+	Files bool
 	// Retry lets a change that lost a race be made again on the fresh request without asking
 	// the DPO (a note does not depend on the request's state); otherwise the DPO sees what
 	// changed.
@@ -138,15 +142,22 @@ func init() {
 		},
 	})
 	register(&action{
-		Name:   "complete",
-		Mail:   dsr.MailCompletion,
-		Fields: []field{{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true}},
+		Name: "complete",
+		Mail: dsr.MailCompletion,
+		Fields: []field{
+			{Name: "message", Label: "admin.complete.message", Hint: "admin.complete.hint", Reply: true},
+			// An access or portability request answered without the desk's delivery: the DPO
+			// confirms the requester got their data another way ("no data held" is its own
+			// action).
+			{Name: "confirm", Label: "admin.complete.confirm", Multiple: true, Choices: confirmNoDelivery, ChoiceKey: "admin.complete.confirm.", Optional: true},
+		},
 		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) {
 			return r.CanComplete(dsr.ResultDone) == nil, ""
 		},
 		Warn: lateWarning(false),
 		Apply: func(_ *handler, c *call, r *dsr.Request, form url.Values, now time.Time) (dsr.Change, error) {
-			return r.Complete(c.sess.Email, formText(form, "message"), now)
+			confirmed := !r.Type.Rules().Delivers || slices.Contains(form["confirm"], "no_delivery")
+			return r.Answer(c.sess.Email, dsr.Answer{Result: dsr.ResultDone, Message: formText(form, "message"), NoDelivery: confirmed}, now)
 		},
 	})
 	register(&action{
@@ -174,6 +185,15 @@ func init() {
 		},
 		Retry: true,
 	})
+}
+
+// confirmNoDelivery is the confirmation a completion without a delivery needs, for a type
+// whose answer delivers data; none for the rest.
+func confirmNoDelivery(_ *handler, _ *call, r *dsr.Request) []string {
+	if r.Type.Rules().Delivers {
+		return []string{"no_delivery"}
+	}
+	return nil
 }
 
 // grounds are the refusal grounds r's type allows (dsr.Rules.Grounds).

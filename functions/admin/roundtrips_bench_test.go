@@ -67,7 +67,7 @@ var actionTrips = []struct {
 		return d.post(requestPath(ref)+"/note", url.Values{"version": {"2"}, "note": {"Ringede til kunden."}})
 	}, 2, "GetItem ‖ Query → UpdateItem", ""},
 	{"complete", func(d *dpo, ref string) web.Response {
-		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}})
+		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}, "confirm": {"no_delivery"}})
 	}, 2, "GetItem ‖ Query → UpdateItem", "UpdateItem → SendEmail → Query → BatchWriteItem → UpdateItem"},
 	{"ask", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/ask_identity", url.Values{"version": {"2"}, "step": {stepConfirm},
@@ -78,7 +78,7 @@ var actionTrips = []struct {
 		2, "GetItem ‖ Query → GetItem", ""},
 	// The preview writes nothing and sends nothing.
 	{"preview", func(d *dpo, ref string) web.Response {
-		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "step": {"preview"}, "message": {"Vi har sendt dig en kopi."}})
+		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "step": {"preview"}, "message": {"Vi har sendt dig en kopi."}, "confirm": {"no_delivery"}})
 	}, 1, "GetItem ‖ Query", ""},
 	// The worklist: a page of the open requests and the counts, all at once.
 	{"worklist", func(d *dpo, _ string) web.Response { return d.get("/admin") },

@@ -177,7 +177,7 @@ func (e *tenv) workspace() world {
 		"text.nb": {"Vi har rettet adressen din i kundesystemet og i faktureringen."}, "text.en": {"We have corrected your address in our customer and billing systems."},
 		"version.da": {"0"}, "version.nb": {"0"}, "version.en": {"0"}}))
 	w.closed = refs[3]
-	redirect(e.t, d.act(w.closed, "complete", url.Values{"message": {"We have attached a copy of your data in a machine-readable format (JSON).\nKind regards"}}))
+	redirect(e.t, d.act(w.closed, "complete", url.Values{"message": {"We have attached a copy of your data in a machine-readable format (JSON).\nKind regards"}, "confirm": {"no_delivery"}}))
 	// The answer bounced.
 	closed := e.request(w.closed)
 	ch, err := closed.RecordFeedback(dsr.MailCompletion, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0, Detail: "Permanent/General"})

@@ -49,12 +49,14 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 		p.Nav = h.nav(c)
 		p.Account = &web.Account{Email: c.sess.Email, SignOut: "/admin/signout", CSRF: c.sess.CSRF}
 	}
-	if c.Method == "HEAD" {
-		resp := web.Render(t, status, p)
-		resp.Body = ""
-		return resp
+	resp := web.Render(t, status, p)
+	if v, ok := main.(*detailView); ok {
+		h.allowUploads(&resp, v)
 	}
-	return web.Render(t, status, p)
+	if c.Method == "HEAD" {
+		resp.Body = ""
+	}
+	return resp
 }
 
 // navLinks are the workspace's menu: each entry is a page that exists.

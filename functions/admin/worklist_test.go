@@ -227,7 +227,7 @@ func TestDetail(t *testing.T) {
 	}
 
 	// Closed: only the note remains, and the answer is shown.
-	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Alt sendt."}}))
+	redirect(t, d.act(ref0, "complete", url.Values{"message": {"Alt sendt."}, "confirm": {"no_delivery"}}))
 	body = page(t, d.get(requestPath(ref0)), http.StatusOK)
 	for _, gone := range []string{"action=start", "action=complete", "action=reject", "action=extend"} {
 		if strings.Contains(body, gone) {

@@ -102,6 +102,9 @@ var AnswerProvisions = []Provision{
 // processing; (g), (h) and 15(2) only where there is something to tell.
 var requiredParts = []string{"purposes", "categories", "recipients", "retention"}
 
+// RequiredPart reports whether every access answer must give part p.
+func RequiredPart(p string) bool { return slices.Contains(requiredParts, p) }
+
 // Part returns the part named name ("" for an unknown one).
 func (a *AccessAnswer) Part(name string) string {
 	if p := a.part(name); p != nil {
