@@ -289,7 +289,9 @@ func TestFilesExpired(t *testing.T) {
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("status page: %d", page.StatusCode)
 	}
-	mustContain(t, "status page", page.Body, i18n.T(i18n.EN, "portal.files.expired.heading"), hs.cfg.DPOContact(), "data.csv")
+	// Still open, a month past the files' expiry, and saying until when.
+	mustContain(t, "status page", page.Body, i18n.T(i18n.EN, "portal.files.expired.heading"), hs.cfg.DPOContact(), "data.csv",
+		i18n.Date(i18n.EN, r.PageOpenUntil().In(hs.cfg.Calendar.Location())))
 	if strings.Contains(page.Body, i18n.T(i18n.EN, "portal.files.send")) {
 		t.Error("expired files are still offered")
 	}

@@ -189,7 +189,7 @@ func (h *Handler) view(c *web.Call, tok string, r *dsr.Request, msgs []dsr.Messa
 	v.Paused = r.Paused() != nil
 	if r.Status.Closed() {
 		v.Closed = date(r.ClosedAt)
-		v.OpenUntil = date(r.ClosedAt.Add(dsr.PageAfterClose))
+		v.OpenUntil = date(r.PageOpenUntil())
 		k := "authority." + h.cfg.Calendar.Country()
 		v.Authority = authority{Name: i18n.T(l, k+".name"), URL: i18n.T(l, k+".url")}
 	}

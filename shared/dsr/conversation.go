@@ -322,17 +322,23 @@ func (r *Request) PageOpen(now time.Time) bool {
 	case r.Status.Active():
 		return true
 	case r.Status == Completed || r.Status == Rejected:
-		from := r.ClosedAt
-		if r.Delivery != nil {
-			for _, f := range r.Delivery.Files {
-				if f.Expires.After(from) {
-					from = f.Expires
-				}
-			}
-		}
-		return now.Before(from.Add(PageAfterClose))
+		return now.Before(r.PageOpenUntil())
 	}
 	return false
+}
+
+// PageOpenUntil is when a closed request's status page closes: PageAfterClose after it was
+// answered, or after the last file of its answer expired if that is later.
+func (r *Request) PageOpenUntil() time.Time {
+	from := r.ClosedAt
+	if r.Delivery != nil {
+		for _, f := range r.Delivery.Files {
+			if f.Expires.After(from) {
+				from = f.Expires
+			}
+		}
+	}
+	return from.Add(PageAfterClose)
 }
 
 // CanOpenPage reports whether the holder of a status page link whose secret hashes to

@@ -174,7 +174,7 @@ type RequestData struct {
 	// or "" if none could be issued: the mail goes out without it.
 	StatusLink string
 	// PageOpenUntil is the day StatusLink stops working, once the request has been answered
-	// (dsr.PageAfterClose); "" before.
+	// (dsr.Request.PageOpenUntil); "" before.
 	PageOpenUntil string
 	// LinkValidUntil is when Link stops working.
 	LinkValidUntil string
@@ -259,7 +259,7 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 	if kind.CarriesPageLink() {
 		d.StatusLink = link
 		if r.Status.Closed() {
-			d.PageOpenUntil = i18n.Date(lang, r.ClosedAt.Add(dsr.PageAfterClose).In(n.s.Location))
+			d.PageOpenUntil = i18n.Date(lang, r.PageOpenUntil().In(n.s.Location))
 		}
 	} else {
 		d.Link = link

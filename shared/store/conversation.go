@@ -146,7 +146,8 @@ func (s *Store) Conversation(ctx context.Context, ref string) (*dsr.Request, []d
 // and leaves the other links alone, on condition that the request still has that address and
 // still has a page: confirmed and not answered, or answered less than dsr.PageAfterClose ago
 // (the condition compares the stored closing time as text, to the second, and errs on the
-// refusing side). Past dsr.MaxPageLinks live links, the new one replaces them all. It returns
+// refusing side: a page kept open longer for the files of its answer, dsr.PageOpenUntil,
+// gets no new links after that month, and the links already mailed keep working). Past dsr.MaxPageLinks live links, the new one replaces them all. It returns
 // the request as written. A request without that address or without a page, or one that is
 // not there, is fault.Conflict.
 func (s *Store) AddPageLink(ctx context.Context, ref, emailHash, key string) (*dsr.Request, error) {
