@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // tripLatency is added to every AWS call when counting round trips (see awscount.Recorder).
@@ -24,24 +26,53 @@ const tripLatency = 50 * time.Millisecond
 // together; the DPO's notice and the record of its sending follow the answer. A mail scanner
 // that opens the link reads and writes nothing else. The lost-link form answers before any
 // call: what it looks up, and whether it finds anything, is work after the answer (a
-// container's first also reads the deployment's key then, which is counted apart here).
+// container's first also reads the deployment's key then, which is counted apart here). A
+// download is the request and its files link read in one Query, then its record written;
+// the URL it redirects to is signed without a call.
 var tripCases = []struct {
 	name        string
 	do          func(hs *harness, r *dsr.Request, tok string) int
 	trips       int
 	want, after string
+	// prepare, if set, readies the request before the count and returns what do gets in
+	// place of the status page link.
+	prepare func(hs *harness, r *dsr.Request) string
 }{
 	{"open", func(hs *harness, _ *dsr.Request, tok string) int {
 		return hs.browser().open(tok).StatusCode
-	}, 1, "Query", ""},
+	}, 1, "Query", "", nil},
 	{"reply", func(hs *harness, _ *dsr.Request, tok string) int {
 		b := hs.browser()
 		b.cookies[cookieName] = tok
 		return b.post("/status/reply", url.Values{"form": {formToken(tok)}, "text": {"Customer number 4711."}}).StatusCode
-	}, 2, "Query → UpdateItem ‖ UpdateItem", "SendEmail → Query → UpdateItem"},
+	}, 2, "Query → UpdateItem ‖ UpdateItem", "SendEmail → Query → UpdateItem", nil},
 	{"lost-link", func(hs *harness, r *dsr.Request, _ string) int {
 		return hs.browser().post("/status/lost", url.Values{"email": {r.Email}}).StatusCode
-	}, 0, "", "UpdateItem ‖ UpdateItem → Query → UpdateItem → SendEmail"},
+	}, 0, "", "UpdateItem ‖ UpdateItem → Query → UpdateItem → SendEmail", nil},
+	{"download", func(hs *harness, _ *dsr.Request, cookie string) int {
+		b := hs.browser()
+		b.cookies[filesCookie] = cookie
+		return b.post("/status/files/download", url.Values{"form": {filesFormToken(cookie)}, "file": {"u1"}}).StatusCode
+	}, 2, "Query → UpdateItem", "", openFiles},
+}
+
+// openFiles answers r with a file and opens a files session for it, as the mailed link's
+// button does, and returns the session's cookie.
+func openFiles(hs *harness, r *dsr.Request) string {
+	hs.t.Helper()
+	hs.deliver(r, dsr.File{ID: "u1", Name: "data.csv", Size: 10, MD5: strings.Repeat("0", 32), Key: r.Ref + "/u1/data.csv", Uploaded: hs.clock.Now()})
+	ctx, now := context.Background(), hs.clock.Now()
+	_, hash := token.ForRequest(r.Ref)
+	p := r.NewProof(hash, now)
+	if err := hs.st.PutProof(ctx, r.Ref, p); err != nil {
+		hs.t.Fatal(err)
+	}
+	secret := token.New()
+	p.Use(token.Hash(secret), now)
+	if err := hs.st.UseProof(ctx, r.Ref, p); err != nil {
+		hs.t.Fatal(err)
+	}
+	return r.Ref + "." + p.Key + "." + secret
 }
 
 // countTrips seeds a confirmed request with a question and a link, runs one case on it and
@@ -52,6 +83,9 @@ func countTrips(hs *harness, rec *awscount.Recorder, i int) (before, after []aws
 	r := hs.seed(i18n.DA, address("trips"))
 	hs.ask(r, dsr.PurposeIdentity, "Your customer number, please.", "")
 	tok := hs.link(r)
+	if prepare := tripCases[i].prepare; prepare != nil {
+		tok = prepare(hs, r)
+	}
 	if _, err := hs.h.keys.Load(context.Background()); err != nil {
 		hs.t.Fatal(err)
 	}

@@ -258,6 +258,7 @@ func tripRows(ctx context.Context, t *table, goTool, root string, log io.Writer,
 		{"requester's status page", pt, "open", 2},
 		{"requester's reply", pt, "reply", 2},
 		{"lost-link form", pt, "lost-link", 3},
+		{"requester's download of a delivered file", pt, "download", 2},
 	} {
 		n, measured := r.m[r.name+"-trips"]
 		t.trips(r.op, n, r.m[r.name+"-after-trips"], float64(r.target), measured)
