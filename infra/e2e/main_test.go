@@ -40,6 +40,7 @@ const (
 	dpoLaw          = "dpo.law@example.dk"
 	dpoConversation = "dpo.conversation@example.dk"
 	dpoChannels     = "dpo.channels@example.dk"
+	dpoDelivery     = "dpo.delivery@example.dk"
 	// inbox is InboundAddress: the privacy address the desk receives mail at.
 	inbox = "privacy@example.dk"
 )
@@ -53,7 +54,7 @@ func overrides(baseURL string) map[string]string {
 		"CONTROLLER_NAME":      controller,
 		"COUNTRY":              country,
 		"DEFAULT_LANG":         string(dpoLang),
-		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser, dpoLaw, dpoConversation, dpoChannels}, ","),
+		"DPO_ADDRESSES":        strings.Join([]string{dpoNotified, dpoHTTP, dpoBrowser, dpoLaw, dpoConversation, dpoChannels, dpoDelivery}, ","),
 		"MIN_FILL_SECONDS":     "0",
 		"RATE_LIMIT_PER_IP":    "100000",
 		"RATE_LIMIT_PER_EMAIL": "1000",
