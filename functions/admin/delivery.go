@@ -57,7 +57,8 @@ func init() {
 	// each for the DPO to fill in; (e) and (f) are the desk's own text.
 	var parts []field
 	for _, p := range dsr.AnswerParts {
-		parts = append(parts, field{Name: p, Label: "answer." + p, Hint: "admin.deliver.hint." + p, Optional: !dsr.RequiredPart(p)})
+		parts = append(parts, field{Name: p, Label: "answer." + p, Hint: "admin.deliver.hint." + p, Optional: !dsr.RequiredPart(p),
+			Default: func(h *handler, c *call, r *dsr.Request) string { return answerDefault(h, c, r, p) }})
 	}
 	message := field{Name: "message", Label: "admin.deliver.message", Hint: "admin.deliver.message_hint", Reply: true}
 	register(&action{

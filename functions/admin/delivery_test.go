@@ -258,3 +258,42 @@ func mustHave(t *testing.T, body string, wants ...string) {
 		}
 	}
 }
+
+// The Art. 15 answer kept once in the settings, per language, is what the answer's form of an
+// access request opens with in the requester's language; a save that lost a race to another
+// DPO keeps the text and says so.
+func TestAnswerDefaults(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	texts := map[i18n.Lang]string{i18n.DA: "Vi leverer dine ordrer.", i18n.NB: "Vi leverer ordrene dine.", i18n.EN: "We deliver your orders."}
+	for lang, text := range texts {
+		form := page(t, d.get("/admin/settings/answer?in="+string(lang)), http.StatusOK)
+		post := url.Values{"in": {string(lang)}, "purposes": {text}, "retention": {"5 år / 5 years"}}
+		for _, p := range dsr.AnswerParts {
+			post.Set("version."+p, regexp.MustCompile(`name="version\.` + p + `" value="(\d+)"`).FindStringSubmatch(form)[1])
+		}
+		if loc := redirect(t, d.post("/admin/settings/answer", post)); loc != "/admin/settings/answer?saved=1&in="+string(lang) {
+			t.Fatalf("after saving: %s", loc)
+		}
+	}
+	for lang, text := range texts {
+		ref := dsr.NewReference()
+		e.seed(ref, submission(string(lang), "defaults."+uniq()+"@example.dk"), received0, verify)
+		body := page(t, d.get(requestPath(ref)+"?action=deliver"), http.StatusOK)
+		if !strings.Contains(body, ">"+htmlEscape(text)+"</textarea>") || !strings.Contains(body, ">5 år / 5 years</textarea>") {
+			t.Errorf("%s: the answer's form does not open with the kept answer", lang)
+		}
+	}
+	// A stale save: the text stays on the page, nothing is overwritten.
+	stale := url.Values{"in": {"da"}, "purposes": {"Forældet."}}
+	for _, p := range dsr.AnswerParts {
+		stale.Set("version."+p, "0")
+	}
+	body := page(t, d.post("/admin/settings/answer", stale), http.StatusConflict)
+	if !strings.Contains(body, ">Forældet.</textarea>") {
+		t.Error("the stale save lost what the DPO typed")
+	}
+	if s, err := e.st.Setting(context.Background(), answerSection, answerKey("purposes", i18n.DA)); err != nil || s.Value != texts[i18n.DA] {
+		t.Errorf("after the stale save: %+v %v", s, err)
+	}
+}

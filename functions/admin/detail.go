@@ -535,7 +535,7 @@ func (h *handler) openAction(c *call, r *dsr.Request, a *action, form url.Values
 		case form != nil && (form.Has(f.Name) || f.Default == nil):
 			fv.Value, fv.Values = form.Get(f.Name), form[f.Name]
 		case f.Default != nil:
-			fv.Value = f.Default(h, r)
+			fv.Value = f.Default(h, c, r)
 		}
 		if lang, _ := i18n.Parse(r.Lang); f.Reply && form != nil {
 			switch {

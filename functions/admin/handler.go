@@ -156,6 +156,9 @@ type call struct {
 	early *early
 	// recipients is the recipients register once this call has read it (handler.register).
 	recipients *dsr.Register
+	// answers are the Art. 15 answer's parts the settings keep, once this call has read them
+	// (answerDefault).
+	answers map[string]store.Setting
 	// msgs are the messages of the conversation with the requester of the request the call
 	// read last (load), for its page.
 	msgs []dsr.Message

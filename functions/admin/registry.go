@@ -80,8 +80,9 @@ type field struct {
 	// the request's type and language (settings), which the DPO then edits.
 	Reply bool
 	// Default, if set, is the text the form opens with, for the DPO to edit (a question's
-	// template in the requester's language).
-	Default func(h *handler, r *dsr.Request) string
+	// template in the requester's language, the part of the Art. 15 answer the settings
+	// keep). c carries the request's context, for what it reads.
+	Default func(h *handler, c *call, r *dsr.Request) string
 	// Optional marks a field that may be left empty.
 	Optional bool
 }
@@ -211,7 +212,7 @@ func grounds(_ *handler, _ *call, r *dsr.Request) []string {
 func init() {
 	for _, purpose := range dsr.Purposes {
 		fields := []field{{Name: "text", Label: "admin.ask.text", Hint: "admin.ask.text_hint",
-			Default: func(h *handler, r *dsr.Request) string { return askTemplate(h, r, purpose) }}}
+			Default: func(h *handler, _ *call, r *dsr.Request) string { return askTemplate(h, r, purpose) }}}
 		if purpose == dsr.PurposeIdentity {
 			fields = append(fields, field{Name: "pause_reason", Label: "admin.ask.pause_reason", Hint: "admin.ask.pause_hint", Optional: true})
 		}

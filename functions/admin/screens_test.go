@@ -91,6 +91,7 @@ func TestEveryScreen(t *testing.T) {
 		{name: "search", path: "/admin/search?q=" + url.QueryEscape("Søren"), ready: "main h1"},
 		{name: "settings", path: "/admin/settings", ready: "main h1"},
 		{name: "settings-replies", path: "/admin/settings/replies?edit=complete.rectification", ready: "#edit"},
+		{name: "settings-answer", path: "/admin/settings/answer", ready: `[id="answer.purposes"]`},
 		{name: "not-found", path: "/admin/requests/ZZZZ-ZZZZ", ready: "main h1"},
 	}
 	for _, lang := range i18n.Langs {
