@@ -6,8 +6,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"html"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,12 +15,8 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/uploadform"
 	"github.com/dsrdesk/dsrdesk/shared/web"
-)
-
-var (
-	uploadForm  = regexp.MustCompile(`(?s)<form method="post" action="([^"]+)" enctype="multipart/form-data"[^>]*>(.*?)</form>`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 )
 
 // recorder counts what the workspace's handler is sent and answers, to show that no file
@@ -44,40 +38,11 @@ func (d *dpo) getRec(rec *recorder, target string) web.Response {
 	return d.recorded(rec, d.e.do(req), req)
 }
 
-// upload posts content from the page's upload form to the bucket as a browser does (the
-// fields in order, then the file) and returns the workspace address S3 sent the browser to.
+// upload sends a file from the page's upload form to the bucket and returns the workspace
+// address S3 sent the browser back to.
 func upload(t *testing.T, body, filename string, content []byte) string {
 	t.Helper()
-	m := uploadForm.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no upload form on the page")
-	}
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for _, f := range hiddenInput.FindAllStringSubmatch(m[2], -1) {
-		if err := w.WriteField(html.UnescapeString(f[1]), html.UnescapeString(f[2])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	part, err := w.CreateFormFile("file", filename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part.Write(content)
-	w.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, html.UnescapeString(m[1]), &buf)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("upload of %s: %s\n%s", filename, resp.Status, b)
-	}
-	loc := resp.Header.Get("Location")
+	loc := uploadform.Post(t, body, filename, content)
 	if !strings.HasPrefix(loc, baseURL+"/admin/requests/") {
 		t.Fatalf("S3 sent the browser to %s, not back to the request", loc)
 	}

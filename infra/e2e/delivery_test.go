@@ -4,22 +4,15 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"html"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
-)
-
-var (
-	uploadForm  = regexp.MustCompile(`(?s)<form method="post" action="([^"]+)" enctype="multipart/form-data"[^>]*>(.*?)</form>`)
-	hiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	"github.com/dsrdesk/dsrdesk/shared/testkit/uploadform"
 )
 
 // The answer to an access request with files, through the local runner on the real template
@@ -45,7 +38,7 @@ func TestDeliveryThroughTheRunner(t *testing.T) {
 	}
 	for _, f := range files {
 		form := dpo.open(page+"?action=deliver", "same-origin")
-		back := upload(t, form.body, f.name, f.content)
+		back := uploadform.Post(t, form.body, f.name, f.content)
 		if !strings.HasPrefix(back, page+"?action=deliver") {
 			t.Fatalf("S3 sent the browser to %s", back)
 		}
@@ -111,42 +104,6 @@ func TestDeliveryThroughTheRunner(t *testing.T) {
 	if body := dpo.open(page, "same-origin").body; strings.Count(body, "tag on-track") != 2 {
 		t.Errorf("the DPO's page does not show both files downloaded")
 	}
-}
-
-// upload posts content from the page's upload form to the bucket as a browser does (the
-// fields in order, then the file), and returns where S3 sent the browser.
-func upload(t *testing.T, body, filename string, content []byte) string {
-	t.Helper()
-	m := uploadForm.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no upload form on the page")
-	}
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for _, f := range hiddenField.FindAllStringSubmatch(m[2], -1) {
-		if err := w.WriteField(html.UnescapeString(f[1]), html.UnescapeString(f[2])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	part, err := w.CreateFormFile("file", filename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part.Write(content)
-	w.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, html.UnescapeString(m[1]), &buf)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("upload of %s: %s\n%s", filename, resp.Status, b)
-	}
-	return resp.Header.Get("Location")
 }
 
 // fetchFile follows a download URL as the browser does.
