@@ -23,7 +23,7 @@ func BenchmarkLadderAt(b *testing.B) {
 		r := &dsr.Request{Status: dsr.Open, Due: cal.EndOfDay(now.AddDate(0, 0, -back))}
 		b.Run(fmt.Sprintf("deadline%+dd", -back), func(b *testing.B) {
 			for b.Loop() {
-				l.at(r, now)
+				l.At(r, now)
 			}
 		})
 	}
@@ -45,7 +45,7 @@ func BenchmarkDigest(b *testing.B) {
 	for i := range 500 {
 		r := &dsr.Request{Ref: dsr.NewReference(), Type: dsr.Access, Status: dsr.Open,
 			ReceivedAt: now.AddDate(0, -1, -i%10), Due: cal.Due(now.AddDate(0, -1, 7-i%10))}
-		esc, ok := l.at(r, now)
+		esc, ok := l.At(r, now)
 		if !ok {
 			continue
 		}

@@ -22,7 +22,7 @@ func TestOverlappingSweeps(t *testing.T) {
 		// Deadlines from ten days ago to ten days ahead: every level, and some with none.
 		received := now.AddDate(0, -1, -10+i/2)
 		r, _ := h.add(seed{received: received, verified: true, started: i%3 == 0})
-		if esc, ok := newLadderOrFail(t, h).at(r, now); ok {
+		if esc, ok := newLadderOrFail(t, h).At(r, now); ok {
 			want[r.Ref] = esc.Level.Name
 		}
 	}

@@ -1,139 +1,19 @@
 package main
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
-	"github.com/dsrdesk/dsrdesk/shared/dsr"
-	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 )
 
-// digestData is what templates/digest.tmpl shows. Every text is resolved here, in the
-// deployment's language; the template only lays it out.
-type digestData struct {
-	// Lang and Controller are what the shared mail layout needs.
-	Lang       i18n.Lang
-	Controller string
-	Subject    string
-	// Date is today's local date.
-	Date      string
-	Groups    []digestGroup
-	Workspace string
-	// Unconfirmed says a line is a withdrawal or a marketing objection not yet confirmed,
-	// which the digest then explains.
-	Unconfirmed bool
-}
-
-type digestGroup struct {
-	// Level is the level's name, e.g. "overdue", for the HTML's colour.
-	Level string
-	Title string
-	Lines []digestLine
-}
-
-type digestLine struct {
-	Ref      string
-	Type     string
-	Received string
-	Deadline string
-	// Left says plainly how many working days are left, or how many are past.
-	Left   string
-	Status string
-	// Extended is "no", or "yes" with the original deadline.
-	Extended   string
-	IsExtended bool
-	Link       string
-	// Conversation is where the conversation with the requester stands: waiting for their
-	// answer since …, or their reply not yet acted on; "" for neither.
-	Conversation string
-}
-
-// digest renders the one mail that reports every claimed line to the DPO addresses: grouped by
-// level, most urgent first, and within a level by deadline.
+// digest renders the one mail that reports every claimed line to the DPO addresses
+// (digest.Compose).
 func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error) {
-	lang, loc := s.lang, s.ladder.cal.Location()
-	sorted := slices.Clone(claims)
-	slices.SortFunc(sorted, func(a, b claimed) int {
-		return cmp.Or(
-			cmp.Compare(a.esc.Level.Rank, b.esc.Level.Rank),
-			a.req.Deadline().Compare(b.req.Deadline()),
-			cmp.Compare(a.req.Ref, b.req.Ref),
-		)
-	})
-	d := digestData{
-		Lang:       lang,
-		Controller: s.cfg.ControllerName,
-		Date:       i18n.LongDate(lang, now.In(loc)),
-		Workspace:  s.cfg.BaseURL + "/admin",
+	items := make([]digest.Item, len(claims))
+	for i, c := range claims {
+		items[i] = digest.Item{Req: c.req, Esc: c.esc}
 	}
-	for _, c := range sorted {
-		if n := len(d.Groups); n == 0 || d.Groups[n-1].Level != c.esc.Level.Name {
-			d.Groups = append(d.Groups, digestGroup{Level: c.esc.Level.Name, Title: levelText(lang, "sweep.level", c.esc.Level)})
-		}
-		r := c.req
-		d.Unconfirmed = d.Unconfirmed || r.Status == dsr.PendingVerification
-		line := digestLine{
-			Ref:      r.Ref,
-			Type:     i18n.T(lang, "type."+string(r.Type)+".name"),
-			Received: i18n.Date(lang, r.ReceivedAt.In(loc)),
-			Deadline: i18n.LongDate(lang, r.Deadline().In(loc)),
-			Left:     daysText(lang, c.esc.Days),
-			Status:   i18n.T(lang, "status."+string(r.Status)),
-			Extended: i18n.T(lang, "sweep.digest.not_extended"),
-			Link:     s.cfg.BaseURL + "/admin/requests/" + r.Ref,
-		}
-		if r.Extension != nil {
-			line.IsExtended = true
-			line.Extended = i18n.T(lang, "sweep.digest.extended_from", i18n.Date(lang, r.Due.In(loc)))
-		}
-		switch st, since := r.Conversation(); st {
-		case dsr.ConversationWaiting:
-			line.Conversation = i18n.T(lang, "sweep.digest.waiting", i18n.Date(lang, since.In(loc)))
-		case dsr.ConversationReplied:
-			line.Conversation = i18n.T(lang, "sweep.digest.replied", i18n.Date(lang, since.In(loc)))
-		}
-		g := &d.Groups[len(d.Groups)-1]
-		g.Lines = append(g.Lines, line)
-	}
-	top := levelText(lang, "sweep.short", sorted[0].esc.Level)
-	if len(sorted) == 1 {
-		d.Subject = i18n.T(lang, "sweep.digest.subject.one", s.cfg.ControllerName, top)
-	} else {
-		d.Subject = i18n.T(lang, "sweep.digest.subject.other", s.cfg.ControllerName, len(sorted), top)
-	}
-	subject, text, html, err := s.notices.Render("digest", d)
-	if err != nil {
-		return notice.Message{}, err
-	}
-	return notice.Message{To: s.cfg.DPOAddresses, Subject: subject, Text: text, HTML: html}, nil
-}
-
-// levelText names a level in words: with "sweep.level" the heading of its group ("Overdue",
-// "Due within 5 working days"), with "sweep.short" its name in the subject line.
-func levelText(lang i18n.Lang, keys string, l level) string {
-	switch l.Name {
-	case levelOverdue:
-		return i18n.T(lang, keys+".overdue")
-	case levelDueToday:
-		return i18n.T(lang, keys+".due_today")
-	}
-	return i18n.T(lang, keys+".working_days", l.WorkingDays)
-}
-
-// daysText says how far the deadline is, in working days: "3 working days left", "due
-// today", "1 working day overdue".
-func daysText(lang i18n.Lang, days int) string {
-	switch {
-	case days == 0:
-		return i18n.T(lang, "sweep.days.today")
-	case days == 1:
-		return i18n.T(lang, "sweep.days.left.one")
-	case days > 1:
-		return i18n.T(lang, "sweep.days.left.other", days)
-	case days == -1:
-		return i18n.T(lang, "sweep.days.over.one")
-	}
-	return i18n.T(lang, "sweep.days.over.other", -days)
+	desk := digest.Desk{Lang: s.lang, Controller: s.cfg.ControllerName, BaseURL: s.cfg.BaseURL, Calendar: s.cfg.Calendar}
+	return digest.Compose(s.notices, desk, s.cfg.DPOAddresses, items, now)
 }

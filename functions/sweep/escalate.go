@@ -55,7 +55,7 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 		}
 	}
 	var errs []error
-	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.horizon(now), func(ctx context.Context, it store.SweepItem) {
+	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.Horizon(now), func(ctx context.Context, it store.SweepItem) {
 		claim(ctx, it)
 		if len(it.Request.MailsDue(now)) > 0 {
 			mu.Lock()
@@ -98,7 +98,7 @@ const (
 // read from the index only saves a write.
 func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
 	r := it.Request
-	esc, ok := s.ladder.at(r, now)
+	esc, ok := s.ladder.At(r, now)
 	if !ok {
 		return claimed{}, claimNone
 	}
@@ -119,7 +119,7 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 	}
 	// The index lags the table: the claim returned the request as it is now. If the DPO closed
 	// or extended it in between, what we claimed is no longer true.
-	cur, ok := s.ladder.at(fresh, now)
+	cur, ok := s.ladder.At(fresh, now)
 	if !ok || cur.Level.Name != esc.Level.Name || cur.Period != esc.Period {
 		run.skip()
 		log.DebugContext(ctx, "escalation changed under the claim", "ref", r.Ref, "level", esc.Level.Name)

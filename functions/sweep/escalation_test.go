@@ -219,7 +219,7 @@ func checkDigest(t *testing.T, h *harness, m emulator.Mail, want map[string][]st
 	lad := newLadder(h.cal, h.cfg.Thresholds)
 	var wantOrder []string
 	total := 0
-	for _, l := range lad.levels() {
+	for _, l := range lad.Levels() {
 		if len(want[l.Name]) > 0 {
 			wantOrder = append(wantOrder, l.Name)
 			total += len(want[l.Name])
@@ -268,8 +268,8 @@ func checkDigest(t *testing.T, h *harness, m emulator.Mail, want map[string][]st
 			t.Errorf("%s: %s lines %v, want %v", at, level, got, exp)
 		}
 	}
-	top := lad.levels()[0]
-	for _, l := range lad.levels() {
+	top := lad.Levels()[0]
+	for _, l := range lad.Levels() {
 		if l.Name == wantOrder[0] {
 			top = l
 		}
@@ -328,7 +328,7 @@ func checkMetrics(t *testing.T, h *harness, want map[string][]string) {
 	}
 	lad := newLadder(h.cal, h.cfg.Thresholds)
 	total := 0
-	for _, l := range lad.levels() {
+	for _, l := range lad.Levels() {
 		if got := int(rec[metricName(l.Name)].(float64)); got != len(want[l.Name]) {
 			t.Errorf("EMF %s = %d, want %d", metricName(l.Name), got, len(want[l.Name]))
 		}

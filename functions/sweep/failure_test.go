@@ -28,7 +28,7 @@ func dueSet(t *testing.T, h *harness, now time.Time) (levels map[string]string, 
 	levels = map[string]string{}
 	for _, back := range []int{-9, -5, -4, -3, -1, 0, 1, 3} {
 		r, _ := h.add(seed{received: now.AddDate(0, -1, back), verified: true})
-		esc, ok := lad.at(r, now)
+		esc, ok := lad.At(r, now)
 		if !ok {
 			t.Fatalf("scenario: %s has no level", h.cal.LocalDate(r.Deadline()))
 		}

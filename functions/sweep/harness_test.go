@@ -322,7 +322,7 @@ func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string
 	titles := map[string]string{}
 	lad := newLadder(h.cal, h.cfg.Thresholds)
 	lang := h.cfg.DefaultLang
-	for _, l := range lad.levels() {
+	for _, l := range lad.Levels() {
 		titles[levelText(lang, "sweep.level", l)] = l.Name
 	}
 	out := map[string][]string{}

@@ -178,7 +178,7 @@ func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	protoPending, _ := h.add(seed{received: now.Add(-time.Hour)})
 	protoClosed, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, completeAt: now.AddDate(0, 0, -2)})
 	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref)}
-	horizon := newLadderOrFail(t, h).horizon(now)
+	horizon := newLadderOrFail(t, h).Horizon(now)
 
 	item := func(i int) map[string]ddbtypes.AttributeValue {
 		kind := i % 3

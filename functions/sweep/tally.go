@@ -42,7 +42,7 @@ type tally struct {
 
 func newTally(l ladder) *tally {
 	return &tally{
-		levels:     l.levels(),
+		levels:     l.Levels(),
 		partitions: map[dsr.Queue]int{},
 		escalated:  map[string]int{},
 		digest:     digestNone,

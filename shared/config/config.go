@@ -117,6 +117,9 @@ type Admin struct {
 	// InboundBucket holds the raw mails requests came in, which a DPO opens by a short-lived
 	// link; "" when the desk receives no mail.
 	InboundBucket string
+	// Thresholds are the digest's levels, as the sweep's (Sweep.Thresholds): the digest
+	// preview shows what the sweep would report.
+	Thresholds []int
 }
 
 // InboundPrefix is where in the inbound bucket SES's S3 action stores each mail, under its
@@ -371,24 +374,31 @@ func LoadPortal(getenv func(string) string) (Portal, error) {
 // LoadSweep reads the sweep's configuration.
 func LoadSweep(getenv func(string) string) (Sweep, error) {
 	r := &reader{getenv: getenv}
-	c := Sweep{Common: r.common(), Retention: r.retention()}
+	c := Sweep{Common: r.common(), Retention: r.retention(), Thresholds: r.thresholds()}
+	return c, r.err()
+}
+
+// thresholds reads the digest's working-day levels (ESCALATION_WORKING_DAYS, default 5,2):
+// the sweep reports by them, the workspace previews the digest by them.
+func (r *reader) thresholds() []int {
 	raw := r.list("ESCALATION_WORKING_DAYS", false)
 	if len(raw) == 0 {
 		raw = []string{"5", "2"}
 	}
+	var out []int
 	for _, v := range raw {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 20 {
 			r.fail("ESCALATION_WORKING_DAYS", "%q is not a number of working days from 1 to 20", v)
 			continue
 		}
-		if len(c.Thresholds) > 0 && n >= c.Thresholds[len(c.Thresholds)-1] {
+		if len(out) > 0 && n >= out[len(out)-1] {
 			r.fail("ESCALATION_WORKING_DAYS", "thresholds must be distinct and in decreasing order, e.g. 5,2")
 			continue
 		}
-		c.Thresholds = append(c.Thresholds, n)
+		out = append(out, n)
 	}
-	return c, r.err()
+	return out
 }
 
 // LoadAdmin reads the DPO workspace's configuration.
@@ -405,6 +415,7 @@ func LoadAdmin(getenv func(string) string) (Admin, error) {
 		MaxTotal:      int64(r.intDefault("DELIVERY_MAX_TOTAL_MB", 1000, 1, 50000)) * mb,
 
 		DeliveryReminder: time.Duration(r.intDefault("DELIVERY_REMINDER_DAYS", 7, 1, 365)) * day,
+		Thresholds:       r.thresholds(),
 	}
 	if c.MaxFile > c.MaxTotal {
 		// One file may not hold more than all of them together.
