@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"iter"
 	"log/slog"
 	"net/url"
 	"runtime/debug"
@@ -39,6 +40,7 @@ type requests interface {
 	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
 	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
 	EachHistory(ctx context.Context, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error
+	SweepDue(ctx context.Context, q dsr.Queue, until time.Time, pageSize int) iter.Seq2[store.SweepItem, error]
 	Recipients(ctx context.Context) (dsr.Register, error)
 	Downloads(ctx context.Context, ref string) ([]dsr.Download, error)
 	SaveRecipients(ctx context.Context, g *dsr.Register) error
@@ -222,6 +224,10 @@ func (h *handler) route(c *call) web.Response {
 		serve = h.export
 	case c.Path == "/admin/audit.csv" && get:
 		serve = h.audit
+	case c.Path == "/admin/digest" && get:
+		serve = h.digestPreview
+	case c.Path == "/admin/digest" && c.Method == "POST":
+		serve = h.sendDigest
 	case c.Path == "/admin/signout" && c.Method == "POST":
 		serve = h.signout
 	case c.Path == "/admin/settings" && get:

@@ -111,6 +111,7 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 		MaxFile:          200 << 20,
 		MaxTotal:         1000 << 20,
 		DeliveryReminder: 7 * 24 * time.Hour,
+		Thresholds:       []int{5, 2},
 	}
 	s3 := deadEndpoint
 	for _, o := range opts {

@@ -86,6 +86,9 @@ var actionTrips = []struct {
 	// Another list: one Query per type, all at once, and the counts beside them.
 	{"closed-list", func(d *dpo, _ string) web.Response { return d.get("/admin?view=closed") },
 		2, "GetItem → " + strings.Repeat("Query ‖ ", len(dsr.Types)+2) + "Query", ""},
+	// The digest preview: the sweep index's open and unconfirmed requests, at once.
+	{"digest", func(d *dpo, _ string) web.Response { return d.get("/admin/digest") },
+		2, "GetItem → Query ‖ Query", ""},
 	// Search: the entries of the word, then the requests they name.
 	{"search", func(d *dpo, _ string) web.Response { return d.get("/admin/search?q=karen") },
 		3, "GetItem → Query → BatchGetItem", ""},

@@ -88,6 +88,7 @@ func TestEveryScreen(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`button[value=preview]`)), chromedp.WaitVisible(chromedp.CSS(".panel .mail pre")))
 		}},
 		{name: "report", path: "/admin/report", ready: "main h1"},
+		{name: "digest", path: "/admin/digest", ready: "main h1"},
 		{name: "search", path: "/admin/search?q=" + url.QueryEscape("Søren"), ready: "main h1"},
 		{name: "settings", path: "/admin/settings", ready: "main h1"},
 		{name: "settings-replies", path: "/admin/settings/replies?edit=complete.rectification", ready: "#edit"},

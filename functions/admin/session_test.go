@@ -29,6 +29,8 @@ var protected = []struct {
 	{"GET", "/admin/report", nil},
 	{"GET", "/admin/export.csv", nil},
 	{"GET", "/admin/audit.csv", nil},
+	{"GET", "/admin/digest", nil},
+	{"POST", "/admin/digest", url.Values{}},
 	{"GET", "/admin/requests/" + ref0, nil},
 	{"POST", "/admin/signout", url.Values{}},
 	{"POST", "/admin/requests/" + ref0 + "/start", url.Values{}},

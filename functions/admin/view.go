@@ -64,6 +64,7 @@ var navLinks = []struct{ href, key string }{
 	{"/admin", "admin.nav.worklist"},
 	{registerPath, "admin.nav.register"},
 	{"/admin/report", "admin.nav.report"},
+	{"/admin/digest", "admin.nav.digest"},
 	{"/admin/settings", "admin.nav.settings"},
 }
 
@@ -141,7 +142,7 @@ func logPath(p string) string {
 	rest, ok := strings.CutPrefix(p, "/admin/requests/")
 	if !ok {
 		switch p {
-		case "/admin", "/admin/signin", "/admin/signin/confirm", "/admin/signout", "/admin/search", "/admin/report", "/admin/export.csv", "/admin/settings":
+		case "/admin", "/admin/signin", "/admin/signin/confirm", "/admin/signout", "/admin/search", "/admin/report", "/admin/export.csv", "/admin/audit.csv", "/admin/digest", "/admin/settings":
 			return p
 		}
 		if s, ok := strings.CutPrefix(p, "/admin/settings/"); ok && settingsPartNamed(s) != nil {

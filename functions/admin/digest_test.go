@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrdesk/dsrdesk/shared/digest"
+	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
+)
+
+// The digest preview shows the digest a run of the sweep would send now, with the sweep's own
+// words, and sends it to the signed-in DPO alone on request, marking nothing reported.
+func TestDigestPreview(t *testing.T) {
+	e := setup(t)
+	me, other := e.cfg.DPOAddresses[0], e.cfg.DPOAddresses[1]
+	d := e.session(me)
+
+	// A fresh desk: nothing near a deadline, nothing to send.
+	body := page(t, d.get("/admin/digest"), http.StatusOK)
+	if !strings.Contains(body, htmlEscape(i18n.T(i18n.DA, "admin.digest.none"))) || strings.Contains(body, `action="/admin/digest"`) {
+		t.Errorf("an empty digest is not said to be empty, or offers to send:\n%s", section(body, "<main", "</main>"))
+	}
+	redirect(t, d.post("/admin/digest", url.Values{}))
+	if n := len(e.env.Mails(t, me)); n != 0 {
+		t.Fatalf("an empty digest went out: %d mails", n)
+	}
+
+	// 10 March: one overdue (received 5 January), one due in two working days (received
+	// 10 February: due 10 March… so received 12 February, due 12 March), one far ahead.
+	overdue, soon, far := dsr.NewReference(), dsr.NewReference(), dsr.NewReference()
+	e.seed(overdue, submission("da", "o."+uniq()+"@example.dk"), time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC), verify)
+	e.seed(soon, submission("nb", "s."+uniq()+"@example.dk"), time.Date(2026, 2, 12, 9, 0, 0, 0, time.UTC), verify)
+	e.seed(far, submission("en", "f."+uniq()+"@example.dk"), received0, verify)
+
+	body = page(t, d.get("/admin/digest"), http.StatusOK)
+	main := section(body, "<main", "</main>")
+	for _, w := range []string{
+		overdue, soon, htmlEscape(plural(i18n.DA, "admin.digest.count", 2)),
+		htmlEscape(i18n.T(i18n.DA, "sweep.level.overdue")), htmlEscape(i18n.T(i18n.DA, "sweep.level.working_days", 2)),
+		htmlEscape(i18n.T(i18n.DA, "admin.digest.levels", "5 og 2")),
+		htmlEscape(strings.Join(e.cfg.DPOAddresses, ", ")),
+		`action="/admin/digest"`, `name="csrf"`,
+	} {
+		if !strings.Contains(main, w) {
+			t.Errorf("the preview lacks %q", w)
+		}
+	}
+	if strings.Contains(main, far) {
+		t.Errorf("a request far from its deadline is in the preview")
+	}
+
+	// Sent to me alone, as the page showed it; the page then says so.
+	sent := redirect(t, d.post("/admin/digest", url.Values{}))
+	if sent != "/admin/digest?sent=1" {
+		t.Errorf("redirect to %q", sent)
+	}
+	mails := e.env.Mails(t, me)
+	if len(mails) != 1 || !strings.Contains(mails[0].Text, overdue) || !strings.Contains(mails[0].Text, soon) || strings.Contains(mails[0].Text, far) ||
+		!strings.Contains(main, htmlEscape(mails[0].Subject)) {
+		t.Fatalf("mails to me: %+v", mails)
+	}
+	if n := len(e.env.Mails(t, other)); n != 0 {
+		t.Errorf("the preview went to another DPO too: %d mails", n)
+	}
+	if !strings.Contains(page(t, d.get(sent), http.StatusOK), htmlEscape(i18n.T(i18n.DA, "admin.digest.sent", me))) {
+		t.Error("the page does not say the digest was sent")
+	}
+
+	// Nothing marked reported: the sweep still reports both at their levels.
+	ladder := digest.NewLadder(e.cfg.Calendar, e.cfg.Thresholds)
+	for it, err := range e.st.SweepDue(context.Background(), dsr.QueueOpen, ladder.Horizon(now0), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(it.Esc) != 0 {
+			t.Errorf("%s: marked %v by the preview", it.Request.Ref, it.Esc)
+		}
+	}
+}
