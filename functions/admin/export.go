@@ -2,13 +2,14 @@ package main
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -33,65 +34,130 @@ var auditColumns = []string{
 	"reference", "type", "at", "who", "event", "note", "text", "mail_to", "mail_language", "mail_subject",
 }
 
-// export answers export.csv: every request, one a row, oldest first.
+// export answers export.csv: every request received in the period, one a row, oldest first.
 func (h *handler) export(c *call) web.Response {
-	type row struct {
-		r    *dsr.Request
-		msgs []dsr.Message
-	}
-	var rs []row
-	if err := h.reqs.EachConversation(c.ctx, func(r *dsr.Request, msgs []dsr.Message) error {
-		rs = append(rs, row{r, msgs})
-		return nil
-	}); err != nil {
-		return h.fail(c, err)
-	}
-	sort.SliceStable(rs, func(i, j int) bool { return byReceipt(rs[i].r, rs[j].r) })
-	l := c.Lang
-	s := newSheet(l)
-	s.row(headings(l, "admin.export.col.", exportColumns)...)
-	now := h.now()
-	for _, r := range rs {
-		s.row(h.exportRow(l, r.r, r.msgs, now)...)
-	}
-	h.log.Info("export", "rows", len(rs), "dpo", h.actor(c))
-	return h.download("requests", s)
+	l, now := c.Lang, h.now()
+	return h.periodFile(c, "/admin/export.csv", "requests", headings(l, "admin.export.col.", exportColumns), false,
+		func(r *dsr.Request, hist store.History) [][]string {
+			return [][]string{h.exportRow(l, r, hist.Messages[r.Ref], now)}
+		})
 }
 
-// audit answers audit.csv: every request's history as its page shows it (the audit trail,
-// the messages either way and the kept text of every mail sent), one event a row, oldest
-// request first and each request's events in order.
+// audit answers audit.csv: the history of every request received in the period as its page
+// shows it (the audit trail, the messages either way and the kept text of every mail sent),
+// one event a row, oldest request first and each request's events in order.
 func (h *handler) audit(c *call) web.Response {
-	type part struct {
-		r     *dsr.Request
-		mails []dsr.SentMail
-		msgs  []dsr.Message
-	}
-	var ps []part
-	if err := h.reqs.EachHistory(c.ctx, func(r *dsr.Request, mails []dsr.SentMail, msgs []dsr.Message) error {
-		ps = append(ps, part{r, mails, msgs})
-		return nil
-	}); err != nil {
+	l := c.Lang
+	return h.periodFile(c, "/admin/audit.csv", "audit", headings(l, "admin.audit.col.", auditColumns), true,
+		func(r *dsr.Request, hist store.History) [][]string {
+			typ := typeLabel(l, r.Type)
+			var rows [][]string
+			for _, e := range h.history(l, r, hist.Mails[r.Ref], hist.Messages[r.Ref]) {
+				text, to, lang, subject := e.Message, "", "", ""
+				if m := e.Mail; m != nil {
+					text, to, lang, subject = m.Text, m.To, m.Lang, m.Subject
+				}
+				rows = append(rows, []string{r.Ref, typ, h.stamp(e.at), e.Who, e.What, e.Note, text, to, lang, subject})
+			}
+			return rows
+		})
+}
+
+// exportBudget bounds what one file weighs as Lambda returns it: the body, escaped as JSON,
+// inside a response of at most 6 MB, beside the headers (handler.exportBudget; tests lower
+// it).
+const exportBudget = 5 << 20
+
+// exportPartsView is the page a file too large for one response answers with: the part that
+// fits, and the rest, which is read again and may come in parts itself.
+type exportPartsView struct {
+	Requests   int
+	From, To   string
+	Part, Rest string
+}
+
+// periodFile answers a CSV file of the requests received in the period (?year=, or the last
+// twelve months), a request's rows (rows) at a time, oldest first, read a page at a time with
+// their history (with the mail texts if mails). A file that would not fit in one response
+// (exportBudget) comes in parts (?after= and ?until=, receipt positions): a page names the
+// first part, which fits, and the rest. A request's rows are never split between parts.
+func (h *handler) periodFile(c *call, base, what string, head []string, mails bool, rows func(*dsr.Request, store.History) [][]string) web.Response {
+	p := h.periodOf(c)
+	after, until := c.Query.Get("after"), c.Query.Get("until")
+	s := newSheet(c.Lang)
+	s.row(head...)
+	size := jsonLen(s.String())
+	var n, lines int
+	var first, last *dsr.Request
+	cut := false
+	err := h.eachPage(c, p, after, func(rs []*dsr.Request) (bool, error) {
+		hist, err := h.reqs.PageHistory(c.ctx, rs, mails)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range rs {
+			if until != "" && store.ReceiptKey(r) > until {
+				return false, nil
+			}
+			part := &sheet{sep: s.sep}
+			rr := rows(r, hist)
+			for _, row := range rr {
+				part.row(row...)
+			}
+			chunk := part.String()
+			k := jsonLen(chunk)
+			if size+k > h.exportBudget && n > 0 {
+				cut = true
+				return false, nil
+			}
+			size += k
+			s.b.WriteString(chunk)
+			n, lines = n+1, lines+len(rr)
+			if first == nil {
+				first = r
+			}
+			last = r
+		}
+		return true, nil
+	})
+	if err != nil {
 		return h.fail(c, err)
 	}
-	sort.SliceStable(ps, func(i, j int) bool { return byReceipt(ps[i].r, ps[j].r) })
-	l := c.Lang
-	s := newSheet(l)
-	s.row(headings(l, "admin.audit.col.", auditColumns)...)
-	rows := 0
-	for _, p := range ps {
-		typ := typeLabel(l, p.r.Type)
-		for _, e := range h.history(l, p.r, p.mails, p.msgs) {
-			text, to, lang, subject := e.Message, "", "", ""
-			if m := e.Mail; m != nil {
-				text, to, lang, subject = m.Text, m.To, m.Lang, m.Subject
-			}
-			s.row(p.r.Ref, typ, h.stamp(e.at), e.Who, e.What, e.Note, text, to, lang, subject)
-			rows++
+	loc := h.cal.Location()
+	if cut {
+		h.log.Info(what+" export in parts", "requests", n, "rows", lines, "dpo", h.actor(c))
+		return h.render(c, http.StatusOK, "export_parts", "admin.export.parts.title", exportPartsView{
+			Requests: n, From: i18n.Date(c.Lang, first.ReceivedAt.In(loc)), To: i18n.Date(c.Lang, last.ReceivedAt.In(loc)),
+			Part: p.path(base, after, store.ReceiptKey(last)), Rest: p.path(base, store.ReceiptKey(last), until),
+		})
+	}
+	h.log.Info(what+" export", "requests", n, "rows", lines, "dpo", h.actor(c))
+	// Named for the day it was made, and for the year and the part it holds, if any.
+	if p.Year != 0 {
+		what += "-of-" + strconv.Itoa(p.Year)
+	}
+	if first != nil && (after != "" || until != "") {
+		what += "-from-" + first.ReceivedAt.In(loc).Format(time.DateOnly)
+	}
+	return h.download(what, s)
+}
+
+// jsonLen is how many bytes s takes as a JSON string the way encoding/json writes it (the
+// Lambda response): quotes, backslashes and control characters escaped, and <, >, & and the
+// line separators as \u escapes.
+func jsonLen(s string) int {
+	n := 2
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+			n += 2
+		case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
+			n += 6
+		default:
+			n += utf8.RuneLen(r)
 		}
 	}
-	h.log.Info("audit export", "requests", len(ps), "rows", rows, "dpo", h.actor(c))
-	return h.download("audit", s)
+	return n
 }
 
 // download answers s as a file named for what it holds and today's date.

@@ -37,10 +37,9 @@ type requests interface {
 	Settings(ctx context.Context, section string) (map[string]store.Setting, error)
 	Setting(ctx context.Context, section, key string) (store.Setting, error)
 	PutSetting(ctx context.Context, section string, v *store.Setting) error
-	EachRequest(ctx context.Context, fn func(*dsr.Request) error) error
-	EachConversation(ctx context.Context, fn func(*dsr.Request, []dsr.Message) error) error
-	EachHistory(ctx context.Context, fn func(*dsr.Request, []dsr.SentMail, []dsr.Message) error) error
 	SweepDue(ctx context.Context, q dsr.Queue, until time.Time, pageSize int) iter.Seq2[store.SweepItem, error]
+	EachReceived(ctx context.Context, from, to time.Time, cursor string, n int, fn func([]*dsr.Request) (bool, error)) error
+	PageHistory(ctx context.Context, rs []*dsr.Request, mails bool) (store.History, error)
 	Recipients(ctx context.Context) (dsr.Register, error)
 	Downloads(ctx context.Context, ref string) ([]dsr.Download, error)
 	SaveRecipients(ctx context.Context, g *dsr.Register) error
@@ -87,6 +86,8 @@ type handler struct {
 	now   func() time.Time
 	log   *slog.Logger
 	pages *web.Pages
+	// exportBudget bounds an export file (export.go).
+	exportBudget int
 	// site reads each request. A DPO works in one language, so the language is ?lang=,
 	// remembered in a cookie, or the deployment's: the browser's Accept-Language is not
 	// consulted, and every DPO of a company sees the same words.
@@ -114,17 +115,18 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 	st := store.New(db, cfg.Table, store.WithClock(now), store.WithRetention(cfg.Retention))
 	mailer := notice.DeploymentMailer(ses, cfg.Common)
 	h := &handler{
-		cfg:     cfg,
-		reqs:    st,
-		auth:    st,
-		outbox:  &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now},
-		after:   after,
-		notices: notices,
-		sender:  mailer,
-		cal:     cfg.Calendar,
-		now:     now,
-		log:     log,
-		pages:   pages,
+		cfg:          cfg,
+		reqs:         st,
+		auth:         st,
+		outbox:       &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now},
+		after:        after,
+		notices:      notices,
+		sender:       mailer,
+		cal:          cfg.Calendar,
+		now:          now,
+		log:          log,
+		pages:        pages,
+		exportBudget: exportBudget,
 		site: &web.Site{
 			BasePath:   cfg.BasePath,
 			Origins:    []string{cfg.BaseURL},

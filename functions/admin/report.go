@@ -14,6 +14,11 @@ import (
 )
 
 type reportView struct {
+	// Period names the requests the report covers, by when they were received; Periods lead
+	// to the others; Export and Audit are the period's files.
+	Period        string
+	Periods       []periodLink
+	Export, Audit string
 	// Types are the column heads, short, and their full names (a card's label on a phone).
 	Types      []string
 	TypeNames  []string
@@ -43,7 +48,7 @@ type reportView struct {
 	// refusals by their ground, most frequent first.
 	Extended int
 	Refusals []lateRow
-	// Chart draws the last year's requests by month, answered on time, late or not (yet).
+	// Chart draws the period's requests by month, answered on time, late or not (yet).
 	Chart *chart
 }
 
@@ -80,67 +85,77 @@ type stats struct {
 	months map[string]monthTally
 }
 
-// count gathers the report's numbers from every request; now decides what is overdue.
+// newStats starts the counts.
+func newStats() stats {
+	return stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}, refusals: map[dsr.Ground]int{}, months: map[string]monthTally{}}
+}
+
+// count gathers the report's numbers from rs; now decides what is overdue.
 func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
-	s := stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}, refusals: map[dsr.Ground]int{}, months: map[string]monthTally{}}
-	loc := h.cal.Location()
+	s := newStats()
 	for _, r := range rs {
-		s.total++
-		month := r.ReceivedAt.In(loc).Format("2006-01")
-		if s.byMonth[month] == nil {
-			s.byMonth[month] = make([]int, len(dsr.Types))
-		}
-		for i, t := range dsr.Types {
-			if r.Type == t {
-				s.byMonth[month][i]++
-			}
-		}
-		if len(r.Pauses) > 0 {
-			s.paused++
-		}
-		if r.Extension != nil {
-			s.extended++
-		}
-		if r.Status == dsr.Rejected && r.Outcome != nil && r.Outcome.Category != "" {
-			s.refusals[r.Outcome.Category]++
-		}
-		mt := s.months[month]
-		switch {
-		case answered(r) && r.Lateness() == dsr.OnTime:
-			mt.onTime++
-		case answered(r):
-			mt.late++
-		default:
-			mt.other++
-		}
-		s.months[month] = mt
-		if r.Status.Active() && r.Paused() != nil {
-			s.pausedNow++
-		}
-		switch {
-		case answered(r):
-			s.answered++
-			if late := r.Lateness(); late == dsr.OnTime {
-				s.onTime++
-			} else {
-				s.late[late]++
-			}
-			s.days = append(s.days, daysBetween(r.ReceivedAt.In(loc), r.ClosedAt.In(loc)))
-		case r.Status.Active():
-			s.active++
-			if r.AwaitingFee() {
-				s.fee++
-			}
-			if now.After(r.Deadline()) {
-				s.overdue++
-			}
-		case r.Status == dsr.PendingVerification:
-			s.pending++
-		case r.Status == dsr.Expired:
-			s.expired++
-		}
+		h.tally(&s, r, now)
 	}
 	return s
+}
+
+// tally counts r, so that the report never holds more than a page of requests.
+func (h *handler) tally(s *stats, r *dsr.Request, now time.Time) {
+	loc := h.cal.Location()
+	s.total++
+	month := r.ReceivedAt.In(loc).Format("2006-01")
+	if s.byMonth[month] == nil {
+		s.byMonth[month] = make([]int, len(dsr.Types))
+	}
+	for i, t := range dsr.Types {
+		if r.Type == t {
+			s.byMonth[month][i]++
+		}
+	}
+	if len(r.Pauses) > 0 {
+		s.paused++
+	}
+	if r.Extension != nil {
+		s.extended++
+	}
+	if r.Status == dsr.Rejected && r.Outcome != nil && r.Outcome.Category != "" {
+		s.refusals[r.Outcome.Category]++
+	}
+	mt := s.months[month]
+	switch {
+	case answered(r) && r.Lateness() == dsr.OnTime:
+		mt.onTime++
+	case answered(r):
+		mt.late++
+	default:
+		mt.other++
+	}
+	s.months[month] = mt
+	if r.Status.Active() && r.Paused() != nil {
+		s.pausedNow++
+	}
+	switch {
+	case answered(r):
+		s.answered++
+		if late := r.Lateness(); late == dsr.OnTime {
+			s.onTime++
+		} else {
+			s.late[late]++
+		}
+		s.days = append(s.days, daysBetween(r.ReceivedAt.In(loc), r.ClosedAt.In(loc)))
+	case r.Status.Active():
+		s.active++
+		if r.AwaitingFee() {
+			s.fee++
+		}
+		if now.After(r.Deadline()) {
+			s.overdue++
+		}
+	case r.Status == dsr.PendingVerification:
+		s.pending++
+	case r.Status == dsr.Expired:
+		s.expired++
+	}
 }
 
 // daysBetween counts calendar days between two local dates: answered the day it came is 0.
@@ -164,16 +179,24 @@ func median(xs []int) (float64, bool) {
 	return float64(s[m-1]+s[m]) / 2, true
 }
 
-// report shows the accountability numbers of Art. 5(2): what came in, how fast it was
-// answered, how much of it on time, and what is late now.
+// report shows the accountability numbers of Art. 5(2) for the requests received in a period
+// (the last twelve months, or a year): what came in, how fast it was answered, how much of it
+// on time, and what is late now.
 func (h *handler) report(c *call) web.Response {
-	rs, err := h.all(c)
-	if err != nil {
+	p := h.periodOf(c)
+	s, now := newStats(), h.now()
+	if err := h.eachPage(c, p, "", func(rs []*dsr.Request) (bool, error) {
+		for _, r := range rs {
+			h.tally(&s, r, now)
+		}
+		return true, nil
+	}); err != nil {
 		return h.fail(c, err)
 	}
 	l := c.Lang
-	s := h.count(rs, h.now())
 	v := reportView{
+		Period: p.label(l), Periods: h.periodLinks(c, p),
+		Export: p.path("/admin/export.csv", "", ""), Audit: p.path("/admin/audit.csv", "", ""),
 		Total: s.total, Answered: s.answered, OnTime: s.onTime,
 		Overdue: s.overdue, Active: s.active, Pending: s.pending, Expired: s.expired,
 		Paused: s.paused, PausedNow: s.pausedNow,
@@ -217,27 +240,9 @@ func (h *handler) report(c *call) web.Response {
 		return a.Count > b.Count || a.Count == b.Count && a.Label < b.Label
 	})
 	if s.total > 0 {
-		v.Chart = monthChart(l, s.months, h.now(), h.cal.Location())
+		v.Chart = monthChart(l, s.months, p.last, h.cal.Location())
 	}
 	return h.render(c, http.StatusOK, "report", "admin.report.title", v)
-}
-
-// all reads every request, oldest first.
-func (h *handler) all(c *call) ([]*dsr.Request, error) {
-	var rs []*dsr.Request
-	if err := h.reqs.EachRequest(c.ctx, func(r *dsr.Request) error { rs = append(rs, r); return nil }); err != nil {
-		return nil, err
-	}
-	sort.SliceStable(rs, func(i, j int) bool { return byReceipt(rs[i], rs[j]) })
-	return rs, nil
-}
-
-// byReceipt orders requests by receipt, then by reference.
-func byReceipt(a, b *dsr.Request) bool {
-	if !a.ReceivedAt.Equal(b.ReceivedAt) {
-		return a.ReceivedAt.Before(b.ReceivedAt)
-	}
-	return a.Ref < b.Ref
 }
 
 // monthLabel writes "2026-03" as "marts 2026" / "March 2026". i18n formats whole dates only,

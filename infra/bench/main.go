@@ -42,7 +42,7 @@ func main() {
 	quick := flag.Bool("quick", false, "sweep 20,000 stored requests instead of 100,000, fewer iterations and cold starts")
 	verbose := flag.Bool("v", false, "show go test's output")
 	out := flag.String("o", "", "also write the table (Markdown) to this file")
-	only := flag.String("only", "", "comma-separated sections to run (coldstart, size, trips, overhead, sweep, cost); default all")
+	only := flag.String("only", "", "comma-separated sections to run (coldstart, size, trips, overhead, sweep, cost, workspace); default all")
 	flag.Parse()
 	sections := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -111,6 +111,12 @@ func run(quick, verbose bool, outFile string, want func(string) bool) error {
 	}
 	if want("cost") {
 		if err := costRows(ctx, &t, goTool, root, tmp, log, step); err != nil {
+			return err
+		}
+	}
+
+	if want("workspace") {
+		if err := workspaceRows(ctx, &t, goTool, root, quick, log, step); err != nil {
 			return err
 		}
 	}

@@ -414,7 +414,6 @@ func checkRoles(t *testing.T, s *templatecheck.Stack, d deploy) {
 			ses,
 		), basic, lambda},
 		"AdminFunction": {append(itemStatements("AdminFunction"),
-			"Allow dynamodb:Scan on {RequestsTable.Arn}",
 			"Allow dynamodb:Query on {RequestsTable.Arn}/index/sweep,{RequestsTable.Arn}/index/workspace",
 			// The answer's files: uploaded by a form this role signs, listed, removed; never read.
 			"Allow s3:DeleteObject,s3:PutObject on {DeliveriesBucket.Arn}/*",

@@ -309,8 +309,8 @@ func TestRoutesAndSchedules(t *testing.T) {
 	}
 }
 
-// Least privilege: no wildcard action or resource, Scan only where the DPO export needs
-// it, nothing but Query on an index, SES only from the sender identity, and SQS only to hand
+// Least privilege: no wildcard action or resource, no Scan anywhere, nothing but Query on an
+// index, SES only from the sender identity, and SQS only to hand
 // a failed sweep to its queue.
 // (TestTranslatedTemplate checks the roles SAM makes of these, where python3 is at hand.)
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
@@ -318,14 +318,14 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	allowed := map[string][]string{
 		"IntakeFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
 		"SweepFunction":  {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "sqs:SendMessage"},
-		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query",
+		"AdminFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
 			"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"},
 		"PortalFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "s3:GetObject"},
 		"InboundFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
 			"sqs:SendMessage"},
 	}
 	// Only these name no item, so only they may go without a dynamodb:LeadingKeys condition.
-	unkeyed := []string{"dynamodb:Scan", "sqs:SendMessage", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObject"}
+	unkeyed := []string{"sqs:SendMessage", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObject"}
 	// With InboundAddress, the inbound function reads the raw mails and the workspace signs
 	// links to them (checked on the translated template, TestTranslatedTemplate).
 	for id := range functions {

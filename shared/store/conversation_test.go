@@ -115,16 +115,18 @@ func TestConversationRoundTrip(t *testing.T) {
 		t.Fatalf("unknown request: %v", err)
 	}
 
-	// The export's Scan reads every request with its own messages, and nothing else.
-	each := map[string][]dsr.Message{}
-	if err := s.EachConversation(ctx, func(r *dsr.Request, msgs []dsr.Message) error {
-		each[r.Ref] = msgs
-		return nil
-	}); err != nil {
+	// The export reads a page of requests with their own messages from the index, in the
+	// order of each trail, and leaves out the one no change named.
+	p, err := s.PeriodPage(ctx, received.Add(-time.Hour), received.Add(time.Hour), "", 10)
+	if err != nil || len(p.Requests) != 2 {
+		t.Fatalf("period page %v, %v", refs(p.Requests), err)
+	}
+	h, err := s.PageHistory(ctx, p.Requests, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if wantEach := map[string][]dsr.Message{r.Ref: {q, a}, r2.Ref: {q2}}; !reflect.DeepEqual(each, wantEach) {
-		t.Fatalf("EachConversation:\n got %+v\nwant %+v", each, wantEach)
+	if wantEach := map[string][]dsr.Message{r.Ref: {q, a}, r2.Ref: {q2}}; !reflect.DeepEqual(h.Messages, wantEach) {
+		t.Fatalf("PageHistory:\n got %+v\nwant %+v", h.Messages, wantEach)
 	}
 }
 

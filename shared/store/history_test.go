@@ -8,10 +8,10 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 )
 
-// The audit export's Scan reads every request with the kept texts of its mails, oldest first,
-// and the messages its trail names; a request with neither gets none, and nothing of one
+// The audit export reads a page of requests with the kept texts of their mails, oldest first,
+// and the messages their trails name; a request with neither gets none, and nothing of one
 // request lands on another.
-func TestEachHistory(t *testing.T) {
+func TestPageHistoryWithMails(t *testing.T) {
 	c := newClock(received.Add(24 * time.Hour))
 	s, _, _ := newStore(t, c)
 	ctx := context.Background()
@@ -34,22 +34,28 @@ func TestEachHistory(t *testing.T) {
 		subjects, texts []string
 	}
 	got := map[string]history{}
-	if err := s.EachHistory(ctx, func(r *dsr.Request, mails []dsr.SentMail, msgs []dsr.Message) error {
-		var h history
-		for _, m := range mails {
-			h.subjects = append(h.subjects, m.Subject)
+	if err := s.EachReceived(ctx, received.Add(-time.Hour), received.Add(time.Hour), "", 10, func(rs []*dsr.Request) (bool, error) {
+		hist, err := s.PageHistory(ctx, rs, true)
+		if err != nil {
+			return false, err
 		}
-		for _, m := range msgs {
-			h.texts = append(h.texts, m.Text)
+		for _, r := range rs {
+			var h history
+			for _, m := range hist.Mails[r.Ref] {
+				h.subjects = append(h.subjects, m.Subject)
+			}
+			for _, m := range hist.Messages[r.Ref] {
+				h.texts = append(h.texts, m.Text)
+			}
+			got[r.Ref] = h
 		}
-		got[r.Ref] = h
-		return nil
+		return true, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if h := got[r.Ref]; len(got) != 2 || len(h.subjects) != 2 || h.subjects[0] != "Bekræft" || h.subjects[1] != "Kvittering" ||
 		len(h.texts) != 1 || h.texts[0] != "Which period?" {
-		t.Errorf("EachHistory: %+v", got)
+		t.Errorf("PageHistory: %+v", got)
 	}
 	if h, ok := got[other.Ref]; !ok || len(h.subjects) != 0 || len(h.texts) != 0 {
 		t.Errorf("the other request: %+v, %v", h, ok)

@@ -275,8 +275,9 @@ func (e *Env) NewTable(t testing.TB, def *dynamodb.CreateTableInput) string {
 		t.Fatalf("emulator: create table: %v", err)
 	}
 	t.Cleanup(func() {
-		// The test's own context is already cancelled when cleanups run.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// The test's own context is already cancelled when cleanups run. dynalite deletes a
+		// table item by item: a benchmark's 100,000 requests take a while on a busy machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		_, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: in.TableName})
 		var gone *types.ResourceNotFoundException

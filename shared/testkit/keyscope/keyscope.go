@@ -105,14 +105,6 @@ func queryPartition(in *dynamodb.QueryInput) string {
 	return ""
 }
 
-// Scan names no partition; only the workspace's role has it at all.
-func (c *client) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	if c.fn != "AdminFunction" {
-		c.t.Errorf("keyscope: %s scans the table; only the workspace's role may", c.fn)
-	}
-	return c.db.Scan(ctx, in, o...)
-}
-
 func (c *client) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	for _, reqs := range in.RequestItems {
 		for _, r := range reqs {
