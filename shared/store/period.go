@@ -160,7 +160,7 @@ func (s *Store) EachReceived(ctx context.Context, from, to time.Time, cursor str
 	}
 	var streams []*receiptStream
 	for _, g := range dsr.Groups {
-		for _, t := range dsr.Types {
+		for _, t := range periodTypes {
 			prefix := string(t) + "#"
 			streams = append(streams, &receiptStream{g: g, in: &dynamodb.QueryInput{
 				TableName:                aws.String(s.table),
@@ -223,6 +223,10 @@ func (s *Store) EachReceived(ctx context.Context, from, to time.Time, cursor str
 	}
 	return nil
 }
+
+// periodTypes are the types a request may be stored with: a mail to the privacy address is
+// a request before anyone knows its type.
+var periodTypes = append(slices.Clone(dsr.Types), dsr.Unclassified)
 
 // receiptStream is one list and type of a period being walked: what is read and not yet taken.
 type receiptStream struct {

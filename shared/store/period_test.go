@@ -43,9 +43,14 @@ func TestPeriodPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	seed(t, s, c, "GGGG-GGGG", "g@x.dk", at(received.Add(day)), due)
+	// A mail to the privacy address, not yet classified, is a request of the period too.
+	mail := dsr.New("HHHH-HHHH", dsr.Submission{Type: string(dsr.Unclassified), Name: "H", Email: "h@x.dk", Lang: "da"}, at(received.Add(-2*day)), due, "h")
+	if err := s.CreateRequest(ctx, mail); err != nil {
+		t.Fatal(err)
+	}
 
 	from, to := received.Add(-30*day), received.Add(day) // leaves out A (before) and G (at to)
-	want := []string{"BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE", "FFFF-FFFF"}
+	want := []string{"BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "HHHH-HHHH", "EEEE-EEEE", "FFFF-FFFF"}
 	for _, n := range []int{1, 2, 3, 100} {
 		got := walk(t, n, func(cur string, n int) (store.Page, error) { return s.PeriodPage(ctx, from, to, cur, n) })
 		if !slices.Equal(got, want) {
