@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/bulkput"
 )
 
 // flood stores n unconfirmed requests received over the last hours, each with a name of the
@@ -24,31 +23,12 @@ import (
 // wait for thousands of puts.
 func (e *tenv) flood(n int) {
 	e.t.Helper()
-	ctx := context.Background()
 	seed := dsr.NewReference()
 	s := submission("da", "bot@example.dk")
 	s.Name = strings.Repeat("Æbleskiver ", dsr.MaxName/11)
 	e.seed(seed, s, now0.Add(-time.Hour))
 	tmpl := e.raw(seed)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	batches := make(chan []ddbtypes.WriteRequest)
-	for range 8 {
-		wg.Go(func() {
-			for b := range batches {
-				for len(b) > 0 {
-					out, err := e.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{e.table: b}})
-					if err != nil {
-						errs <- err
-						return
-					}
-					b = out.UnprocessedItems[e.table]
-				}
-			}
-		})
-	}
-	var batch []ddbtypes.WriteRequest
-	for i := range n - 1 {
+	bulkput.Put(e.t, e.db, e.table, n-1, func(i int) []map[string]ddbtypes.AttributeValue {
 		ref := fmt.Sprintf("FL%02d-%04d", i/10000, i%10000)
 		received := now0.Add(-time.Duration(i) * time.Second)
 		it := maps.Clone(tmpl)
@@ -58,22 +38,8 @@ func (e *tenv) flood(n int) {
 		it["received_at"] = s(received.Format(time.RFC3339Nano))
 		it["sweep_at"] = s(received.Add(dsr.ReminderAfter).UTC().Format("2006-01-02T15:04:05.000Z"))
 		it["ws_sk"] = s("access#" + received.UTC().Format("2006-01-02T15:04:05.000Z") + "#" + ref)
-		batch = append(batch, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: it}})
-		if len(batch) == 25 {
-			batches <- batch
-			batch = nil
-		}
-	}
-	if len(batch) > 0 {
-		batches <- batch
-	}
-	close(batches)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		e.t.Fatal(err)
-	default:
-	}
+		return []map[string]ddbtypes.AttributeValue{it}
+	})
 }
 
 // A flood of unconfirmed requests (a bot at the public form) does not break the worklist: it

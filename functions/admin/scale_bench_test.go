@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,12 +14,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/bulkput"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -229,7 +228,6 @@ var historyYears = []int{2023, 2024, 2025}
 // search entries, written in parallel batches from copies of a stored one.
 func seedScale(b *testing.B, e *tenv, n int) {
 	b.Helper()
-	ctx := context.Background()
 	jan := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	for i := range scaleResult {
 		s := submission("da", fmt.Sprintf("karensen.%d@example.dk", i))
@@ -274,42 +272,5 @@ func seedScale(b *testing.B, e *tenv, n int) {
 		}
 		return out
 	}
-	const workers = 8
-	batches := make(chan []map[string]ddbtypes.AttributeValue)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for batch := range batches {
-				reqs := make([]ddbtypes.WriteRequest, len(batch))
-				for i, it := range batch {
-					reqs[i] = ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: it}}
-				}
-				for len(reqs) > 0 {
-					out, err := e.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-						RequestItems: map[string][]ddbtypes.WriteRequest{e.table: reqs},
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					reqs = out.UnprocessedItems[e.table]
-				}
-			}
-		})
-	}
-	var batch []map[string]ddbtypes.AttributeValue
-	for i := range n - scaleResult {
-		for _, it := range item(i) {
-			batch = append(batch, it)
-			if len(batch) == 25 {
-				batches <- batch
-				batch = nil
-			}
-		}
-	}
-	if len(batch) > 0 {
-		batches <- batch
-	}
-	close(batches)
-	wg.Wait()
+	bulkput.Put(b, e.db, e.table, n-scaleResult, item)
 }

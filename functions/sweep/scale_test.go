@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/bulkput"
 )
 
 // reads sums what the sweep's Queries and Scans returned and evaluated, as DynamoDB reports it.
@@ -173,7 +173,6 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 // wrote itself, with their own reference and dates, written 25 at a time by parallel workers.
 func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	t.Helper()
-	ctx := context.Background()
 	protoOpen, _ := h.add(seed{received: now.AddDate(0, 0, -1), verified: true})
 	protoPending, _ := h.add(seed{received: now.Add(-time.Hour)})
 	protoClosed, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, completeAt: now.AddDate(0, 0, -2)})
@@ -202,38 +201,9 @@ func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 		return it
 	}
 
-	const workers = 8
-	batches := make(chan []map[string]ddbtypes.AttributeValue)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for batch := range batches {
-				reqs := make([]ddbtypes.WriteRequest, len(batch))
-				for i, it := range batch {
-					reqs[i] = ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: it}}
-				}
-				for len(reqs) > 0 {
-					out, err := h.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-						RequestItems: map[string][]ddbtypes.WriteRequest{h.table: reqs},
-					})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					reqs = out.UnprocessedItems[h.table]
-				}
-			}
-		})
-	}
-	for i := 0; i < n; i += 25 {
-		batch := make([]map[string]ddbtypes.AttributeValue, 0, 25)
-		for j := i; j < min(i+25, n); j++ {
-			batch = append(batch, item(j))
-		}
-		batches <- batch
-	}
-	close(batches)
-	wg.Wait()
+	bulkput.Put(t, h.db, h.table, n, func(i int) []map[string]ddbtypes.AttributeValue {
+		return []map[string]ddbtypes.AttributeValue{item(i)}
+	})
 }
 
 // countPartition counts what the index holds on a partition, bypassing the sweep.
