@@ -43,10 +43,12 @@ func functionEnv(root string) ([]string, error) {
 	if err := json.Unmarshal(raw, &file); err != nil {
 		return nil, fmt.Errorf("infra/env.json: %w", err)
 	}
+	// What the template takes from the resources it creates, not from a parameter.
 	vars := map[string]string{
-		"TABLE_NAME":   "dsrdesk-requests",
-		"COUNTRY":      "DK",
-		"DEFAULT_LANG": "da",
+		"TABLE_NAME":      "dsrdesk-requests",
+		"DELIVERY_BUCKET": "dsrdesk-deliveries",
+		"COUNTRY":         "DK",
+		"DEFAULT_LANG":    "da",
 	}
 	for k, v := range file.Parameters {
 		vars[k] = v
