@@ -183,7 +183,11 @@ type overhead struct {
 func newOverhead(b *testing.B) *overhead {
 	env := emulator.Get(b)
 	o := &overhead{b: b, rec: &awscount.Recorder{}}
-	o.hs = newHarness(b, withRecorder(env, o.rec))
+	// Every iteration files a new request: past the day's ceiling on unconfirmed requests
+	// (200 by default) a submission would be held, and its bare replay refused by the
+	// ceiling's counter, so the benchmark measures filing under a ceiling it never reaches.
+	noCeiling := func(vars map[string]string, _ *harnessClients) { vars["UNCONFIRMED_PER_DAY"] = "100000" }
+	o.hs = newHarness(b, withRecorder(env, o.rec), noCeiling)
 	o.db, o.mail = bareClients(env)
 	return o
 }
