@@ -83,9 +83,10 @@ var actionTrips = []struct {
 	// The worklist: a page of the open requests and the counts, all at once.
 	{"worklist", func(d *dpo, _ string) web.Response { return d.get("/admin") },
 		2, "GetItem → Query ‖ Query ‖ Query ‖ Query", ""},
-	// Another list: one Query per type, all at once, and the counts beside them.
+	// Another list: one Query per type (and one for the requests not yet classified), all at
+	// once, and the counts beside them.
 	{"closed-list", func(d *dpo, _ string) web.Response { return d.get("/admin?view=closed") },
-		2, "GetItem → " + strings.Repeat("Query ‖ ", len(dsr.Types)+2) + "Query", ""},
+		2, "GetItem → " + strings.Repeat("Query ‖ ", len(dsr.Types)+3) + "Query", ""},
 	// The digest preview: the sweep index's open and unconfirmed requests, at once.
 	{"digest", func(d *dpo, _ string) web.Response { return d.get("/admin/digest") },
 		2, "GetItem → Query ‖ Query", ""},

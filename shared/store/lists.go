@@ -182,7 +182,7 @@ func (s *Store) GroupPage(ctx context.Context, groups []dsr.Group, typ dsr.Type,
 	if cursor != "" && !validReceiptKey(cursor) {
 		return Page{}, errBadCursor
 	}
-	types := dsr.Types
+	types := periodTypes // a mail to the privacy address is on the lists before it has a type
 	if typ != "" {
 		types = []dsr.Type{typ}
 	}

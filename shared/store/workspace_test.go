@@ -150,6 +150,16 @@ func TestWorkspaceLists(t *testing.T) {
 	if n, _, err := s.Overdue(ctx, due.Add(3*day), 100); err != nil || n != 2 {
 		t.Errorf("overdue after the second deadline: %d, %v (the extended one is not)", n, err)
 	}
+	// A request whose type nobody knows yet (a mail to the privacy address) is on the lists too.
+	mailed := dsr.New("KKKK-KKKK", dsr.Submission{Type: string(dsr.Unclassified), Name: "M", Email: "m@x.dk", Lang: "da"}, received.Add(7*time.Minute), due, "h")
+	if err := s.CreateRequest(ctx, mailed); err != nil {
+		t.Fatal(err)
+	}
+	for name, groups := range map[string][]dsr.Group{"its own list": {mailed.Group()}, "all": dsr.Groups} {
+		if got := walk(t, 25, func(cur string, n int) (store.Page, error) { return s.GroupPage(ctx, groups, "", cur, n) }); !slices.Contains(got, "KKKK-KKKK") {
+			t.Errorf("an unclassified request is not on %s: %v", name, got)
+		}
+	}
 }
 
 // Search finds a request by any part of a word of its name, address, reference or customer
