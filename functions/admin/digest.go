@@ -27,6 +27,11 @@ import (
 // so, and the digest itself still reports them all.
 const previewMax = 500
 
+// previewRead bounds the requests each of the preview's two reads goes through, at a level or
+// not: a flood of unconfirmed requests sits in the queue it reads, and the page must answer in
+// bounded time whatever the queues hold.
+const previewRead = 2000
+
 type digestView struct {
 	CSRF string
 	// Levels says when the digest reports a request: the ladder's levels in words.
@@ -95,7 +100,14 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 		wg    sync.WaitGroup
 	)
 	read := func(i int, q dsr.Queue, until time.Time) {
+		n := 0
 		for it, err := range h.reqs.SweepDue(c.ctx, q, until, 0) {
+			if n++; n > h.previewRead {
+				mu.Lock()
+				v.More = true
+				mu.Unlock()
+				return
+			}
 			if err != nil {
 				errs[i] = errors.Join(errs[i], err)
 				continue
@@ -124,6 +136,9 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 		return nil, nil, err
 	}
 	v.Lines = len(items)
+	if v.More {
+		v.Max = len(items) // what the page says it shows
+	}
 	v.Summary = plural(c.Lang, "admin.digest.count", v.Lines)
 	if v.Reported > 0 {
 		v.Summary += " " + i18n.T(c.Lang, "admin.digest.reported", v.Reported)

@@ -53,6 +53,13 @@ func TestDigestPreview(t *testing.T) {
 	if strings.Contains(main, far) {
 		t.Errorf("a request far from its deadline is in the preview")
 	}
+	// The reads are bounded whatever the queues hold: past the bound the page says it shows
+	// only the first lines.
+	e.h.previewRead = 1
+	if body := page(t, d.get("/admin/digest"), http.StatusOK); !strings.Contains(body, htmlEscape(i18n.T(i18n.DA, "admin.digest.more", 1))) {
+		t.Errorf("a preview past its read bound does not say it is partial:\n%s", section(body, "<main", "</main>"))
+	}
+	e.h.previewRead = previewRead
 
 	// Sent to me alone, as the page showed it; the page then says so.
 	sent := redirect(t, d.post("/admin/digest", url.Values{}))

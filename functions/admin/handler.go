@@ -73,13 +73,15 @@ var pageFiles embed.FS
 
 // handler serves every /admin route.
 type handler struct {
-	cfg     config.Admin
-	reqs    requests
-	auth    sessions
-	outbox  deliverer
-	after   afterResponse
-	notices *notice.Notices
-	sender  notice.Sender
+	// previewRead bounds the digest preview's reads (previewRead; a test lowers it).
+	previewRead int
+	cfg         config.Admin
+	reqs        requests
+	auth        sessions
+	outbox      deliverer
+	after       afterResponse
+	notices     *notice.Notices
+	sender      notice.Sender
 	// files is the deliveries bucket: upload forms, listings, removals (delivery.go).
 	files files
 	cal   *deadline.Calendar
@@ -119,6 +121,7 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 		reqs:         st,
 		auth:         st,
 		outbox:       &notice.Outbox{Notices: notices, Sender: mailer, Recorder: st, Links: st, Now: now},
+		previewRead:  previewRead,
 		after:        after,
 		notices:      notices,
 		sender:       mailer,
