@@ -148,6 +148,21 @@ func (u Usage) Add(v Usage) Usage {
 	}
 }
 
+// Sub returns u less v, what one step added to another it contains (never below zero).
+func (u Usage) Sub(v Usage) Usage {
+	return u.Add(v.Scale(-1)).floor()
+}
+
+func (u Usage) floor() Usage {
+	z := func(i int) int { return max(i, 0) }
+	return Usage{
+		Invocations: z(u.Invocations), GBSeconds: math.Max(u.GBSeconds, 0), APICalls: z(u.APICalls),
+		ReadUnits: math.Max(u.ReadUnits, 0), WriteUnits: math.Max(u.WriteUnits, 0), IndexWriteUnits: math.Max(u.IndexWriteUnits, 0),
+		Mails: z(u.Mails), InboundMails: z(u.InboundMails), InboundChunks: z(u.InboundChunks),
+		S3Writes: z(u.S3Writes), S3Reads: z(u.S3Reads), LogBytes: max(u.LogBytes, 0), Scheduled: z(u.Scheduled),
+	}
+}
+
 // Scale returns u times f (a month of daily runs: f = 30.44).
 func (u Usage) Scale(f float64) Usage {
 	n := func(i int) int { return int(math.Ceil(float64(i) * f)) }

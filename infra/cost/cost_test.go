@@ -322,3 +322,12 @@ func TestIndexUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestSub(t *testing.T) {
+	run := Usage{Invocations: 1, ReadUnits: 1.5, Mails: 1, LogBytes: 100, Scheduled: 1}
+	idle := Usage{Invocations: 1, ReadUnits: 2, LogBytes: 40, Scheduled: 1}
+	got := run.Sub(idle)
+	if want := (Usage{Mails: 1, LogBytes: 60}); got != want {
+		t.Errorf("%+v less %+v = %+v, want %+v (never below zero)", run, idle, got, want)
+	}
+}

@@ -138,7 +138,7 @@ func TestCostOfARequestsLife(t *testing.T) {
 	// What the reminder's sweep did besides the daily run is the request's; its digest
 	// mail is the day's.
 	digest := cost.Usage{Mails: reminded.Mails}
-	life[len(life)-1].Usage = minus(minus(reminded, idleRun), digest)
+	life[len(life)-1].Usage = reminded.Sub(idleRun).Sub(digest)
 	life = append(life, phase{Name: "the digest's mail", Usage: digest, Shared: true})
 	if digest.Mails != digestMailsPerRun {
 		t.Errorf("the digest went out as %d mails, want %d (one DPO address)", digest.Mails, digestMailsPerRun)
@@ -259,16 +259,6 @@ func lines(b cost.Breakdown) string {
 	return strings.Join(parts, ", ")
 }
 
-func minus(u, v cost.Usage) cost.Usage {
-	return cost.Usage{
-		Invocations: u.Invocations - v.Invocations, GBSeconds: math.Max(0, u.GBSeconds-v.GBSeconds),
-		APICalls: u.APICalls - v.APICalls, ReadUnits: math.Max(0, u.ReadUnits-v.ReadUnits), WriteUnits: math.Max(0, u.WriteUnits-v.WriteUnits),
-		IndexWriteUnits: math.Max(0, u.IndexWriteUnits-v.IndexWriteUnits), Mails: u.Mails - v.Mails,
-		S3Writes: u.S3Writes - v.S3Writes, S3Reads: u.S3Reads - v.S3Reads, LogBytes: max(0, u.LogBytes-v.LogBytes),
-		Scheduled: u.Scheduled - v.Scheduled,
-	}
-}
-
 // seedDue stores a confirmed request due in two working days, its mails long sent, and
 // returns its reference.
 func seedDue(t *testing.T, d *stack) string {
@@ -304,20 +294,10 @@ func partitionBytes(t *testing.T, ctx context.Context, d *meteredStack, ref stri
 	n := 0
 	for _, item := range out.Items {
 		n += cost.IndexedBytes(item, keys)
-		if debugItems {
-			sk := item["sk"].(*types.AttributeValueMemberS).Value
-			t.Logf("item %s: %d bytes, indexed %d", sk, cost.ItemBytes(item), cost.IndexedBytes(item, keys))
-			for k, v := range item {
-				if b := cost.ItemBytes(map[string]types.AttributeValue{k: v}) - 100; b > 200 {
-					t.Logf("   %s: %d", k, b)
-				}
-			}
-		}
+
 	}
 	return n
 }
-
-var debugItems bool
 
 func strPtr(s string) *string { return &s }
 
