@@ -50,9 +50,9 @@ func (e *tenv) recorded(rec *awscount.Recorder) {
 // action and queues the requester's mail. The mail and the record of its sending follow the
 // answer (shared/postresponse): the write already holds the mail as queued, so a run cut
 // short leaves it for the sweep, never lost. A mail to the requester carries a new link to
-// their status page, stored before it is sent. After the mail, the request's partition is read
-// and its text kept there, with the search entries and retention brought in step, in one
-// batch; then its state is recorded. A note mails no one. A question to the requester writes
+// their status page, stored before it is sent. The request's partition is read while the mail
+// goes, then its text kept there, with the search entries and retention brought in step, in
+// one batch; then its state is recorded. A note mails no one. A question to the requester writes
 // its message beside the request with the change that records it, at the same time.
 var actionTrips = []struct {
 	name  string
@@ -68,11 +68,11 @@ var actionTrips = []struct {
 	}, 2, "GetItem ‖ Query → UpdateItem", ""},
 	{"complete", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/complete", url.Values{"version": {"2"}, "message": {"Vi har sendt dig en kopi af dine oplysninger."}, "confirm": {"no_delivery"}})
-	}, 2, "GetItem ‖ Query → UpdateItem", "UpdateItem → SendEmail → Query → BatchWriteItem → UpdateItem"},
+	}, 2, "GetItem ‖ Query → UpdateItem", "UpdateItem → Query ‖ SendEmail → BatchWriteItem → UpdateItem"},
 	{"ask", func(d *dpo, ref string) web.Response {
 		return d.post(requestPath(ref)+"/ask_identity", url.Values{"version": {"2"}, "step": {stepConfirm},
 			"text": {"Oplys venligst dit kundenummer."}, "pause_reason": {"To kunder med samme navn."}})
-	}, 2, "GetItem ‖ Query → UpdateItem ‖ UpdateItem", "UpdateItem → SendEmail → Query → BatchWriteItem → UpdateItem"},
+	}, 2, "GetItem ‖ Query → UpdateItem ‖ UpdateItem", "UpdateItem → Query ‖ SendEmail → BatchWriteItem → UpdateItem"},
 	// An action's form reads the reply template for the request's type and language.
 	{"action-form", func(d *dpo, ref string) web.Response { return d.get(requestPath(ref) + "?action=complete") },
 		2, "GetItem ‖ Query → GetItem", ""},

@@ -238,3 +238,22 @@ func (hs *harness) seedOpen(email string) *dsr.Request {
 	}
 	return r
 }
+
+// seedAsked is seedOpen with a question to the requester that stopped the clock, as the
+// workspace asks it, with the search entries and retention the question's delivery leaves.
+func (hs *harness) seedAsked(email string) *dsr.Request {
+	hs.t.Helper()
+	ctx := context.Background()
+	r := hs.seedOpen(email)
+	ch, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Kundenummer?", "To kunder med samme navn.", t0.Add(-48*time.Hour))
+	if err != nil {
+		hs.t.Fatal(err)
+	}
+	if err := hs.st.Commit(ctx, r, ch); err != nil {
+		hs.t.Fatal(err)
+	}
+	if err := hs.st.SyncSiblings(ctx, r); err != nil {
+		hs.t.Fatal(err)
+	}
+	return r
+}

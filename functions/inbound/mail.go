@@ -37,7 +37,8 @@ const attempts = 3
 // mail takes one mail SES received for the privacy address: its receipt (verdicts,
 // recipients, the headers) is in the event, the message itself in the bucket, where SES's S3
 // action put it first. A mail is read once (GetObject), then stored as one request (PutItem)
-// or joined to the request it answers (one read, one write), and only then is anything sent.
+// or joined to the request it answers (read with the mail, then one write), and only then is
+// anything sent.
 func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 	m, rc := s.Mail, s.Receipt
 	log := h.log.With("message", m.MessageID)
@@ -72,6 +73,13 @@ func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 	}
 	if h.cfg.Bucket == "" {
 		return fmt.Errorf("inbound: a mail arrived, but INBOUND_BUCKET is not set")
+	}
+	// A reply names its request in the receipt (the +REF recipient, or the subject SES read),
+	// so the request is read while the mail is: a reply costs the round trips a new request
+	// does. Should the mail say otherwise once parsed, reply reads what it names.
+	var early *earlyRead
+	if ref, ok := dsr.ThreadRef(h.cfg.InboundAddress, rc.Recipients, in.Mail.Subject); ok {
+		early = h.readEarly(ctx, ref)
 	}
 	obj, err := h.raw.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(in.Mail.Key)})
 	if err != nil {
@@ -109,7 +117,7 @@ func (h *handler) mail(ctx context.Context, s events.SimpleEmailService) error {
 		return h.quarantine(ctx, log, in, dsr.QuarantineAddress)
 	}
 	if ref, ok := dsr.ThreadRef(h.cfg.InboundAddress, rc.Recipients, in.Mail.Subject); ok {
-		if done, err := h.reply(ctx, log, ref, in); done {
+		if done, err := h.reply(ctx, log, ref, in, early); done {
 			return err
 		}
 	}
@@ -180,10 +188,16 @@ func (h *handler) store(ctx context.Context, log *slog.Logger, in dsr.IncomingMa
 // does (dsr.Request.Reply), and tells the DPO. done is false when the mail cannot join the
 // request it names (gone, answered, unconfirmed, or from another address): it is then a
 // request of its own.
-func (h *handler) reply(ctx context.Context, log *slog.Logger, ref string, in dsr.IncomingMail) (done bool, _ error) {
+func (h *handler) reply(ctx context.Context, log *slog.Logger, ref string, in dsr.IncomingMail, early *earlyRead) (done bool, _ error) {
 	text := replyText(in)
-	for range attempts {
-		r, err := h.reqs.GetRequest(ctx, ref)
+	for i := range attempts {
+		var r *dsr.Request
+		var err error
+		if i == 0 && early != nil && early.ref == ref {
+			r, err = early.wait()
+		} else {
+			r, err = h.reqs.GetRequest(ctx, ref)
+		}
 		switch {
 		case errors.Is(err, fault.NotFound):
 			return false, nil
@@ -220,6 +234,30 @@ func (h *handler) reply(ctx context.Context, log *slog.Logger, ref string, in ds
 		return true, nil
 	}
 	return true, fmt.Errorf("inbound: reply to %s: %w", ref, fault.Conflict)
+}
+
+// earlyRead is a request read while the mail that names it is (mail).
+type earlyRead struct {
+	ref  string
+	done chan struct{}
+	r    *dsr.Request
+	err  error
+}
+
+// readEarly starts reading the request ref.
+func (h *handler) readEarly(ctx context.Context, ref string) *earlyRead {
+	e := &earlyRead{ref: ref, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.r, e.err = h.reqs.GetRequest(ctx, ref)
+	}()
+	return e
+}
+
+// wait returns the request as read.
+func (e *earlyRead) wait() (*dsr.Request, error) {
+	<-e.done
+	return e.r, e.err
 }
 
 // due is the deadline of an unclassified request received at received: the short clock.

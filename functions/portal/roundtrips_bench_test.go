@@ -23,10 +23,11 @@ const tripLatency = 50 * time.Millisecond
 //
 // Opening the page is one Query on the request's partition: the request and its messages
 // together. A reply is that read, then the message and the change that records it, written
-// together; the DPO's notice and the record of its sending follow the answer. A mail scanner
-// that opens the link reads and writes nothing else. The lost-link form answers before any
-// call: what it looks up, and whether it finds anything, is work after the answer (a
-// container's first also reads the deployment's key then, which is counted apart here). A
+// together; the DPO's notice (sent while the partition is read) and the record of its sending
+// follow the answer. A mail scanner that opens the link reads and writes nothing else. The
+// lost-link form answers before any call: what it looks up, and whether it finds anything,
+// is work after the answer (a container's first also reads the deployment's key then, which
+// is counted apart here). A
 // download is the request and its files link read in one Query, then its record written;
 // the URL it redirects to is signed without a call.
 var tripCases = []struct {
@@ -45,7 +46,7 @@ var tripCases = []struct {
 		b := hs.browser()
 		b.cookies[cookieName] = tok
 		return b.post("/status/reply", url.Values{"form": {formToken(tok)}, "text": {"Customer number 4711."}}).StatusCode
-	}, 2, "Query → UpdateItem ‖ UpdateItem", "SendEmail → Query → UpdateItem", nil},
+	}, 2, "Query → UpdateItem ‖ UpdateItem", "Query ‖ SendEmail → UpdateItem", nil},
 	{"lost-link", func(hs *harness, r *dsr.Request, _ string) int {
 		return hs.browser().post("/status/lost", url.Values{"email": {r.Email}}).StatusCode
 	}, 0, "", "UpdateItem ‖ UpdateItem → Query → UpdateItem → SendEmail", nil},

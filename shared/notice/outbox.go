@@ -30,7 +30,10 @@ type PageLinks interface {
 // the rest of the request's partition in step with it.
 type Recorder interface {
 	RecordMails(ctx context.Context, r *dsr.Request, states map[dsr.MailKind]dsr.MailState) error
-	SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error
+	// StartSync starts reading r's partition; read waits for the read, write waits for it
+	// and writes what brings the partition in step with r, with the texts of sent
+	// (store.SyncSiblings in two halves, so that the read goes while the mails do).
+	StartSync(ctx context.Context, r *dsr.Request) (read func(), write func(sent []dsr.SentMail) error)
 	// KeepNew is SyncSiblings for a request whose partition holds nothing else yet: the
 	// same items in one batch, without reading the partition first (DeliverNew).
 	KeepNew(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error
@@ -56,11 +59,14 @@ type Outbox struct {
 }
 
 // Deliver sends the given mails about r in parallel, keeps the text of those sent to the
-// requester and brings r's partition in step (one Query, one batch write), then records the
-// mails' states in one write. It returns the joined errors of whatever failed (for logging);
-// the caller's answer to the user does not depend on it.
+// requester and brings r's partition in step (one Query, made while the mails go, and one
+// batch write), then records the mails' states in one write. It returns the joined errors of
+// whatever failed (for logging); the caller's answer to the user does not depend on it.
 //
 // The texts are written before the states: a page that sees a mail "sent" finds its text.
+// When no text is kept (the mails went to the DPO, or none went), the two writes go together.
+// So the mails cost two round trips after their change (three when one carries a status page
+// link, which is stored first, or when texts are kept), whatever the partition holds.
 //
 // link is the confirmation link of a verification or reminder mail. The other mails to the
 // requester carry a link to their status page, issued here, before they are sent, and stored
@@ -72,12 +78,31 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 	if len(kinds) == 0 {
 		return nil
 	}
-	states, sent, errs := o.send(ctx, r, kinds, link)
-	if err := o.Recorder.SyncSiblings(ctx, r, sent...); err != nil {
-		errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
+	pageLink, linkErr := o.pageLink(ctx, r, kinds)
+	// The partition is read while the mails go (once the link they carry is stored, so that
+	// the round trips are the same each time); the sync keeps a copy of r, whose mail states
+	// RecordMails updates as it records them.
+	read, write := o.Recorder.StartSync(ctx, r.Clone())
+	states, sent, errs := o.send(ctx, r, kinds, link, pageLink, linkErr)
+	var synced chan error
+	if len(sent) > 0 {
+		if err := write(sent); err != nil {
+			errs = append(errs, fmt.Errorf("keep mail texts: %w", err))
+		}
+	} else {
+		// No text for a state to point at: the states are written beside the partition's
+		// writes, once it is read (so that the mails cost the same round trips each time).
+		read()
+		synced = make(chan error, 1)
+		go func() { synced <- write(nil) }()
 	}
 	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
 		errs = append(errs, fmt.Errorf("record mail states: %w", err))
+	}
+	if synced != nil {
+		if err := <-synced; err != nil {
+			errs = append(errs, fmt.Errorf("bring the partition in step: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -92,7 +117,8 @@ func (o *Outbox) DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.Mai
 	if len(kinds) == 0 {
 		return o.Recorder.KeepNew(ctx, r, nil)
 	}
-	states, sent, errs := o.send(ctx, r, kinds, link)
+	pageLink, linkErr := o.pageLink(ctx, r, kinds)
+	states, sent, errs := o.send(ctx, r, kinds, link, pageLink, linkErr)
 	written := make(chan error, 1)
 	go func() { written <- o.Recorder.KeepNew(ctx, r.Clone(), sent) }()
 	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
@@ -105,9 +131,9 @@ func (o *Outbox) DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.Mai
 }
 
 // send sends the mails kinds about r in parallel and returns their states, the texts of
-// those that went to the requester, and what failed.
-func (o *Outbox) send(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) (map[dsr.MailKind]dsr.MailState, []dsr.SentMail, []error) {
-	pageLink, linkErr := o.pageLink(ctx, r, kinds)
+// those that went to the requester, and what failed. The mails that carry a status page
+// link carry pageLink (o.pageLink), or fail with linkErr.
+func (o *Outbox) send(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link, pageLink string, linkErr error) (map[dsr.MailKind]dsr.MailState, []dsr.SentMail, []error) {
 	states := make(map[dsr.MailKind]dsr.MailState, len(kinds))
 	var sent []dsr.SentMail
 	errs := make([]error, len(kinds))

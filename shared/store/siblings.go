@@ -175,11 +175,32 @@ func skOf(av map[string]ddbtypes.AttributeValue) string {
 // BatchWriteItem of what differs (none if nothing does). A mail is keyed by when it went and
 // its kind, so keeping it again (a retried call) writes the same item.
 func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error {
-	items, err := s.partition(ctx, r.Ref)
-	if err != nil {
-		return err
+	_, write := s.StartSync(ctx, r)
+	return write(sent)
+}
+
+// StartSync is SyncSiblings in two halves, so that the partition is read while the mails it
+// follows are sent (notice.Outbox.Deliver): it starts the Query now; read waits for it, and
+// write waits for it and writes what brings the partition in step with r, with the texts of
+// sent. r must not change until write has returned. Sending writes no sibling but those
+// texts (a status page link goes on the request item), so the read sees what a read after
+// the sending would; a sibling another writer adds meanwhile is left as written, as
+// SyncSiblings leaves one written between its read and its write.
+func (s *Store) StartSync(ctx context.Context, r *dsr.Request) (read func(), write func(sent []dsr.SentMail) error) {
+	var items []map[string]ddbtypes.AttributeValue
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		items, err = s.partition(ctx, r.Ref)
+	}()
+	return func() { <-done }, func(sent []dsr.SentMail) error {
+		<-done
+		if err != nil {
+			return err
+		}
+		return s.syncSiblings(ctx, r, items, sent)
 	}
-	return s.syncSiblings(ctx, r, items, sent)
 }
 
 // KeepNew is SyncSiblings for a request whose partition holds nothing but the request yet (a
