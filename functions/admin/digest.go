@@ -13,21 +13,23 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
+	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
 // The digest preview: the daily digest as a run of the sweep now would write it, so a DPO sees
 // what it will tell them before a deadline is near, and can send it to themselves to see it
 // in their own mailbox. It reads what the sweep reads (the sweep index up to the ladder's
-// horizon, and the unconfirmed requests on the short clock) and composes the mail with the
-// sweep's own code (shared/digest). It writes nothing: no level is marked reported, so the
-// sweep's digest still reports every line.
+// horizon, the unconfirmed requests on the short clock, the closed ones with mails that did
+// not arrive or an answer's reminder due, and those answers' downloads) and composes the mail
+// with the sweep's own code (shared/digest). It writes nothing: no line is marked reported,
+// so the sweep's digest still reports every line.
 
 // previewMax bounds the lines the preview reads; a desk with more at a level at once is told
 // so, and the digest itself still reports them all.
 const previewMax = 500
 
-// previewRead bounds the requests each of the preview's two reads goes through, at a level or
+// previewRead bounds the requests each of the preview's three reads goes through, at a level or
 // not: a flood of unconfirmed requests sits in the queue it reads, and the page must answer in
 // bounded time whatever the queues hold.
 const previewRead = 2000
@@ -94,11 +96,26 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 	ladder := digest.NewLadder(h.cal, h.cfg.Thresholds)
 	v := &digestView{CSRF: c.sess.CSRF, Levels: levelsText(c.Lang, ladder), Max: previewMax, Me: c.sess.Email}
 	var (
-		mu    sync.Mutex
-		items []digest.Item
-		errs  [2]error
-		wg    sync.WaitGroup
+		mu   sync.Mutex
+		rep  digest.Report
+		errs [3]error
+		wg   sync.WaitGroup
 	)
+	// line adds what one request read from the index puts in the digest, saying whether a
+	// digest reported it already (its mark covers the period) and whether there was room.
+	line := func(it store.SweepItem, name, period string, add func()) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if rep.Len() >= previewMax {
+			v.More = true
+			return false
+		}
+		add()
+		if m, ok := it.Esc[name]; ok && m.Covers(period, now) {
+			v.Reported++
+		}
+		return true
+	}
 	read := func(i int, q dsr.Queue, until time.Time) {
 		n := 0
 		for it, err := range h.reqs.SweepDue(c.ctx, q, until, 0) {
@@ -112,42 +129,51 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 				errs[i] = errors.Join(errs[i], err)
 				continue
 			}
-			esc, ok := ladder.At(it.Request, now)
-			if !ok {
+			if esc, ok := ladder.At(it.Request, now); ok {
+				if !line(it, esc.Level.Name, esc.Period, func() { rep.Deadlines = append(rep.Deadlines, digest.Item{Req: it.Request, Esc: esc}) }) {
+					return
+				}
+			}
+			if u, period, ok := ladder.UndeliveredAt(it.Request, now); ok {
+				if !line(it, digest.LineUndelivered, period, func() { rep.Undelivered = append(rep.Undelivered, u) }) {
+					return
+				}
+			}
+			if !it.Request.DeliveryReminderDue(now) {
 				continue
 			}
-			mu.Lock()
-			if len(items) >= previewMax {
-				v.More = true
-				mu.Unlock()
-				return
+			downloads, err := h.reqs.Downloads(c.ctx, it.Request.Ref)
+			if err != nil {
+				errs[i] = errors.Join(errs[i], err)
+				continue
 			}
-			items = append(items, digest.Item{Req: it.Request, Esc: esc})
-			if m, ok := it.Esc[esc.Level.Name]; ok && m.Covers(esc.Period, now) {
-				v.Reported++
+			if f, period, ok := digest.NotDownloadedAt(it.Request, downloads, now); ok {
+				if !line(it, digest.LineNotDownloaded, period, func() { rep.NotDownloaded = append(rep.NotDownloaded, f) }) {
+					return
+				}
 			}
-			mu.Unlock()
 		}
 	}
 	wg.Go(func() { read(0, dsr.QueueOpen, ladder.Horizon(now)) })
 	wg.Go(func() { read(1, dsr.QueueUnverified, now) })
+	wg.Go(func() { read(2, dsr.QueueRetry, now) })
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, nil, err
 	}
-	v.Lines = len(items)
+	v.Lines = rep.Len()
 	if v.More {
-		v.Max = len(items) // what the page says it shows
+		v.Max = v.Lines // what the page says it shows
 	}
 	v.Summary = plural(c.Lang, "admin.digest.count", v.Lines)
 	if v.Reported > 0 {
 		v.Summary += " " + i18n.T(c.Lang, "admin.digest.reported", v.Reported)
 	}
-	if len(items) == 0 {
+	if v.Lines == 0 {
 		return nil, v, nil
 	}
 	desk := digest.Desk{Lang: h.cfg.DefaultLang, Controller: h.cfg.ControllerName, BaseURL: h.cfg.BaseURL, Calendar: h.cal}
-	msg, err := digest.Compose(h.notices, desk, h.cfg.DPOAddresses, items, now)
+	msg, err := digest.Compose(h.notices, desk, h.cfg.DPOAddresses, rep, now)
 	if err != nil {
 		return nil, nil, err
 	}

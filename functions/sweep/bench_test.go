@@ -49,7 +49,7 @@ func BenchmarkDigest(b *testing.B) {
 		if !ok {
 			continue
 		}
-		claims = append(claims, claimed{claim: store.EscClaim{Ref: r.Ref, Level: esc.Level.Name}, esc: esc, req: r})
+		claims = append(claims, claimed{claim: store.EscClaim{Ref: r.Ref, Level: esc.Level.Name}, esc: &esc, req: r})
 	}
 	for b.Loop() {
 		if _, err := s.digest(claims, now); err != nil {

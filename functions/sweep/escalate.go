@@ -8,22 +8,30 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
-// claimed is one line of the digest: a level this run holds the claim on, and the request as
-// the claim found it.
+// claimed is one line of the digest: a level (or another line) this run holds the claim on,
+// and the request as the claim found it. Exactly one of esc, undelivered and files is set.
 type claimed struct {
 	claim store.EscClaim
-	esc   escalation
 	req   *dsr.Request
+	// esc is a deadline's level.
+	esc *escalation
+	// undelivered are the mails that did not arrive.
+	undelivered *digest.Undelivered
+	// files are the files not downloaded, and downloads what the requester did download,
+	// which the record of the reminder names after the digest went (dsr.RemindDelivery).
+	files     *digest.NotDownloaded
+	downloads []dsr.Download
 }
 
-// found is what the sweep read before the digest: the levels it claimed for the digest, the
-// open requests whose mails are due for a retry, and the unconfirmed requests whose follow-up
+// found is what the sweep read before the digest: the lines it claimed for the digest, the
+// requests whose mails are due for a retry, and the unconfirmed requests whose follow-up
 // (reminder, expiry, new link) waits until the digest is out.
 type found struct {
 	claims     []claimed
@@ -32,8 +40,10 @@ type found struct {
 }
 
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
-// need a retry), and the unconfirmed ones due for a follow-up or on a short clock
-// (dsr.Request.Escalates), and claims the level each one that escalates is at.
+// need a retry or did not arrive), the unconfirmed ones due for a follow-up or on a short clock
+// (dsr.Request.Escalates), and the closed ones the sweep still has work on, and claims the
+// level each one that escalates is at, the line of mails that did not arrive, and the line of
+// an answer's files not downloaded when its reminder is due.
 //
 // When claims were tried and every one failed, the table is refusing the run's writes
 // (throttled, unavailable): the sweep could not do its work and says so with errNoClaims, so
@@ -43,8 +53,7 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	var mu sync.Mutex
 	var f found
 	failed := 0
-	claim := func(ctx context.Context, it store.SweepItem) {
-		c, outcome := s.claim(ctx, log, run, it, now, lease)
+	add := func(c claimed, outcome claimOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch outcome {
@@ -54,24 +63,36 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 			failed++
 		}
 	}
-	var errs []error
-	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.Horizon(now), func(ctx context.Context, it store.SweepItem) {
-		claim(ctx, it)
+	retry := func(it store.SweepItem) {
 		if len(it.Request.MailsDue(now)) > 0 {
 			mu.Lock()
 			f.retries = append(f.retries, it.Request)
 			mu.Unlock()
 		}
+	}
+	var errs []error
+	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.Horizon(now), func(ctx context.Context, it store.SweepItem) {
+		add(s.claim(ctx, log, run, it, now, lease))
+		add(s.claimUndelivered(ctx, log, run, it, now, lease))
+		retry(it)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("open requests: %w", err))
 	}
 	if err := s.each(ctx, log, run, dsr.QueueUnverified, now, func(ctx context.Context, it store.SweepItem) {
-		claim(ctx, it)
+		add(s.claim(ctx, log, run, it, now, lease))
+		add(s.claimUndelivered(ctx, log, run, it, now, lease))
 		mu.Lock()
 		f.unverified = append(f.unverified, it)
 		mu.Unlock()
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("unconfirmed requests: %w", err))
+	}
+	if err := s.each(ctx, log, run, dsr.QueueRetry, now, func(ctx context.Context, it store.SweepItem) {
+		add(s.claimUndelivered(ctx, log, run, it, now, lease))
+		add(s.claimFiles(ctx, log, run, it, now, lease))
+		retry(it)
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("closed requests: %w", err))
 	}
 	if len(errs) == 0 && failed > 0 && len(f.claims) == 0 {
 		errs = append(errs, fmt.Errorf("%w: %d tried", errNoClaims, failed))
@@ -126,7 +147,93 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 		s.release(ctx, log, run, []claimed{{claim: c}})
 		return claimed{}, claimNone
 	}
-	return claimed{claim: c, esc: cur, req: fresh}, claimOK
+	return claimed{claim: c, esc: &cur, req: fresh}, claimOK
+}
+
+// claimUndelivered claims today's line of the mails of the request that SES reported did not
+// arrive and no DPO has acted on since (digest.Ladder.UndeliveredAt), unless a digest listed
+// them today already.
+func (s *Sweeper) claimUndelivered(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
+	_, period, ok := s.ladder.UndeliveredAt(it.Request, now)
+	if !ok {
+		return claimed{}, claimNone
+	}
+	if m, ok := it.Esc[digest.LineUndelivered]; ok && m.Covers(period, now) {
+		return claimed{}, claimNone
+	}
+	fresh, c, outcome := s.claimLine(ctx, log, run, it.Request.Ref, digest.LineUndelivered, period, lease)
+	if outcome != claimOK {
+		return claimed{}, outcome
+	}
+	// A DPO may have acted on the request since the index was read.
+	u, cur, ok := s.ladder.UndeliveredAt(fresh, now)
+	if !ok || cur != period {
+		run.skip()
+		s.release(ctx, log, run, []claimed{{claim: c}})
+		return claimed{}, claimNone
+	}
+	return claimed{claim: c, undelivered: &u, req: fresh}, claimOK
+}
+
+// claimFiles looks, once an answer's reminder is due, whether its files were downloaded: it
+// reads the request's downloads (one Query of its partition, only for a request whose
+// reminder is due, so the sweep still reads what is due and nothing else) and claims the line
+// of those that were not. An answer whose files were all downloaded is recorded so at once
+// and leaves the queue without a line. An answer a digest listed whose record could not be
+// written then (the DPO changed the request at the same moment) is recorded now, not listed
+// again.
+func (s *Sweeper) claimFiles(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
+	r := it.Request
+	if !r.DeliveryReminderDue(now) {
+		return claimed{}, claimNone
+	}
+	downloads, err := s.store.Downloads(ctx, r.Ref)
+	if err != nil {
+		run.fail()
+		log.WarnContext(ctx, "downloads unreadable", "ref", r.Ref, errlog.Attr(err, outOfTime))
+		return claimed{}, claimFailed
+	}
+	_, period, ok := digest.NotDownloadedAt(r, downloads, now)
+	m, marked := it.Esc[digest.LineNotDownloaded]
+	switch {
+	case !ok, marked && m.Period == period && m.State == store.EscDone:
+		ch, err := r.RemindDelivery(downloads, now)
+		if s.commit(ctx, log, run, r, ch, err, "delivery looked at") {
+			log.DebugContext(ctx, "delivery looked at", "ref", r.Ref, "listed", ok)
+		}
+		return claimed{}, claimNone
+	case marked && m.Covers(period, now):
+		return claimed{}, claimNone
+	}
+	fresh, c, outcome := s.claimLine(ctx, log, run, r.Ref, digest.LineNotDownloaded, period, lease)
+	if outcome != claimOK {
+		return claimed{}, outcome
+	}
+	n, cur, ok := digest.NotDownloadedAt(fresh, downloads, now)
+	if !ok || cur != period {
+		run.skip()
+		s.release(ctx, log, run, []claimed{{claim: c}})
+		return claimed{}, claimNone
+	}
+	return claimed{claim: c, files: &n, downloads: downloads, req: fresh}, claimOK
+}
+
+// claimLine claims a line that is not a deadline's level (store.ClaimLine), counting and
+// logging what became of it.
+func (s *Sweeper) claimLine(ctx context.Context, log *slog.Logger, run *tally, ref, line, period string, lease time.Time) (*dsr.Request, store.EscClaim, claimOutcome) {
+	fresh, c, err := s.store.ClaimLine(ctx, ref, line, period, lease)
+	switch {
+	case errors.Is(err, fault.Conflict):
+		run.skip()
+		log.DebugContext(ctx, "line already claimed", "ref", ref, "line", line)
+		return nil, c, claimNone
+	case err != nil:
+		run.fail()
+		log.WarnContext(ctx, "line claim failed", "ref", ref, "line", line, errlog.Attr(err, outOfTime))
+		s.withdraw(ctx, log, store.EscClaim{Ref: ref, Level: line, Period: period, Lease: lease.UTC()})
+		return nil, c, claimFailed
+	}
+	return fresh, c, claimOK
 }
 
 // report sends the one digest of everything claimed, then marks each line reported; if the
@@ -156,6 +263,12 @@ func (s *Sweeper) report(ctx context.Context, log *slog.Logger, run *tally, clai
 			return
 		}
 		log.DebugContext(ctx, "escalated", "ref", c.claim.Ref, "level", c.claim.Level, "period", c.claim.Period)
+		if c.files != nil {
+			// The trail records the reminder and the request leaves the queue. Should this
+			// write fail, the mark says the digest listed it, and the next run records it.
+			ch, err := c.req.RemindDelivery(c.downloads, now)
+			s.commit(ctx, log, run, c.req, ch, err, "delivery reminded")
+		}
 	})
 	return nil
 }

@@ -25,6 +25,8 @@ import (
 type sweepStore interface {
 	SweepDue(ctx context.Context, q dsr.Queue, until time.Time, pageSize int) iter.Seq2[store.SweepItem, error]
 	ClaimEscalation(ctx context.Context, ref, level, period string, lease time.Time) (*dsr.Request, store.EscClaim, error)
+	ClaimLine(ctx context.Context, ref, line, period string, lease time.Time) (*dsr.Request, store.EscClaim, error)
+	Downloads(ctx context.Context, ref string) ([]dsr.Download, error)
 	MarkEscalated(ctx context.Context, c store.EscClaim) error
 	ReleaseEscalation(ctx context.Context, c store.EscClaim) error
 	ClaimMailRetry(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, now time.Time) error
@@ -104,7 +106,9 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 
 	// The DPO's digest first: the requester-side mails may be slow, it must not wait for them.
 	// The unconfirmed requests are read before it too, since a withdrawal or a marketing
-	// objection is reported on its short clock whether confirmed or not.
+	// objection is reported on its short clock whether confirmed or not, and so are the
+	// closed ones on the retry queue, for the mails that did not arrive and the files not
+	// downloaded.
 	found, err := s.escalate(ctx, log, run, now, s.lease(ctx))
 	if err != nil {
 		errs = append(errs, err)
@@ -122,11 +126,6 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	}
 	if err := s.followUps(ctx, log, run, found.unverified, reported, now); err != nil {
 		errs = append(errs, fmt.Errorf("unconfirmed requests: %w", err))
-	}
-	if err := s.each(ctx, log, run, dsr.QueueRetry, now, func(ctx context.Context, it store.SweepItem) {
-		s.retryMails(ctx, log, run, it.Request, now)
-	}); err != nil {
-		errs = append(errs, fmt.Errorf("mail retries: %w", err))
 	}
 
 	err = errors.Join(errs...)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 )
@@ -24,7 +25,8 @@ const (
 	digestFailed = "failed"
 )
 
-// tally counts what one run did. It holds references nowhere: what it logs is counts only.
+// tally counts what one run did: escalated counts the lines the digest reported, by level (and
+// by the other lines' names). It holds references nowhere: what it logs is counts only.
 type tally struct {
 	mu         sync.Mutex
 	levels     []level
@@ -89,6 +91,8 @@ func (t *tally) summary(log *slog.Logger, err error, took time.Duration) {
 	attrs := []any{
 		slog.Group("found", found...),
 		slog.Group("escalated", escalated...),
+		"undelivered", t.escalated[digest.LineUndelivered],
+		"not_downloaded", t.escalated[digest.LineNotDownloaded],
 		"reminders", t.reminders,
 		"expired", t.expired,
 		"released", t.released,
@@ -120,6 +124,8 @@ func (t *tally) emf(w io.Writer, function string, at time.Time) {
 		"Retried":         t.retried,
 		"Skipped":         t.skipped,
 		"Failures":        t.failures,
+		"Undelivered":     t.escalated[digest.LineUndelivered],
+		"NotDownloaded":   t.escalated[digest.LineNotDownloaded],
 		"DigestSent":      0,
 		"Incomplete":      0,
 	}

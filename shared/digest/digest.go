@@ -18,6 +18,8 @@ type digestData struct {
 	Lang       i18n.Lang
 	Controller string
 	Subject    string
+	// Heading says what the digest is about: deadlines, when it lists any.
+	Heading string
 	// Date is today's local date.
 	Date      string
 	Groups    []digestGroup
@@ -25,6 +27,33 @@ type digestData struct {
 	// Unconfirmed says a line is a withdrawal or a marketing objection not yet confirmed,
 	// which the digest then explains.
 	Unconfirmed bool
+	// Undelivered lists the mails that did not arrive, NotDownloaded the answers whose files
+	// were not downloaded; each group is left out when empty.
+	Undelivered   []undeliveredLine
+	NotDownloaded []notDownloadedLine
+	// UndeliveredTitle and NotDownloadedTitle head those groups.
+	UndeliveredTitle, NotDownloadedTitle string
+}
+
+// undeliveredLine is a request whose mails SES reported bounced or marked as spam.
+type undeliveredLine struct {
+	Ref    string
+	Type   string
+	Status string
+	// Mails say, one each, which mail, what SES reported and when.
+	Mails []string
+	Link  string
+}
+
+// notDownloadedLine is an answer with files not all downloaded.
+type notDownloadedLine struct {
+	Ref      string
+	Type     string
+	Answered string
+	// Missing says how many of the files were not downloaded; Expires, when the files go.
+	Missing string
+	Expires string
+	Link    string
 }
 
 type digestGroup struct {
@@ -71,11 +100,13 @@ type Desk struct {
 	Calendar   *deadline.Calendar
 }
 
-// Compose renders the one mail that reports every item to the addresses to: grouped by level,
-// most urgent first, and within a level by deadline. items must not be empty.
-func Compose(notices Renderer, desk Desk, to []string, items []Item, now time.Time) (notice.Message, error) {
+// Compose renders the one mail that reports every line of rep to the addresses to: the
+// deadlines grouped by level, most urgent first, and within a level by deadline; then the
+// mails that did not arrive; then the answers whose files were not downloaded. rep must not
+// be empty.
+func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time) (notice.Message, error) {
 	lang, loc := desk.Lang, desk.Calendar.Location()
-	sorted := slices.Clone(items)
+	sorted := slices.Clone(rep.Deadlines)
 	slices.SortFunc(sorted, func(a, b Item) int {
 		return cmp.Or(
 			cmp.Compare(a.Esc.Level.Rank, b.Esc.Level.Rank),
@@ -84,11 +115,14 @@ func Compose(notices Renderer, desk Desk, to []string, items []Item, now time.Ti
 		)
 	})
 	d := digestData{
-		Lang:       lang,
-		Controller: desk.Controller,
-		Date:       i18n.LongDate(lang, now.In(loc)),
-		Workspace:  desk.BaseURL + "/admin",
+		Lang:               lang,
+		Controller:         desk.Controller,
+		Date:               i18n.LongDate(lang, now.In(loc)),
+		Workspace:          desk.BaseURL + "/admin",
+		UndeliveredTitle:   i18n.T(lang, "sweep.group.undelivered"),
+		NotDownloadedTitle: i18n.T(lang, "sweep.group.not_downloaded"),
 	}
+	link := func(r *dsr.Request) string { return desk.BaseURL + "/admin/requests/" + r.Ref }
 	for _, c := range sorted {
 		if n := len(d.Groups); n == 0 || d.Groups[n-1].Level != c.Esc.Level.Name {
 			d.Groups = append(d.Groups, digestGroup{Level: c.Esc.Level.Name, Title: LevelText(lang, "sweep.level", c.Esc.Level)})
@@ -103,7 +137,7 @@ func Compose(notices Renderer, desk Desk, to []string, items []Item, now time.Ti
 			Left:     DaysText(lang, c.Esc.Days),
 			Status:   i18n.T(lang, "status."+string(r.Status)),
 			Extended: i18n.T(lang, "sweep.digest.not_extended"),
-			Link:     desk.BaseURL + "/admin/requests/" + r.Ref,
+			Link:     link(r),
 		}
 		if r.Extension != nil {
 			line.IsExtended = true
@@ -118,17 +152,82 @@ func Compose(notices Renderer, desk Desk, to []string, items []Item, now time.Ti
 		g := &d.Groups[len(d.Groups)-1]
 		g.Lines = append(g.Lines, line)
 	}
-	top := LevelText(lang, "sweep.short", sorted[0].Esc.Level)
-	if len(sorted) == 1 {
+	undelivered := sortedBy(rep.Undelivered, func(u Undelivered) *dsr.Request { return u.Req }, func(u Undelivered) time.Time {
+		_, at := u.Req.Undelivered()
+		return at
+	})
+	for _, u := range undelivered {
+		r := u.Req
+		line := undeliveredLine{
+			Ref:    r.Ref,
+			Type:   i18n.T(lang, "type."+string(r.Type)+".name"),
+			Status: i18n.T(lang, "status."+string(r.Status)),
+			Link:   link(r),
+		}
+		for _, k := range u.Kinds {
+			f := r.Mails[k].Feedback
+			if f == nil {
+				continue
+			}
+			what := i18n.T(lang, "feedback."+f.Kind)
+			if f.Detail != "" {
+				what += " (" + f.Detail + ")"
+			}
+			line.Mails = append(line.Mails, i18n.T(lang, "sweep.digest.mail_feedback", MailName(lang, r, k), what, i18n.DateTime(lang, f.At.In(loc))))
+		}
+		d.Undelivered = append(d.Undelivered, line)
+	}
+	files := sortedBy(rep.NotDownloaded, func(n NotDownloaded) *dsr.Request { return n.Req }, func(n NotDownloaded) time.Time { return n.Req.Delivery.At })
+	for _, n := range files {
+		r := n.Req
+		key := "sweep.digest.missing.other"
+		if len(r.Delivery.Files) == 1 {
+			key = "sweep.digest.missing.one"
+		}
+		d.NotDownloaded = append(d.NotDownloaded, notDownloadedLine{
+			Ref:      r.Ref,
+			Type:     i18n.T(lang, "type."+string(r.Type)+".name"),
+			Answered: i18n.Date(lang, r.Delivery.At.In(loc)),
+			Missing:  i18n.T(lang, key, len(n.Missing), len(r.Delivery.Files)),
+			Expires:  i18n.Date(lang, lastExpiry(r.Delivery.Files).In(loc)),
+			Link:     link(r),
+		})
+	}
+	d.Heading = i18n.T(lang, "sweep.digest.heading_other")
+	if len(d.Groups) > 0 {
+		d.Heading = i18n.T(lang, "sweep.digest.heading")
+	}
+	// The subject names the most urgent group: a deadline's level, else what did not arrive,
+	// else what was not downloaded.
+	var top string
+	switch {
+	case len(sorted) > 0:
+		top = LevelText(lang, "sweep.short", sorted[0].Esc.Level)
+	case len(d.Undelivered) > 0:
+		top = i18n.T(lang, "sweep.short.undelivered")
+	default:
+		top = i18n.T(lang, "sweep.short.not_downloaded")
+	}
+	if n := rep.Len(); n == 1 {
 		d.Subject = i18n.T(lang, "sweep.digest.subject.one", desk.Controller, top)
 	} else {
-		d.Subject = i18n.T(lang, "sweep.digest.subject.other", desk.Controller, len(sorted), top)
+		d.Subject = i18n.T(lang, "sweep.digest.subject.other", desk.Controller, n, top)
 	}
 	subject, text, html, err := notices.Render("digest", d)
 	if err != nil {
 		return notice.Message{}, err
 	}
 	return notice.Message{To: to, Subject: subject, Text: text, HTML: html}, nil
+}
+
+// MailName names a mail of r: by its kind, or a notice to a recipient of the data (Art. 19)
+// by the recipient's name (a company, not the requester).
+func MailName(lang i18n.Lang, r *dsr.Request, kind dsr.MailKind) string {
+	if id, ok := kind.RecipientID(); ok {
+		n, _ := r.Notice(id)
+		return i18n.T(lang, "mail.kind.recipient", n.Name)
+	}
+	return i18n.T(lang, "mail.kind."+string(kind))
 }
 
 // LevelText names a level in words: with "sweep.level" the heading of its group ("Overdue",

@@ -287,13 +287,12 @@ type Feedback struct {
 	At   time.Time
 	// Detail is SES's classification (bounce type and subtype, complaint type): no address.
 	Detail string
-	// Reported is when a digest told the DPO, zero until then.
-	Reported time.Time
 }
 
 // RecordFeedback records that mail kind of r bounced or was complained about (f.Kind), as SES
-// reported at f.At: the request's page shows it, the next digest lists it, and the mail is
-// not retried. A kind r never sent is refused (fault.Refused).
+// reported at f.At: the request's page shows it, the digest lists it until a DPO acts on the
+// request (Undelivered), and the mail is not retried. A kind r never sent is refused
+// (fault.Refused).
 func (r *Request) RecordFeedback(kind MailKind, f Feedback) (Change, error) {
 	m, ok := r.Mails[kind]
 	if !ok || (f.Kind != FeedbackBounce && f.Kind != FeedbackComplaint) {
@@ -303,7 +302,7 @@ func (r *Request) RecordFeedback(kind MailKind, f Feedback) (Change, error) {
 	if f.Kind == FeedbackComplaint {
 		action = ActionComplained
 	}
-	f.At, f.Detail, f.Reported = f.At.UTC(), CleanLine(f.Detail, 100), time.Time{}
+	f.At, f.Detail = f.At.UTC(), CleanLine(f.Detail, 100)
 	c := r.begin(AuditEvent{At: f.At, Actor: ActorSystem, Action: action, Note: string(kind)}, 0)
 	c.Feedback = []MailKind{kind}
 	m.Feedback = &f
@@ -311,13 +310,23 @@ func (r *Request) RecordFeedback(kind MailKind, f Feedback) (Change, error) {
 	return c, nil
 }
 
-// Undelivered lists the mails of r whose feedback no digest has reported yet, in a stable
-// order, and the time of the newest such feedback.
+// Undelivered lists the mails of r that SES reported bounced or complained about and that no
+// DPO has acted on since, in a stable order, with the time of the newest such report. The
+// digest lists them every day until then: the notice the law requires did not reach the
+// requester, and only the DPO can reach them another way. Anything a DPO records on the
+// request after the report ends it (a note saying how the requester was reached, another
+// mail, an answer), as the conversation's "replied" ends (Conversation): the trail then shows
+// what was done. "After" is the trail's order, not the clock's: SES's time of a bounce can be
+// earlier than an action recorded before the bounce arrived. An expired request has nobody
+// left to reach.
 func (r *Request) Undelivered() ([]MailKind, time.Time) {
+	if r.Status == Expired {
+		return nil, time.Time{}
+	}
 	var kinds []MailKind
 	var last time.Time
 	for k, m := range r.Mails {
-		if f := m.Feedback; f != nil && f.Reported.IsZero() {
+		if f := m.Feedback; f != nil && !r.actedOnSince(k) {
 			kinds = append(kinds, k)
 			if f.At.After(last) {
 				last = f.At
@@ -326,6 +335,20 @@ func (r *Request) Undelivered() ([]MailKind, time.Time) {
 	}
 	slices.Sort(kinds)
 	return kinds, last
+}
+
+// actedOnSince reports whether a DPO recorded anything on r after the newest feedback on mail
+// kind (ActionBounced or ActionComplained, noting kind) in the audit trail.
+func (r *Request) actedOnSince(kind MailKind) bool {
+	for i := len(r.Audit) - 1; i >= 0; i-- {
+		switch e := r.Audit[i]; {
+		case (e.Action == ActionBounced || e.Action == ActionComplained) && e.Note == string(kind):
+			return false
+		case e.Actor != ActorRequester && e.Actor != ActorSystem:
+			return true
+		}
+	}
+	return false
 }
 
 // Replies by mail. When the desk receives mail, every mail to a requester says Reply-To the

@@ -1,6 +1,7 @@
 package dsr
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,22 +119,72 @@ func TestFeedback(t *testing.T) {
 	if _, ok := r.MailRetry(MailReceipt); ok {
 		t.Fatal("a bounced mail is retried")
 	}
-	// A closed request whose refusal bounced stays on the sweep's queue until a digest told.
+	// The DPO rejecting the request after the bounce acted on it: the receipt is no longer
+	// listed. The refusal bouncing in turn is, and keeps a closed request on the sweep's queue
+	// until a DPO acts again.
 	if _, err := r.Reject("dpo", string(GroundOther), "no", at); err != nil {
 		t.Fatal(err)
 	}
+	if kinds, _ := r.Undelivered(); len(kinds) != 0 {
+		t.Fatalf("acted on, still undelivered: %v", kinds)
+	}
 	r.Mails[MailRejection] = MailState{State: MailSent, At: at, Attempts: 1}
-	r.Mails[MailReceipt] = MailState{State: MailSent, At: received.Add(time.Hour), Attempts: 1}
 	if _, err := r.RecordFeedback(MailRejection, Feedback{Kind: FeedbackBounce, At: at.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if q, when := r.SweepQueue(); q != QueueRetry || !when.Equal(at.Add(time.Hour)) {
 		t.Fatalf("sweep queue %s at %v", q, when)
 	}
-	m := r.Mails[MailRejection]
-	m.Feedback.Reported = at.Add(24 * time.Hour)
+	if _, err := r.AddNote("dpo", "Sent by post.", at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if q, _ := r.SweepQueue(); q != "" {
-		t.Fatalf("reported, yet on %s", q)
+		t.Fatalf("acted on, yet on %s", q)
+	}
+}
+
+// A bounce is listed until a DPO acts on the request after it, in the trail's order: not
+// the requester, not the system, and not an action recorded before the bounce arrived even
+// if SES dates the bounce earlier.
+func TestUndeliveredUntilActedOn(t *testing.T) {
+	at := received.Add(3 * time.Hour)
+	tests := []struct {
+		name string
+		// after records events on the request after its receipt bounced.
+		after func(t *testing.T, r *Request)
+		want  []MailKind
+	}{
+		{"nothing since", func(*testing.T, *Request) {}, []MailKind{MailReceipt}},
+		{"a DPO's note", func(t *testing.T, r *Request) {
+			must(t)(r.AddNote("dpo@example.dk", "Ringet op.", at.Add(time.Hour)))
+		}, nil},
+		{"a DPO's start", func(t *testing.T, r *Request) { must(t)(r.Start("dpo@example.dk", at.Add(time.Hour))) }, nil},
+		{"the requester's reply", func(t *testing.T, r *Request) {
+			r.Audit = append(r.Audit, AuditEvent{At: at.Add(time.Hour), Actor: ActorRequester, Action: ActionReplied})
+		}, []MailKind{MailReceipt}},
+		{"the system", func(t *testing.T, r *Request) {
+			r.Audit = append(r.Audit, AuditEvent{At: at.Add(time.Hour), Actor: ActorSystem, Action: ActionClockResumed})
+		}, []MailKind{MailReceipt}},
+		{"a second bounce after the DPO acted", func(t *testing.T, r *Request) {
+			must(t)(r.AddNote("dpo@example.dk", "Ny adresse?", at.Add(time.Hour)))
+			must(t)(r.RecordFeedback(MailReceipt, Feedback{Kind: FeedbackComplaint, At: at.Add(2 * time.Hour)}))
+		}, []MailKind{MailReceipt}},
+		{"expired", func(t *testing.T, r *Request) { r.Status = Expired }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := openRequest(t)
+			r.Mails[MailReceipt] = MailState{State: MailSent, At: received.Add(time.Hour), Attempts: 1}
+			// The DPO's note is recorded before the bounce arrives, though SES dates the
+			// bounce earlier: it was not an answer to it.
+			must(t)(r.AddNote("dpo@example.dk", "Før.", at.Add(30*time.Minute)))
+			must(t)(r.RecordFeedback(MailReceipt, Feedback{Kind: FeedbackBounce, At: at}))
+			tc.after(t, r)
+			got, _ := r.Undelivered()
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("undelivered %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

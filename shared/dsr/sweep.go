@@ -13,8 +13,8 @@ const (
 	// QueueOpen holds requests awaiting the controller's answer: the deadline's escalation.
 	QueueOpen Queue = "OPEN"
 	// QueueRetry holds closed requests the sweep still has work on: a mail to the requester
-	// still to be sent, or files delivered and not downloaded that the digest is to remind
-	// the DPO of (RemindDelivery).
+	// still to be sent, a mail that did not reach them (Undelivered), or files delivered and
+	// not downloaded that the digest is to remind the DPO of (RemindDelivery).
 	QueueRetry Queue = "RETRY"
 )
 
@@ -47,7 +47,8 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	case r.Status.Active():
 		q, when = QueueOpen, r.Deadline()
 	}
-	// A mail that did not reach the requester is listed in the next digest.
+	// A mail that did not reach the requester is listed in every digest until a DPO acts on
+	// the request; files not downloaded, once, when the reminder falls due.
 	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt} {
 		at, ok := next()
 		if !ok {
@@ -133,7 +134,8 @@ func (r *Request) followUpAt() time.Time {
 	return r.linkSince().Add(ExpireAfter)
 }
 
-// undeliveredAt is when SES last reported a mail of r that no digest has listed yet.
+// undeliveredAt is when SES last reported a mail of r that no DPO has acted on since: the sweep
+// reads r on every run from then, for the digest to list it (Undelivered).
 func (r *Request) undeliveredAt() (time.Time, bool) {
 	_, at := r.Undelivered()
 	return at, !at.IsZero()

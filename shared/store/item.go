@@ -146,10 +146,9 @@ type mailItem struct {
 
 // feedbackItem is what SES reported of a mail after accepting it (dsr.Feedback).
 type feedbackItem struct {
-	Kind     string     `dynamodbav:"kind"`
-	At       time.Time  `dynamodbav:"at"`
-	Detail   string     `dynamodbav:"detail,omitempty"`
-	Reported *time.Time `dynamodbav:"rep,omitempty"`
+	Kind   string    `dynamodbav:"kind"`
+	At     time.Time `dynamodbav:"at"`
+	Detail string    `dynamodbav:"detail,omitempty"`
 }
 
 // inboundItem is the mail a request came in (dsr.InboundMail).
@@ -229,13 +228,13 @@ func mailToItem(m dsr.MailState) mailItem {
 }
 
 func feedbackToItem(f dsr.Feedback) *feedbackItem {
-	return &feedbackItem{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail, Reported: timePtr(f.Reported)}
+	return &feedbackItem{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail}
 }
 
 func (it mailItem) state() dsr.MailState {
 	m := dsr.MailState{State: dsr.MailStatus(it.State), At: it.At, Attempts: it.Attempts}
 	if f := it.Feedback; f != nil {
-		m.Feedback = &dsr.Feedback{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail, Reported: timeVal(f.Reported)}
+		m.Feedback = &dsr.Feedback{Kind: f.Kind, At: f.At.UTC(), Detail: f.Detail}
 	}
 	return m
 }

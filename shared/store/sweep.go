@@ -133,16 +133,35 @@ type EscClaim struct {
 // level is already claimed or reported for the period (by this or a concurrent run), or the
 // request is closed or gone.
 func (s *Store) ClaimEscalation(ctx context.Context, ref, level, period string, lease time.Time) (*dsr.Request, EscClaim, error) {
+	return s.claimMark(ctx, ref, level, period, lease, []dsr.Status{dsr.Open, dsr.InProgress, dsr.PendingVerification})
+}
+
+// ClaimLine claims a line of the digest that is not about a deadline (a mail that did not
+// arrive, files not downloaded: digest.LineUndelivered, digest.LineNotDownloaded) for period
+// on request ref until lease, as ClaimEscalation claims a level: the same mark, the same
+// conditions, and MarkEscalated and ReleaseEscalation after it. It holds for a closed request
+// too, as long as it has not expired: those lines are about requests already answered.
+func (s *Store) ClaimLine(ctx context.Context, ref, line, period string, lease time.Time) (*dsr.Request, EscClaim, error) {
+	return s.claimMark(ctx, ref, line, period, lease, []dsr.Status{dsr.Open, dsr.InProgress, dsr.PendingVerification, dsr.Completed, dsr.Rejected})
+}
+
+// claimMark claims mark level for period until lease on a request whose status is one of
+// statuses.
+func (s *Store) claimMark(ctx context.Context, ref, level, period string, lease time.Time, statuses []dsr.Status) (*dsr.Request, EscClaim, error) {
 	c := EscClaim{Ref: ref, Level: level, Period: period, Lease: lease.UTC()}
 	u := escUpdate(level)
 	u.sets = append(u.sets, "#esc.#lvl = "+u.value(escMark(period, EscClaimed, c.Lease)))
-	cond := "attribute_exists(#pk) AND #status IN (" + u.value(str(string(dsr.Open))) + ", " + u.value(str(string(dsr.InProgress))) + ", " + u.value(str(string(dsr.PendingVerification))) + ")" +
+	in := make([]string, len(statuses))
+	for i, st := range statuses {
+		in[i] = u.value(str(string(st)))
+	}
+	cond := "attribute_exists(#pk) AND #status IN (" + strings.Join(in, ", ") + ")" +
 		" AND (attribute_not_exists(#esc.#lvl) OR #esc.#lvl.#p <> " + u.value(str(period)) +
 		" OR (#esc.#lvl.#st = " + u.value(str(EscClaimed)) + " AND #esc.#lvl.#lease < " + u.value(str(TimeKey(s.now()))) + "))"
 	u.names["#pk"], u.names["#status"], u.names["#st"], u.names["#lease"] = AttrPK, "status", "st", "lease"
-	in := u.input(s.table, requestKey(ref), cond)
-	in.ReturnValues = ddbtypes.ReturnValueAllNew
-	out, err := s.db.UpdateItem(ctx, in)
+	upd := u.input(s.table, requestKey(ref), cond)
+	upd.ReturnValues = ddbtypes.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, upd)
 	switch {
 	case isConditionFailed(err):
 		return nil, c, fmt.Errorf("store: claim %s %s %s: %w", ref, level, period, fault.Conflict)
