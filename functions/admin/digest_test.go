@@ -89,3 +89,73 @@ func TestDigestPreview(t *testing.T) {
 		}
 	}
 }
+
+// The preview lists what the sweep's digest would besides the deadlines: a refusal SES
+// reported bounced, and an answer whose files were not all downloaded a week on; not an
+// answer downloaded in time, and not a bounce a DPO has acted on since.
+func TestDigestPreviewListsUndeliveredAndNotDownloaded(t *testing.T) {
+	e := setup(t)
+	me := e.cfg.DPOAddresses[0]
+	d := e.session(me)
+	ctx := context.Background()
+
+	reject := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		return r.Reject("seed@fjordlys.dk", string(dsr.GroundOther), "Nej.", at)
+	}
+	bounced := func(ref string) *dsr.Request {
+		r := e.seed(ref, submission("da", "b."+uniq()+"@example.dk"), received0, verify, reject)
+		ch, err := r.RecordFeedback(dsr.MailRejection, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0.Add(-time.Hour), Detail: "Permanent/General"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.Commit(ctx, r, ch); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	lim := dsr.DeliveryLimits{MaxFile: 1 << 20, MaxTotal: 1 << 22, Retention: 30 * 24 * time.Hour, RemindAfter: 7 * 24 * time.Hour}
+	deliver := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		files := []dsr.File{
+			{ID: "u1", Name: "kunde.json", Size: 10, MD5: "m", Key: r.Ref + "/u1/kunde.json", Uploaded: at.Add(-time.Hour)},
+			{ID: "u2", Name: "ordrer.csv", Size: 10, MD5: "m", Key: r.Ref + "/u2/ordrer.csv", Uploaded: at.Add(-time.Hour)},
+		}
+		answer := &dsr.AccessAnswer{Purposes: "Ordrer.", Categories: "Navn.", Recipients: "Ingen.", Retention: "Fem år."}
+		return r.Deliver("seed@fjordlys.dk", dsr.DeliveryInput{Message: "Her.", Files: files, Answer: answer}, lim, at)
+	}
+	delivered := func(ref string, downloaded ...string) *dsr.Request {
+		r := e.seed(ref, submission("da", "d."+uniq()+"@example.dk"), received0, verify, deliver)
+		for _, id := range downloaded {
+			if err := e.st.RecordDownload(ctx, r, dsr.NewDownload(id, received0.Add(24*time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r
+	}
+	refusal, handled := bounced(dsr.NewReference()), bounced(dsr.NewReference())
+	ch, err := handled.AddNote("seed@fjordlys.dk", "Sendt med posten.", now0.Add(-30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Commit(ctx, handled, ch); err != nil {
+		t.Fatal(err)
+	}
+	partly, fetched := delivered(dsr.NewReference(), "u2"), delivered(dsr.NewReference(), "u1", "u2")
+
+	main := section(page(t, d.get("/admin/digest"), http.StatusOK), "<main", "</main>")
+	for _, w := range []string{refusal.Ref, partly.Ref, htmlEscape(plural(i18n.DA, "admin.digest.count", 2)),
+		htmlEscape(i18n.T(i18n.DA, "sweep.group.undelivered")), htmlEscape(i18n.T(i18n.DA, "sweep.group.not_downloaded")),
+		htmlEscape(i18n.T(i18n.DA, "sweep.digest.missing.other", 1, 2))} {
+		if !strings.Contains(main, w) {
+			t.Errorf("the preview lacks %q", w)
+		}
+	}
+	for _, r := range []*dsr.Request{handled, fetched} {
+		if strings.Contains(main, r.Ref) {
+			t.Errorf("%s is in the preview", r.Ref)
+		}
+	}
+	// Nothing recorded: the sweep still finds the answer's reminder due.
+	if got := e.request(partly.Ref); !got.Delivery.RemindedAt.IsZero() || !got.DeliveryReminderDue(now0) {
+		t.Errorf("the preview recorded the reminder: %+v", got.Delivery)
+	}
+}

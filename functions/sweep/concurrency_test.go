@@ -6,12 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 )
 
 // Sweeps that overlap (a schedule firing while a manual run is going, an event delivered
-// twice) report each level of each request once between them, send each reminder once and
-// retry each failed mail once.
+// twice) report each level of each request once between them (and each mail that did not
+// arrive, each answer not downloaded), send each reminder once and retry each failed mail
+// once.
 func TestOverlappingSweeps(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "DK", "da")
@@ -35,6 +37,22 @@ func TestOverlappingSweeps(t *testing.T) {
 		r, _ := h.add(seed{received: now.AddDate(0, 0, -3), verified: true,
 			mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: {State: dsr.MailFailed, At: failedAt, Attempts: 1}}})
 		requesters = append(requesters, r.Email)
+	}
+	// Refusals that bounced, answers whose files were not downloaded, and answers downloaded
+	// in time (not listed).
+	for i := range 12 {
+		received := now.AddDate(0, 0, -14)
+		switch i % 3 {
+		case 0:
+			r, _ := h.add(seed{received: received, verified: true, rejectAt: now.AddDate(0, 0, -2),
+				bounce: dsr.MailRejection, bounceAt: now.AddDate(0, 0, -1)})
+			want[r.Ref] = digest.LineUndelivered
+		case 1:
+			r, _ := h.add(seed{received: received, verified: true, deliverAt: now.AddDate(0, 0, -9), files: 2})
+			want[r.Ref] = digest.LineNotDownloaded
+		default:
+			h.add(seed{received: received, verified: true, deliverAt: now.AddDate(0, 0, -9), files: 1, downloaded: []int{0}})
+		}
 	}
 	if len(want) < 15 {
 		t.Fatalf("scenario: only %d requests to escalate", len(want))

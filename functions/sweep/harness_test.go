@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/config"
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
@@ -173,6 +176,19 @@ type seed struct {
 	// given; replyAt has them answer at that time.
 	askAt, replyAt time.Time
 	pause          string
+	// deliverAt answers an access request with files (Art. 15(3)) at that time, reminding
+	// the DPO a week later of those not downloaded; downloaded are the indexes of the files
+	// the requester downloaded, a day after.
+	deliverAt  time.Time
+	files      int
+	downloaded []int
+	// rejectAt refuses the request at that time.
+	rejectAt time.Time
+	// bounce is a mail SES reported at bounceAt as bounced (or, with complaint, marked as
+	// spam), after every other step.
+	bounce    dsr.MailKind
+	bounceAt  time.Time
+	complaint bool
 }
 
 // add stores a request as the intake and the workspace would have left it, with every mail
@@ -240,17 +256,45 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 	if !s.completeAt.IsZero() {
 		step(r.Complete("dpo@example.dk", "Vi har sendt dig en kopi af dine oplysninger.", s.completeAt))
 	}
+	if !s.rejectAt.IsZero() {
+		step(r.Reject("dpo@example.dk", string(dsr.GroundOther), "Vi kan ikke finde dig.", s.rejectAt))
+	}
+	if !s.deliverAt.IsZero() {
+		var files []dsr.File
+		for i := range s.files {
+			id := fmt.Sprint("up", i)
+			files = append(files, dsr.File{ID: id, Name: "data-" + id + ".csv", Size: 1000, MD5: "md5", Key: ref + "/" + id + "/data.csv", Uploaded: s.deliverAt.Add(-time.Hour)})
+		}
+		answer := &dsr.AccessAnswer{Purposes: "Ordrer.", Categories: "Navn.", Recipients: "Ingen.", Retention: "Fem år."}
+		step(r.Deliver("dpo@example.dk", dsr.DeliveryInput{Message: "Her er dine data.", Files: files, Answer: answer}, deliveryLimits, s.deliverAt))
+	}
 	for k, m := range r.Mails {
 		r.Mails[k] = dsr.MailState{State: dsr.MailSent, At: m.At, Attempts: 1}
 	}
 	for k, m := range s.mails {
 		r.Mails[k] = m
 	}
+	if s.bounce != "" {
+		kind := dsr.FeedbackBounce
+		if s.complaint {
+			kind = dsr.FeedbackComplaint
+		}
+		step(r.RecordFeedback(s.bounce, dsr.Feedback{Kind: kind, At: s.bounceAt, Detail: "Permanent/General"}))
+	}
 	if err := h.store.CreateRequest(context.Background(), r); err != nil {
 		h.t.Fatal(err)
 	}
+	for _, i := range s.downloaded {
+		d := dsr.NewDownload(r.Delivery.Files[i].ID, s.deliverAt.Add(24*time.Hour))
+		if err := h.store.RecordDownload(context.Background(), r, d); err != nil {
+			h.t.Fatal(err)
+		}
+	}
 	return r, tok
 }
+
+// deliveryLimits are a deployment's defaults: files kept 30 days, the DPO reminded after 7.
+var deliveryLimits = dsr.DeliveryLimits{MaxFile: 200 << 20, MaxTotal: 1000 << 20, Retention: 30 * 24 * time.Hour, RemindAfter: 7 * 24 * time.Hour}
 
 // get reads a request back as the store sees it.
 func (h *harness) get(ref string) *dsr.Request {
@@ -325,6 +369,8 @@ func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string
 	for _, l := range lad.Levels() {
 		titles[levelText(lang, "sweep.level", l)] = l.Name
 	}
+	titles[i18n.T(lang, "sweep.group.undelivered")] = digest.LineUndelivered
+	titles[i18n.T(lang, "sweep.group.not_downloaded")] = digest.LineNotDownloaded
 	out := map[string][]string{}
 	level := ""
 	for _, line := range strings.Split(m.Text, "\n") {
@@ -373,4 +419,15 @@ func (h *harness) tableHolds(text string) string {
 		}
 	}
 	return ""
+}
+
+// commit reads a request and commits the change change makes to it, as the workspace does.
+func (h *harness) commit(r *dsr.Request, change func(*dsr.Request) (dsr.Change, error)) error {
+	h.t.Helper()
+	cur := h.get(r.Ref)
+	ch, err := change(cur)
+	if err != nil {
+		return err
+	}
+	return h.store.Commit(context.Background(), cur, ch)
 }

@@ -53,6 +53,18 @@ func ops(calls []awscount.Call) map[string]int {
 	return out
 }
 
+// downloadReads counts the Queries of a request's downloads (its TAKEN# records).
+func downloadReads(calls []awscount.Call) int {
+	return len(awscount.Filter(calls, func(c awscount.Call) bool {
+		in, ok := c.Input.(*dynamodb.QueryInput)
+		if !ok || in.IndexName != nil {
+			return false
+		}
+		p, ok := in.ExpressionAttributeValues[":p"].(*ddbtypes.AttributeValueMemberS)
+		return ok && p.Value == "TAKEN#"
+	}))
+}
+
 // partitionQuery reports whether c is a Query of the table itself (one partition), not of an index.
 func partitionQuery(c awscount.Call) bool {
 	in, ok := c.Input.(*dynamodb.QueryInput)
@@ -94,8 +106,11 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 			start := time.Now()
 			bulkSeed(t, h, now, n)
 			t.Logf("stored %d requests in %s", n, time.Since(start).Round(time.Millisecond))
-			if open := countPartition(t, h, dsr.QueueOpen); open < n/3 {
+			if open := countPartition(t, h, dsr.QueueOpen); open < n/5 {
 				t.Fatalf("only %d requests on OPEN: the haystack is missing", open)
+			}
+			if retry := countPartition(t, h, dsr.QueueRetry); retry < n/5 {
+				t.Fatalf("only %d requests on RETRY: the answers not yet due are missing", retry)
 			}
 
 			for _, page := range []int{store.SweepPageSize, 3} {
@@ -123,17 +138,24 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 					if items != due || c["Query"] != 3 {
 						t.Errorf("read %d items in %d queries, want the %d due ones in one query per partition", items, c["Query"], due)
 					}
-					if got := len(reported(t, h)); got != 4 {
-						t.Errorf("%d lines reported, want 4", got)
+					// The downloads are read of the two answers whose reminder is due, and
+					// of no other request.
+					if n := downloadReads(calls); n != 2 {
+						t.Errorf("%d downloads read, want 2", n)
+					}
+					// The four levels, the refusal that bounced, the answer not downloaded.
+					if got := len(reported(t, h)); got != 6 {
+						t.Errorf("%d lines reported, want 6", got)
 					}
 					if n := digests(calls, h.dpo); n != 1 {
 						t.Errorf("%d digests sent, want 1", n)
 					}
 				} else {
 					// Again, after acting: only the escalated ones are still due (their deadlines
-					// did not move), now in pages of three; nothing new to report, so no digest.
-					if items != 4 || c["Query"] > 2+1+1 {
-						t.Errorf("second run read %d items in %d queries, want 4 in at most 4", items, c["Query"])
+					// did not move) and the refusal that bounced (listed until a DPO acts on
+					// it), now in pages of three; nothing new to report today, so no digest.
+					if items != 5 || c["Query"] > 2+1+1 {
+						t.Errorf("second run read %d items in %d queries, want 5 in at most 4", items, c["Query"])
 					}
 					if n := digests(calls, h.dpo); n != 0 {
 						t.Errorf("%d digests sent with nothing new, want 0", n)
@@ -146,7 +168,8 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 
 // seedDue stores the handful of due requests: one per level, an unconfirmed one for its
 // reminder, one for expiry, an open one with a failed receipt, a closed one with a failed
-// completion mail. It returns their references.
+// completion mail, a closed one whose refusal bounced, and two answers with files whose
+// reminder is due, one downloaded in time and one not. It returns their references.
 func seedDue(t testing.TB, h *harness, now time.Time) []string {
 	t.Helper()
 	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Hour), Attempts: 1}
@@ -159,6 +182,9 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 		{received: now.AddDate(0, 0, -8)},
 		{received: now.AddDate(0, 0, -3), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed}},
+		{received: now.AddDate(0, 0, -9), verified: true, rejectAt: now.AddDate(0, 0, -2), bounce: dsr.MailRejection, bounceAt: now.AddDate(0, 0, -1)},
+		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 2, downloaded: []int{0}},
+		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 1, downloaded: []int{0}},
 	}
 	refs := make([]string, len(seeds))
 	for i, s := range seeds {
@@ -169,18 +195,20 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 }
 
 // bulkSeed stores n requests that are not due: open ones due after the horizon, unconfirmed
-// ones not yet 48 hours old, closed ones off the index. They are copies of items the store
+// ones not yet 48 hours old, closed ones off the index, and answers with files whose
+// reminder is not due yet (on the retry queue, later). They are copies of items the store
 // wrote itself, with their own reference and dates, written 25 at a time by parallel workers.
 func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	t.Helper()
 	protoOpen, _ := h.add(seed{received: now.AddDate(0, 0, -1), verified: true})
 	protoPending, _ := h.add(seed{received: now.Add(-time.Hour)})
 	protoClosed, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, completeAt: now.AddDate(0, 0, -2)})
-	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref)}
+	protoDelivered, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -1), files: 1})
+	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref), h.raw(protoDelivered.Ref)}
 	horizon := newLadderOrFail(t, h).Horizon(now)
 
 	item := func(i int) map[string]ddbtypes.AttributeValue {
-		kind := i % 3
+		kind := i % len(protos)
 		it := make(map[string]ddbtypes.AttributeValue, len(protos[kind]))
 		for k, v := range protos[kind] {
 			it[k] = v
@@ -197,6 +225,9 @@ func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 			received := now.Add(-time.Duration(rand.IntN(47*60)) * time.Minute)
 			it[store.AttrSweepAt] = &ddbtypes.AttributeValueMemberS{Value: store.TimeKey(received.Add(dsr.ReminderAfter))}
 			it["received_at"], _ = attributevalue.Marshal(received.UTC())
+		case 3: // answered with files, the reminder from tomorrow to a week ahead
+			remind := now.Add(time.Duration(24*60+rand.IntN(6*24*60)) * time.Minute)
+			it[store.AttrSweepAt] = &ddbtypes.AttributeValueMemberS{Value: store.TimeKey(remind)}
 		}
 		return it
 	}

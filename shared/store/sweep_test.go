@@ -272,6 +272,80 @@ func TestClaimEscalationNeedsAnUnclosedRequest(t *testing.T) {
 	}
 }
 
+// A line that is not a deadline's (a mail that did not arrive, files not downloaded) is
+// claimed on a request in any state but expired, once per period, as a level is.
+func TestClaimLine(t *testing.T) {
+	c := newClock(time.Date(2026, 4, 1, 5, 0, 0, 0, time.UTC))
+	s, db, table := newStore(t, c)
+	ctx := context.Background()
+	lease := c.now().Add(15 * time.Minute)
+
+	open := sweepOpen(t, s, "LOPN-3333", due)
+	rejected := sweepOpen(t, s, "LREJ-3333", due)
+	ch, _ := rejected.Reject("dpo@x.dk", "other", "again", c.now())
+	if err := s.Commit(ctx, rejected, ch); err != nil {
+		t.Fatal(err)
+	}
+	expired := sample("LEXP-3333")
+	if err := s.CreateRequest(ctx, expired); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := expired.Expire(received.Add(dsr.ExpireAfter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, expired, ch); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		ref    string
+		period string
+		want   error
+	}{
+		{"open", open.Ref, "2026-04-01", nil},
+		{"the same period again", open.Ref, "2026-04-01", fault.Conflict},
+		{"the next day", open.Ref, "2026-04-02", nil},
+		{"closed", rejected.Ref, "2026-04-01", nil},
+		{"expired", expired.Ref, "2026-04-01", fault.Conflict},
+		{"unknown", "NONE-4444", "2026-04-01", fault.Conflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, claim, err := s.ClaimLine(ctx, tc.ref, "undelivered", tc.period, lease)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err = %v, want %v", err, tc.want)
+				}
+				return
+			}
+			if err != nil || got.Ref != tc.ref || claim.Level != "undelivered" || claim.Period != tc.period {
+				t.Fatalf("claim %+v of %v: %v", claim, got, err)
+			}
+		})
+	}
+	if it := rawitem.Request(t, db, table, "NONE-4444"); it != nil {
+		t.Fatalf("claim created an item: %v", it)
+	}
+	// A line's claim is marked and released as a level's is.
+	_, claim, err := s.ClaimLine(ctx, rejected.Ref, "not_downloaded", "2026-03-25T10:00:00Z", lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseEscalation(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	if _, claim, err = s.ClaimLine(ctx, rejected.Ref, "not_downloaded", "2026-03-25T10:00:00Z", lease); err != nil {
+		t.Fatalf("released, then: %v", err)
+	}
+	if err := s.MarkEscalated(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ClaimLine(ctx, rejected.Ref, "not_downloaded", "2026-03-25T10:00:00Z", c.now().Add(time.Hour)); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("reported, claimed again: %v", err)
+	}
+}
+
 // However many runs race for a level, exactly one claims it.
 func TestClaimEscalationRace(t *testing.T) {
 	c := newClock(time.Date(2026, 4, 1, 5, 0, 0, 0, time.UTC))
