@@ -100,6 +100,9 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 		rep  digest.Report
 		errs [3]error
 		wg   sync.WaitGroup
+		// answered are the answers whose reminder is due: their downloads are read after
+		// the queues, all at once.
+		answered []store.SweepItem
 	)
 	// line adds what one request read from the index puts in the digest, saying whether a
 	// digest reported it already (its mark covers the period) and whether there was room.
@@ -139,18 +142,10 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 					return
 				}
 			}
-			if !it.Request.DeliveryReminderDue(now) {
-				continue
-			}
-			downloads, err := h.reqs.Downloads(c.ctx, it.Request.Ref)
-			if err != nil {
-				errs[i] = errors.Join(errs[i], err)
-				continue
-			}
-			if f, period, ok := digest.NotDownloadedAt(it.Request, downloads, now); ok {
-				if !line(it, digest.LineNotDownloaded, period, func() { rep.NotDownloaded = append(rep.NotDownloaded, f) }) {
-					return
-				}
+			if it.Request.DeliveryReminderDue(now) {
+				mu.Lock()
+				answered = append(answered, it)
+				mu.Unlock()
 			}
 		}
 	}
@@ -160,6 +155,19 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, nil, err
+	}
+	// One round trip more when an answer's reminder is due (the sweep records each on its
+	// next run, so there are seldom many).
+	downloads, err := h.downloadsOf(c, answered)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range answered {
+		if f, period, ok := digest.NotDownloadedAt(it.Request, downloads[i], now); ok {
+			if !line(it, digest.LineNotDownloaded, period, func() { rep.NotDownloaded = append(rep.NotDownloaded, f) }) {
+				break
+			}
+		}
 	}
 	v.Lines = rep.Len()
 	if v.More {
@@ -178,6 +186,23 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 		return nil, nil, err
 	}
 	return &msg, v, nil
+}
+
+// downloadsOf reads the downloads of each request of items, a few at a time.
+func (h *handler) downloadsOf(c *call, items []store.SweepItem) ([][]dsr.Download, error) {
+	out := make([][]dsr.Download, len(items))
+	errs := make([]error, len(items))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i], errs[i] = h.reqs.Downloads(c.ctx, it.Request.Ref)
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // levelsText says when the digest reports a request: "overdue, due today, 2 and 5 working days

@@ -11,6 +11,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awscount"
 )
 
 // The digest preview shows the digest a run of the sweep would send now, with the sweep's own
@@ -98,39 +99,7 @@ func TestDigestPreviewListsUndeliveredAndNotDownloaded(t *testing.T) {
 	me := e.cfg.DPOAddresses[0]
 	d := e.session(me)
 	ctx := context.Background()
-
-	reject := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
-		return r.Reject("seed@fjordlys.dk", string(dsr.GroundOther), "Nej.", at)
-	}
-	bounced := func(ref string) *dsr.Request {
-		r := e.seed(ref, submission("da", "b."+uniq()+"@example.dk"), received0, verify, reject)
-		ch, err := r.RecordFeedback(dsr.MailRejection, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0.Add(-time.Hour), Detail: "Permanent/General"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.st.Commit(ctx, r, ch); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	lim := dsr.DeliveryLimits{MaxFile: 1 << 20, MaxTotal: 1 << 22, Retention: 30 * 24 * time.Hour, RemindAfter: 7 * 24 * time.Hour}
-	deliver := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
-		files := []dsr.File{
-			{ID: "u1", Name: "kunde.json", Size: 10, MD5: "m", Key: r.Ref + "/u1/kunde.json", Uploaded: at.Add(-time.Hour)},
-			{ID: "u2", Name: "ordrer.csv", Size: 10, MD5: "m", Key: r.Ref + "/u2/ordrer.csv", Uploaded: at.Add(-time.Hour)},
-		}
-		answer := &dsr.AccessAnswer{Purposes: "Ordrer.", Categories: "Navn.", Recipients: "Ingen.", Retention: "Fem år."}
-		return r.Deliver("seed@fjordlys.dk", dsr.DeliveryInput{Message: "Her.", Files: files, Answer: answer}, lim, at)
-	}
-	delivered := func(ref string, downloaded ...string) *dsr.Request {
-		r := e.seed(ref, submission("da", "d."+uniq()+"@example.dk"), received0, verify, deliver)
-		for _, id := range downloaded {
-			if err := e.st.RecordDownload(ctx, r, dsr.NewDownload(id, received0.Add(24*time.Hour))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return r
-	}
+	bounced, delivered := previewSeeds(t, e)
 	refusal, handled := bounced(dsr.NewReference()), bounced(dsr.NewReference())
 	ch, err := handled.AddNote("seed@fjordlys.dk", "Sendt med posten.", now0.Add(-30*time.Minute))
 	if err != nil {
@@ -158,4 +127,63 @@ func TestDigestPreviewListsUndeliveredAndNotDownloaded(t *testing.T) {
 	if got := e.request(partly.Ref); !got.Delivery.RemindedAt.IsZero() || !got.DeliveryReminderDue(now0) {
 		t.Errorf("the preview recorded the reminder: %+v", got.Delivery)
 	}
+}
+
+// With answers whose reminder is due, the preview reads their downloads after the queues,
+// all at once: three round trips, the budget.
+func TestDigestPreviewRoundTrips(t *testing.T) {
+	e := setup(t)
+	rec := &awscount.Recorder{Latency: tripLatency}
+	e.recorded(rec)
+	d := e.session(e.cfg.DPOAddresses[0])
+	bounced, delivered := previewSeeds(t, e)
+	bounced(dsr.NewReference())
+	delivered(dsr.NewReference())
+	delivered(dsr.NewReference(), "u1")
+	rec.Take()
+	page(t, d.get("/admin/digest"), http.StatusOK)
+	before := rec.Take()
+	e.held.Run()
+	awscount.CheckAnswer(t, before, rec.Take(), 3, "GetItem → Query ‖ Query ‖ Query → Query ‖ Query", "")
+}
+
+// previewSeeds returns helpers that store a request whose refusal SES reported bounced, and
+// an access request answered with two files (u1, u2) on 2 March, of which the requester
+// downloaded those given.
+func previewSeeds(t *testing.T, e *tenv) (bounced func(ref string) *dsr.Request, delivered func(ref string, downloaded ...string) *dsr.Request) {
+	ctx := context.Background()
+
+	reject := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		return r.Reject("seed@fjordlys.dk", string(dsr.GroundOther), "Nej.", at)
+	}
+	bounced = func(ref string) *dsr.Request {
+		r := e.seed(ref, submission("da", "b."+uniq()+"@example.dk"), received0, verify, reject)
+		ch, err := r.RecordFeedback(dsr.MailRejection, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0.Add(-time.Hour), Detail: "Permanent/General"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.Commit(ctx, r, ch); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	lim := dsr.DeliveryLimits{MaxFile: 1 << 20, MaxTotal: 1 << 22, Retention: 30 * 24 * time.Hour, RemindAfter: 7 * 24 * time.Hour}
+	deliver := func(r *dsr.Request, at time.Time) (dsr.Change, error) {
+		files := []dsr.File{
+			{ID: "u1", Name: "kunde.json", Size: 10, MD5: "m", Key: r.Ref + "/u1/kunde.json", Uploaded: at.Add(-time.Hour)},
+			{ID: "u2", Name: "ordrer.csv", Size: 10, MD5: "m", Key: r.Ref + "/u2/ordrer.csv", Uploaded: at.Add(-time.Hour)},
+		}
+		answer := &dsr.AccessAnswer{Purposes: "Ordrer.", Categories: "Navn.", Recipients: "Ingen.", Retention: "Fem år."}
+		return r.Deliver("seed@fjordlys.dk", dsr.DeliveryInput{Message: "Her.", Files: files, Answer: answer}, lim, at)
+	}
+	delivered = func(ref string, downloaded ...string) *dsr.Request {
+		r := e.seed(ref, submission("da", "d."+uniq()+"@example.dk"), received0, verify, deliver)
+		for _, id := range downloaded {
+			if err := e.st.RecordDownload(ctx, r, dsr.NewDownload(id, received0.Add(24*time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r
+	}
+	return bounced, delivered
 }

@@ -87,9 +87,10 @@ var actionTrips = []struct {
 	// once, and the counts beside them.
 	{"closed-list", func(d *dpo, _ string) web.Response { return d.get("/admin?view=closed") },
 		2, "GetItem → " + strings.Repeat("Query ‖ ", len(dsr.Types)+3) + "Query", ""},
-	// The digest preview: the sweep index's open and unconfirmed requests, at once.
+	// The digest preview: the sweep index's open, unconfirmed and closed requests due, at
+	// once (and, when an answer's reminder is due, its downloads after them: TestDigestPreviewRoundTrips).
 	{"digest", func(d *dpo, _ string) web.Response { return d.get("/admin/digest") },
-		2, "GetItem → Query ‖ Query", ""},
+		2, "GetItem → Query ‖ Query ‖ Query", ""},
 	// Search: the entries of the word, then the requests they name.
 	{"search", func(d *dpo, _ string) web.Response { return d.get("/admin/search?q=karen") },
 		3, "GetItem → Query → BatchGetItem", ""},
