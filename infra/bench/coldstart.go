@@ -16,12 +16,13 @@ import (
 	"time"
 )
 
-// lambdaFlags are the Makefile's LAMBDA_BUILD flags, without the target platform.
-var lambdaFlags = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid="}
-
-// build builds pkg with the Makefile's flags for goos/goarch into out.
+// build builds pkg with the Makefile's flags (lambdaFlags) for goos/goarch into out.
 func build(ctx context.Context, goTool, root, pkg, goos, goarch, out string) error {
-	cmd := exec.CommandContext(ctx, goTool, append(slices.Clone(lambdaFlags), "-o", out, pkg)...)
+	flags, err := lambdaFlags(root)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, goTool, append(append([]string{"build"}, flags...), "-o", out, pkg)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -54,7 +54,8 @@ func (r *Runner) buildOne(ctx context.Context, goBin string, fn *samtemplate.Fun
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-tags", "lambda.norpc", "-o", r.bootstrap(fn.LogicalID), pkg)
+	// The Makefile's tags (LAMBDA_BUILD): the same HTTP client (no bundled HTTP/2) as on Lambda.
+	cmd := exec.CommandContext(ctx, goBin, "build", "-tags", "lambda.norpc,nethttpomithttp2", "-o", r.bootstrap(fn.LogicalID), pkg)
 	cmd.Dir = dir
 	// For the host: a GOOS/GOARCH left over from a sam build must not leak in.
 	for _, kv := range os.Environ() {
