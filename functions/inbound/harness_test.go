@@ -225,35 +225,33 @@ func (hs *harness) seedOpen(email string) *dsr.Request {
 	if err := hs.st.CreateRequest(ctx, r); err != nil {
 		hs.t.Fatal(err)
 	}
-	ch, err := r.Verify("h", t0.Add(-71*time.Hour))
-	if err != nil {
-		hs.t.Fatal(err)
-	}
-	if err := hs.st.Commit(ctx, r, ch); err != nil {
-		hs.t.Fatal(err)
-	}
-	// Its search entries, as the confirmation's delivery writes them.
-	if err := hs.st.SyncSiblings(ctx, r); err != nil {
-		hs.t.Fatal(err)
-	}
+	hs.commit(r)(r.Verify("h", t0.Add(-71*time.Hour)))
 	return r
+}
+
+// commit returns what commits a change of r, and then brings r's partition in step (its
+// search entries and their retention), as the change's delivery does.
+func (hs *harness) commit(r *dsr.Request) func(dsr.Change, error) {
+	return func(ch dsr.Change, err error) {
+		hs.t.Helper()
+		ctx := context.Background()
+		if err != nil {
+			hs.t.Fatal(err)
+		}
+		if err := hs.st.Commit(ctx, r, ch); err != nil {
+			hs.t.Fatal(err)
+		}
+		if err := hs.st.SyncSiblings(ctx, r); err != nil {
+			hs.t.Fatal(err)
+		}
+	}
 }
 
 // seedAsked is seedOpen with a question to the requester that stopped the clock, as the
 // workspace asks it, with the search entries and retention the question's delivery leaves.
 func (hs *harness) seedAsked(email string) *dsr.Request {
 	hs.t.Helper()
-	ctx := context.Background()
 	r := hs.seedOpen(email)
-	ch, err := r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Kundenummer?", "To kunder med samme navn.", t0.Add(-48*time.Hour))
-	if err != nil {
-		hs.t.Fatal(err)
-	}
-	if err := hs.st.Commit(ctx, r, ch); err != nil {
-		hs.t.Fatal(err)
-	}
-	if err := hs.st.SyncSiblings(ctx, r); err != nil {
-		hs.t.Fatal(err)
-	}
+	hs.commit(r)(r.Ask("dpo@example.dk", dsr.PurposeIdentity, "Kundenummer?", "To kunder med samme navn.", t0.Add(-48*time.Hour)))
 	return r
 }

@@ -236,6 +236,12 @@ func TestReplyThreads(t *testing.T) {
 	if _, msgs, _ := hs.st.Conversation(context.Background(), r.Ref); len(msgs) != 1 {
 		t.Fatalf("%d messages after a second delivery", len(msgs))
 	}
+	if n := len(hs.env.Mails(t, hs.dpo)); n != 1 {
+		t.Fatalf("%d notices to the DPO after a second delivery", n)
+	}
+	if again, err := hs.st.GetRequest(context.Background(), r.Ref); err != nil || again.Mails[dsr.MailDPOReply].State != dsr.MailSent {
+		t.Fatalf("the DPO's notice as recorded: %+v, %v", again, err)
+	}
 
 	// Someone else naming the request in the subject: a request of their own.
 	stranger := address("stranger")
