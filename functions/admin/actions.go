@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
@@ -146,9 +145,11 @@ func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 		if err != nil {
 			return h.fail(c, err), true
 		}
-		_, toRecipient := kind.RecipientID()
-		v.Open.Previews = append(v.Open.Previews, mailPreview{To: strings.Join(msg.To, ", "), Recipient: toRecipient,
-			Lang: i18n.T(c.Lang, "admin.langname."+string(msg.Lang)), Subject: msg.Subject, Text: msg.Text})
+		lead := "admin.preview.lead"
+		if _, toRecipient := kind.RecipientID(); toRecipient {
+			lead = "admin.preview.lead_recipient"
+		}
+		v.Open.Previews = append(v.Open.Previews, previewOf(c.Lang, lead, msg))
 	}
 	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v), true
 }

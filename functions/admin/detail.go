@@ -13,6 +13,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
 
@@ -149,11 +150,24 @@ type fieldView struct {
 	Template, NoTemplate, WriteTemplate string
 }
 
-// mailPreview is the exact mail the action would send; Recipient marks one to a recipient of
-// the data rather than to the requester.
+// mailPreview is the exact mail an action (or a registration) would send, or the digest:
+// Lead says, in the page's language, what it is, to whom and in which language ("" for
+// nothing). The pages show it with the partial "mail" (pages/partials/mail.html).
 type mailPreview struct {
-	To, Lang, Subject, Text string
-	Recipient               bool
+	Lead, To, Subject, Text string
+}
+
+// mailBox is what the partial "mail" draws: a mail, with the page's language for its labels.
+type mailBox struct {
+	Lang i18n.Lang
+	Mail mailPreview
+}
+
+// previewOf is msg as a page previews it, with lead, a message key given the name of the
+// mail's language in the page's language l.
+func previewOf(l i18n.Lang, lead string, msg notice.Message) mailPreview {
+	return mailPreview{Lead: i18n.T(l, lead, i18n.T(l, "admin.langname."+string(msg.Lang))),
+		To: strings.Join(msg.To, ", "), Subject: msg.Subject, Text: msg.Text}
 }
 
 // banner is a notice at the top of the page; Class is ok, warn or err.

@@ -19,13 +19,7 @@ import (
 func TestThrottledAction(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	p := awsfault.Start(t, e.env.DynamoDBEndpoint)
-	h, err := newHandler(e.cfg, p.DynamoDB(e.env.AWSConfig()), e.env.SES(), e.after, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.signinFloor = 0
-	e.h = h
+	p := e.faulty()
 	d := e.session(e.cfg.DPOAddresses[0])
 	ref, requester := dsr.NewReference(), "req."+uniq()+"@example.dk"
 	before := e.seed(ref, submission("da", requester), received0, verify)
@@ -57,4 +51,17 @@ func TestThrottledAction(t *testing.T) {
 	if n := len(e.env.Mails(t, requester)); n != 1 {
 		t.Errorf("the requester got %d mails, want 1", n)
 	}
+}
+
+// faulty puts a fault-injecting proxy between the workspace and DynamoDB, and returns it.
+func (e *tenv) faulty() *awsfault.Proxy {
+	e.t.Helper()
+	p := awsfault.Start(e.t, e.env.DynamoDBEndpoint)
+	h, err := newHandler(e.cfg, p.DynamoDB(e.env.AWSConfig()), e.env.SES(), e.after, e.clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h.signinFloor = 0
+	e.h = h
+	return p
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/deadline"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
+	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/keyed"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
@@ -25,7 +26,7 @@ import (
 // requests is what the workspace reads and changes of requests.
 type requests interface {
 	GetRequest(ctx context.Context, ref string) (*dsr.Request, error)
-	RegisterRequest(ctx context.Context, r *dsr.Request) error
+	RegisterRequest(ctx context.Context, r *dsr.Request) (*dsr.Request, error)
 	RequestsFrom(ctx context.Context, email string) ([]*dsr.Request, error)
 	OpenConversation(ctx context.Context, ref string) (*dsr.Request, []dsr.SentMail, []dsr.Message, error)
 	Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error
@@ -148,7 +149,9 @@ func newHandler(cfg config.Admin, db store.DynamoDB, ses notice.SES, after after
 // parsePages finds every page, to be parsed with the shared layout and the workspace's
 // partials when first rendered.
 func parsePages() (*web.Pages, error) {
-	return web.NewPages(pageFiles, "pages/*.html", template.FuncMap{}, "pages/partials/*.html")
+	return web.NewPages(pageFiles, "pages/*.html", template.FuncMap{
+		"mailbox": func(l i18n.Lang, m mailPreview) mailBox { return mailBox{Lang: l, Mail: m} },
+	}, "pages/partials/*.html")
 }
 
 // call is one HTTP request as the handlers see it: the request layer's reading of it, and

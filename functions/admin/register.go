@@ -37,7 +37,9 @@ const receivedLayout = "2006-01-02T15:04"
 type registerView struct {
 	CSRF    string
 	Version int
-	Fields  []fieldView
+	// Form is the form's key (dsr.Registration.Form), which every post of it carries.
+	Form   string
+	Fields []fieldView
 	// Previews are the mails the registration will send; Preview is set on the preview step,
 	// with or without a mail.
 	Preview  bool
@@ -55,8 +57,10 @@ type duplicateView struct{ Ref, Href, Type, Status, Received string }
 func (h *handler) registerPage(c *call) web.Response {
 	if c.Method != "POST" {
 		now := h.now().In(h.cal.Location())
-		defaults := url.Values{"received_at": {now.Format(receivedLayout)}, "requester_lang": {string(h.cfg.DefaultLang)}}
-		return h.renderRegister(c, http.StatusOK, &registerView{CSRF: c.sess.CSRF, Fields: h.registerFields(c.Lang, defaults, nil)})
+		defaults := url.Values{"received_at": {now.Format(receivedLayout)}, "requester_lang": {string(h.cfg.DefaultLang)},
+			"form": {token.New()}}
+		return h.renderRegister(c, http.StatusOK, &registerView{CSRF: c.sess.CSRF, Form: defaults.Get("form"),
+			Fields: h.registerFields(c.Lang, defaults, nil)})
 	}
 	form, err := h.form(c)
 	if err != nil {
@@ -64,6 +68,7 @@ func (h *handler) registerPage(c *call) web.Response {
 	}
 	now := h.now()
 	g, fe := h.registration(form, now)
+	form.Set("form", g.Form)
 	if fe != nil || form.Get("step") == stepEdit {
 		return h.registerInvalid(c, form, fe)
 	}
@@ -71,15 +76,17 @@ func (h *handler) registerPage(c *call) web.Response {
 	if form.Get("step") == stepPreview {
 		return h.registerPreview(c, form, g, due, now)
 	}
+	// Every post of one form names the request it stores by the form's key: a form posted
+	// twice stores one request, and the second post is shown the first's.
 	tok, hash := "", ""
-	var r *dsr.Request
-	for range retryAttempts {
-		ref := dsr.NewReference()
+	var r, stored *dsr.Request
+	for attempt := range retryAttempts {
+		ref := dsr.RegistrationReference(g.Form, attempt)
 		if g.Identity == dsr.IdentityLink {
 			tok, hash = token.ForRequest(ref)
 		}
 		r = dsr.Registered(ref, g, due, hash, c.sess.Email, now)
-		err = h.reqs.RegisterRequest(c.ctx, r)
+		stored, err = h.reqs.RegisterRequest(c.ctx, r)
 		if !errors.Is(err, fault.Conflict) {
 			break
 		}
@@ -87,6 +94,12 @@ func (h *handler) registerPage(c *call) web.Response {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	if !stored.Entered().Equal(r.Entered()) {
+		// An earlier post of this form stored it, and sent its mail (or left it to the sweep).
+		h.log.Info("action", "ref", stored.Ref, "action", "register", "repeated", true, "dpo", h.actor(c))
+		return web.Redirect(requestPath(stored.Ref) + "?done=register")
+	}
+	r = stored
 	link := ""
 	if tok != "" {
 		link = notice.VerifyLink(h.cfg.BaseURL, tok)
@@ -110,8 +123,12 @@ func (h *handler) registration(form url.Values, now time.Time) (dsr.Registration
 		Channel: dsr.Channel(form.Get("channel")), Type: dsr.Type(form.Get("type")),
 		Name: form.Get("name"), Email: form.Get("email"), PostalAddress: form.Get("postal_address"),
 		Lang: form.Get("requester_lang"), Details: form.Get("details"),
-		Identity: form.Get("identity"), IdentityNote: form.Get("identity_note"),
+		Identity: form.Get("identity"), IdentityNote: form.Get("identity_note"), Form: form.Get("form"),
 	}.Normalize()
+	if g.Form == "" || len(g.Form) > 64 {
+		// A post from a page older than the form key: it stores once per post, as it did.
+		g.Form = token.New()
+	}
 	// The requester's language is requester_lang: lang is the page's (web.LangPolicy).
 	var bad bool
 	if v := strings.TrimSpace(form.Get("received_at")); v != "" {
@@ -143,7 +160,7 @@ func (h *handler) registerInvalid(c *call, form url.Values, fe dsr.FieldErrors) 
 	for f, code := range fe {
 		errs[f] = i18n.T(c.Lang, "error."+code)
 	}
-	v := &registerView{CSRF: c.sess.CSRF, Fields: h.registerFields(c.Lang, form, errs)}
+	v := &registerView{CSRF: c.sess.CSRF, Form: form.Get("form"), Fields: h.registerFields(c.Lang, form, errs)}
 	for _, f := range v.Fields {
 		if f.Error != "" {
 			v.ErrorList = append(v.ErrorList, fieldError{ID: f.ID, Label: f.Label, Message: f.Error})
@@ -160,7 +177,7 @@ func (h *handler) registerInvalid(c *call, form url.Values, fe dsr.FieldErrors) 
 // the address's requests not yet closed. Nothing is written.
 func (h *handler) registerPreview(c *call, form url.Values, g dsr.Registration, due, now time.Time) web.Response {
 	trial := dsr.Registered("XXXX-XXXX", g, due, "", c.sess.Email, now)
-	v := &registerView{CSRF: c.sess.CSRF, Fields: h.registerFields(c.Lang, form, nil), Preview: true, Due: h.longDate(c.Lang, due)}
+	v := &registerView{CSRF: c.sess.CSRF, Form: g.Form, Fields: h.registerFields(c.Lang, form, nil), Preview: true, Due: h.longDate(c.Lang, due)}
 	for _, kind := range trial.QueuedMails() {
 		link := notice.RedactLink(notice.VerifyLink(h.cfg.BaseURL, trial.Ref+"."))
 		if kind.CarriesPageLink() {
@@ -170,8 +187,7 @@ func (h *handler) registerPreview(c *call, form url.Values, g dsr.Registration, 
 		if err != nil {
 			return h.fail(c, err)
 		}
-		v.Previews = append(v.Previews, mailPreview{To: strings.Join(msg.To, ", "),
-			Lang: i18n.T(c.Lang, "admin.langname."+string(msg.Lang)), Subject: msg.Subject, Text: msg.Text})
+		v.Previews = append(v.Previews, previewOf(c.Lang, "admin.preview.lead", msg))
 	}
 	if g.Email != "" {
 		others, err := h.reqs.RequestsFrom(c.ctx, g.Email)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/awsfault"
 )
 
 // registration is a letter received a week before now0, from a requester who gave an address
@@ -167,5 +168,84 @@ func TestRegisterRefuses(t *testing.T) {
 	// A form without the session's CSRF token is refused.
 	if resp := d.post(registerPath, with(base, "csrf", "forged", "step", stepConfirm)); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("forged CSRF: %d", resp.StatusCode)
+	}
+}
+
+// formKey is the key of the registration form a DPO is shown.
+func formKey(t *testing.T, d *dpo) string {
+	t.Helper()
+	body := page(t, d.get(registerPath), http.StatusOK)
+	_, rest, ok := strings.Cut(body, `name="form" value="`)
+	key, _, _ := strings.Cut(rest, `"`)
+	if !ok || len(key) < 40 {
+		t.Fatalf("the form has no key:\n%s", body)
+	}
+	return key
+}
+
+// A registration posted twice is stored once: the DPO double-clicks, the browser resubmits
+// the confirmation, or the answer to the write is lost and the SDK writes again. Each post of
+// the form is shown the one request, and the requester gets one mail. Without the form's key
+// a letter confirmed by other means was stored under two references.
+func TestRegisterTwice(t *testing.T) {
+	t.Parallel()
+	letter := func(email string) url.Values { return registration(email) }
+	confirmed := func(email string) url.Values {
+		return with(registration(email), "identity", "other_means", "identity_note", "Underskrevet brev med kopi af pas.")
+	}
+	phone := func(string) url.Values {
+		return with(registration(""), "channel", "phone", "postal_address", "", "identity", "other_means", "identity_note", "Ringede tilbage.")
+	}
+	cases := []struct {
+		name string
+		form func(email string) url.Values
+		// lost drops the answer to the first write instead of posting twice.
+		lost  bool
+		mails int
+	}{
+		{"link, posted twice", letter, false, 1},
+		{"other means, posted twice", confirmed, false, 1},
+		{"phone without an address, posted twice", phone, false, 0},
+		{"link, answer lost", letter, true, 1},
+		{"other means, answer lost", confirmed, true, 1},
+		{"phone without an address, answer lost", phone, true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			p := e.faulty()
+			d := e.session(e.cfg.DPOAddresses[0])
+			requester := "req." + uniq() + "@example.dk"
+			form := with(tc.form(requester), "form", formKey(t, d))
+			page(t, d.post(registerPath, with(form, "step", stepPreview)), http.StatusOK)
+
+			var locs []string
+			if tc.lost {
+				p.Inject(awsfault.Rule{Op: "UpdateItem", Fault: awsfault.DropAnswer, Times: 1})
+				locs = append(locs, redirect(t, d.post(registerPath, with(form, "step", stepConfirm))))
+			} else {
+				locs = append(locs, redirect(t, d.post(registerPath, with(form, "step", stepConfirm))))
+				e.clock.Add(3 * time.Second)
+				locs = append(locs, redirect(t, d.post(registerPath, with(form, "step", stepConfirm))))
+			}
+			for _, loc := range locs {
+				if loc != locs[0] || !strings.HasSuffix(loc, "?done=register") {
+					t.Fatalf("shown %q", locs)
+				}
+			}
+			got, err := e.st.PeriodPage(context.Background(), time.Time{}, now0.AddDate(1, 0, 0), "", 100)
+			if err != nil || len(got.Requests) != 1 {
+				t.Fatalf("%d requests stored, %v", len(got.Requests), err)
+			}
+			if r := got.Requests[0]; "/admin/requests/"+r.Ref+"?done=register" != locs[0] || r.Version != 1 {
+				t.Fatalf("stored %s (version %d), shown %s", r.Ref, r.Version, locs[0])
+			}
+			if tc.mails > 0 {
+				if n := len(e.env.Mails(t, requester)); n != tc.mails {
+					t.Errorf("the requester got %d mails, want %d", n, tc.mails)
+				}
+			}
+		})
 	}
 }

@@ -259,7 +259,9 @@ func (h *handler) samplePreview(c *call, a *action, t dsr.Type, lang i18n.Lang, 
 	if err != nil {
 		return nil
 	}
-	return &mailPreview{To: sample.Email, Lang: i18n.T(c.Lang, "admin.langname."+string(lang)), Subject: msg.Subject, Text: msg.Text}
+	// The sample's address is made up: the heading says which language the sample is in.
+	return &mailPreview{Lead: i18n.T(c.Lang, "admin.replies.preview", i18n.T(c.Lang, "admin.langname."+string(lang))),
+		Subject: msg.Subject, Text: msg.Text}
 }
 
 func saveReplies(h *handler, c *call, form url.Values) web.Response {

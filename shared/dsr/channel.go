@@ -2,9 +2,12 @@ package dsr
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/dsrdesk/dsrdesk/shared/token"
 )
 
 // The law counts a request from its receipt, whatever way it came (Art. 12(3); EDPB Guidelines
@@ -101,6 +104,10 @@ type Registration struct {
 	// confirmed, for the first.
 	Identity     string
 	IdentityNote string
+	// Form is the registration form's own random key, which every post of that form carries
+	// (the preview, the confirmation, a browser's resubmission): the request it stores is
+	// found again by it (FormKey) under the reference it gives (RegistrationReference).
+	Form string
 }
 
 // Normalize trims what a form sends, as Submission.Normalize does.
@@ -205,6 +212,9 @@ func Registered(ref string, g Registration, due time.Time, tokenHash, actor stri
 		Audit:         []AuditEvent{{At: now, Actor: actor, Action: ActionRegistered, Note: string(g.Channel)}},
 		Version:       1,
 	}
+	if g.Form != "" {
+		r.FormKey = token.Hash(g.Form)
+	}
 	if g.Identity == IdentityOtherMeans {
 		r.Status, r.VerifiedAt = Open, now
 		r.Audit = append(r.Audit, AuditEvent{At: now, Actor: actor, Action: ActionConfirmedOther, Note: g.IdentityNote})
@@ -216,6 +226,21 @@ func Registered(ref string, g Registration, due time.Time, tokenHash, actor stri
 	r.TokenHash, r.TokenExpires = tokenHash, now.Add(ExpireAfter)
 	r.Mails[MailVerification] = MailState{State: MailQueued, At: now}
 	return r
+}
+
+// RegistrationReference is the reference the attempt-th try (from 0) to store the registration
+// posted with form key form gets: the same for every post of the same form, so that a form
+// posted twice (a double click, a browser's resubmission, a retry after a lost answer) finds
+// the request its first post stored instead of storing a second one. A further attempt is
+// for a reference another request happens to hold.
+func RegistrationReference(form string, attempt int) string {
+	return ReferenceFor("registration\n" + form + "\n" + strconv.Itoa(attempt))
+}
+
+// SameRegistration reports whether r and o were stored from one registration form: o is what
+// an earlier post of the form r comes from stored.
+func (r *Request) SameRegistration(o *Request) bool {
+	return r.FormKey != "" && o != nil && token.Equal(r.FormKey, o.FormKey)
 }
 
 // QueuedMails lists the mails a new request was stored with, queued, in a stable order: what

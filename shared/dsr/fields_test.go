@@ -54,7 +54,7 @@ var parts = []part{
 	{"type", FieldType, func(r *Request) any { return [2]any{r.Type, r.Due} }},
 	{"entered", 0, func(r *Request) any { return r.EnteredAt }},
 	// What no change alters.
-	{"fixed", 0, func(r *Request) any { return [4]any{r.Ref, r.Lang, r.ReceivedAt, r.Channel} }},
+	{"fixed", 0, func(r *Request) any { return [5]any{r.Ref, r.Lang, r.ReceivedAt, r.Channel, r.FormKey} }},
 }
 
 // Every field of Request is in one part above, or moved by every change.
@@ -63,7 +63,7 @@ func TestPartsCoverTheRequest(t *testing.T) {
 		"Status": true, "VerifiedAt": true, "ClosedAt": true, "TokenHash": true, "TokenExpires": true,
 		"SpentTokenHash": true, "RemindedAt": true, "Name": true, "Email": true, "Details": true, "CustomerRef": true,
 		"Extension": true, "Outcome": true, "Fee": true, "Recipients": true, "Lift": true, "Waiting": true, "Pauses": true, "PageLinks": true, "HeldAt": true, "ReleasedAt": true, "Delivery": true, "Ref": true, "Type": true, "Lang": true, "ReceivedAt": true, "Due": true,
-		"PostalAddress": true, "Inbound": true, "Channel": true, "EnteredAt": true,
+		"PostalAddress": true, "Inbound": true, "Channel": true, "EnteredAt": true, "FormKey": true,
 		// Every change moves these: the store appends the event, writes the queued mails, bumps the version.
 		"Audit": true, "Mails": true, "Version": true,
 	}

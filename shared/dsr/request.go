@@ -27,6 +27,9 @@ type Request struct {
 	Channel Channel
 	// Inbound is the mail a request came in, when it came by mail to the privacy address.
 	Inbound *InboundMail
+	// FormKey is the hash of the registration form a DPO registered the request with
+	// (Registration.Form), "" for the others: a second post of that form finds it.
+	FormKey string
 
 	ReceivedAt time.Time
 	// EnteredAt is when a request a DPO registered entered the desk (Entered); zero for the

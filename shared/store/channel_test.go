@@ -195,18 +195,18 @@ func TestRequestsFrom(t *testing.T) {
 
 // The workspace registers a request with an UpdateItem (it may not PutItem in a request's
 // partition): the request reads back as CreateRequest would have stored it; a reference in
-// use is a Conflict, except for the very request a lost answer's retry writes again, which
-// its token hash recognises.
+// use is a Conflict, except for the request an earlier post of the same registration form
+// stored (a resubmission, a retry after a lost answer), which comes back as it is.
 func TestRegisterRequest(t *testing.T) {
 	s, _, _ := newStore(t, newClock(received))
 	ctx := context.Background()
 	g := dsr.Registration{
 		Channel: dsr.ChannelPhone, ReceivedAt: received.Add(-48 * time.Hour), Type: dsr.Access, Name: "Jens Hansen",
-		Email: "jens@example.dk", Lang: "da", Identity: dsr.IdentityLink,
+		Email: "jens@example.dk", Lang: "da", Identity: dsr.IdentityLink, Form: "form-1",
 	}
 	r := dsr.Registered("PH0N-2222", g, due, "hash-1", "dpo@example.dk", received)
-	if err := s.RegisterRequest(ctx, r); err != nil {
-		t.Fatal(err)
+	if got, err := s.RegisterRequest(ctx, r); err != nil || got != r {
+		t.Fatal(got, err)
 	}
 	got, err := s.GetRequest(ctx, r.Ref)
 	if err != nil {
@@ -214,24 +214,29 @@ func TestRegisterRequest(t *testing.T) {
 	}
 	if got.Via() != dsr.ChannelPhone || got.Email != g.Email || !got.ReceivedAt.Equal(g.ReceivedAt) || !got.Entered().Equal(received) ||
 		got.TokenHash != "hash-1" || got.Status != dsr.PendingVerification || got.Version != 1 || len(got.Audit) != 1 ||
-		got.Mails[dsr.MailVerification].State != dsr.MailQueued {
+		got.Mails[dsr.MailVerification].State != dsr.MailQueued || got.FormKey == "" || got.FormKey == "form-1" {
 		t.Fatalf("stored %+v", got)
 	}
-	// The same request again (a retry after a lost answer) is no error; another one under the
-	// same reference is.
-	if err := s.RegisterRequest(ctx, r); err != nil {
-		t.Fatalf("retry: %v", err)
+	// The same form posted again, a minute later, with its own link and its identity now
+	// confirmed by other means: the first post's request comes back, unchanged.
+	again := g
+	again.Identity, again.IdentityNote = dsr.IdentityOtherMeans, "Called back"
+	back, err := s.RegisterRequest(ctx, dsr.Registered("PH0N-2222", again, due, "", "dpo@example.dk", received.Add(time.Minute)))
+	if err != nil || back.TokenHash != "hash-1" || back.Status != dsr.PendingVerification || !back.Entered().Equal(received) {
+		t.Fatalf("again: %+v, %v", back, err)
 	}
-	other := dsr.Registered("PH0N-2222", g, due, "hash-2", "dpo@example.dk", received)
-	if err := s.RegisterRequest(ctx, other); !errors.Is(err, fault.Conflict) {
+	// Another form's request under the same reference is a Conflict, and so is one of no
+	// form at all.
+	other := g
+	other.Form = "form-2"
+	if _, err := s.RegisterRequest(ctx, dsr.Registered("PH0N-2222", other, due, "hash-2", "dpo@example.dk", received)); !errors.Is(err, fault.Conflict) {
 		t.Fatalf("a second request under the reference: %v", err)
 	}
-	confirmed := g
-	confirmed.Identity, confirmed.IdentityNote = dsr.IdentityOtherMeans, "Called back"
-	if err := s.RegisterRequest(ctx, dsr.Registered("PH0N-2222", confirmed, due, "", "dpo@example.dk", received)); !errors.Is(err, fault.Conflict) {
-		t.Fatalf("a request without a token under the reference: %v", err)
+	other.Form = ""
+	if _, err := s.RegisterRequest(ctx, dsr.Registered("PH0N-2222", other, due, "hash-2", "dpo@example.dk", received)); !errors.Is(err, fault.Conflict) {
+		t.Fatalf("a request of no form under the reference: %v", err)
 	}
-	if got, _ := s.GetRequest(ctx, r.Ref); got.TokenHash != "hash-1" {
+	if got, _ := s.GetRequest(ctx, r.Ref); got.TokenHash != "hash-1" || got.Version != 1 {
 		t.Fatalf("overwritten: %+v", got)
 	}
 }

@@ -53,6 +53,8 @@ type requestItem struct {
 	PageLinks []string      `dynamodbav:"page_links,stringset,omitempty"`
 	Delivery  *deliveryItem `dynamodbav:"delivery,omitempty"`
 
+	// FormKey is the hash of the registration form a request was registered with.
+	FormKey        string     `dynamodbav:"form_key,omitempty"`
 	TokenHash      string     `dynamodbav:"token_hash,omitempty"`
 	TokenExpires   *time.Time `dynamodbav:"token_expires,omitempty"`
 	SpentTokenHash string     `dynamodbav:"spent_token_hash,omitempty"`
@@ -270,6 +272,7 @@ func (s *Store) toItem(r *dsr.Request) requestItem {
 		PostalAddress: r.PostalAddress, Channel: string(r.Channel), Inbound: inboundToItem(r.Inbound),
 		ReceivedAt: timePtr(r.ReceivedAt), EnteredAt: timePtr(r.EnteredAt), VerifiedAt: timePtr(r.VerifiedAt), ClosedAt: timePtr(r.ClosedAt),
 		Due:            timePtr(r.Due),
+		FormKey:        r.FormKey,
 		TokenHash:      r.TokenHash,
 		TokenExpires:   timePtr(r.TokenExpires),
 		SpentTokenHash: r.SpentTokenHash,
@@ -341,6 +344,7 @@ func (it *requestItem) toRequest() *dsr.Request {
 		PostalAddress: it.PostalAddress, Channel: dsr.Channel(it.Channel), Inbound: it.Inbound.mail(),
 		ReceivedAt: timeVal(it.ReceivedAt), EnteredAt: timeVal(it.EnteredAt), VerifiedAt: timeVal(it.VerifiedAt), ClosedAt: timeVal(it.ClosedAt),
 		Due:            timeVal(it.Due),
+		FormKey:        it.FormKey,
 		TokenHash:      it.TokenHash,
 		TokenExpires:   timeVal(it.TokenExpires),
 		SpentTokenHash: it.SpentTokenHash,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -57,15 +58,15 @@ func (s *Store) CreateRequest(ctx context.Context, r *dsr.Request) error {
 
 // RegisterRequest stores a new request as CreateRequest does, for the workspace, which may
 // not PutItem in a request's partition (Access: a put there could replace a request): an
-// UpdateItem that sets every attribute, on condition that no item has the key. A request
-// with the same reference already stored is fault.Conflict, except the very request a lost
-// answer's retry finds by its token hash, as with CreateRequest. (One without a token, confirmed
-// by other means, has nothing to recognise itself by: a retry after a lost answer is a
-// Conflict, and the caller stores it under another reference.)
-func (s *Store) RegisterRequest(ctx context.Context, r *dsr.Request) error {
+// UpdateItem that sets every attribute, on condition that no item has the key. It returns the
+// request stored under r's reference: r, or the request an earlier post of the same
+// registration form stored there (dsr.Request.SameRegistration: a double click, a browser's
+// resubmission, the SDK's retry after a lost answer), which it reads then and leaves as it
+// is. Another request under the reference is fault.Conflict.
+func (s *Store) RegisterRequest(ctx context.Context, r *dsr.Request) (*dsr.Request, error) {
 	av, err := attributevalue.MarshalMap(s.toItem(r))
 	if err != nil {
-		return fmt.Errorf("store: marshal request: %w", err)
+		return nil, fmt.Errorf("store: marshal request: %w", err)
 	}
 	names := make([]string, 0, len(av))
 	for name := range av {
@@ -78,18 +79,21 @@ func (s *Store) RegisterRequest(ctx context.Context, r *dsr.Request) error {
 	for _, name := range names {
 		u.set(name, av[name])
 	}
-	cond := "attribute_not_exists(pk)"
-	if r.TokenHash != "" {
-		cond = "attribute_not_exists(pk) OR token_hash = " + u.value(str(r.TokenHash))
-	}
-	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), cond))
+	_, err = s.db.UpdateItem(ctx, u.input(s.table, requestKey(r.Ref), "attribute_not_exists(pk)"))
 	switch {
 	case isConditionFailed(err):
-		return fmt.Errorf("store: register %s: %w", r.Ref, fault.Conflict)
+		old, gerr := s.GetRequest(ctx, r.Ref)
+		switch {
+		case gerr == nil && r.SameRegistration(old):
+			return old, nil
+		case gerr != nil && !errors.Is(gerr, fault.NotFound):
+			return nil, gerr
+		}
+		return nil, fmt.Errorf("store: register %s: %w", r.Ref, fault.Conflict)
 	case err != nil:
-		return unavailable("store: register request", err)
+		return nil, unavailable("store: register request", err)
 	}
-	return nil
+	return r, nil
 }
 
 // GetRequest reads a request with a strongly consistent read. An item past its expiry is
