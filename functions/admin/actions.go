@@ -95,6 +95,16 @@ func (h *handler) act(c *call, ref string, a *action) web.Response {
 			}
 		})
 	}
+	if len(ch.Letters) > 0 {
+		// A requester the desk cannot mail gets a letter: its text is kept with the request
+		// for the DPO to print and post. Nothing is sent. If it cannot be kept, the letter's
+		// page shows it as it reads then.
+		h.after.Later(c.ctx, func(ctx context.Context) {
+			if err := h.outbox.Keep(ctx, r, ch.Letters); err != nil {
+				h.log.Warn("letter", "ref", r.Ref, "action", a.Name, errlog.Attr(err))
+			}
+		})
+	}
 	h.log.Info("action", "ref", r.Ref, "type", string(r.Type), "action", a.Name, "status", string(r.Status), "dpo", h.actor(c))
 	return web.Redirect(requestPath(r.Ref) + "?done=" + url.QueryEscape(a.Name))
 }
@@ -127,12 +137,20 @@ func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 	if resp, done := h.refusal(c, r, mails, a, form, err); done {
 		return resp, true
 	}
-	if len(ch.Mails) == 0 {
+	if len(ch.Mails)+len(ch.Letters) == 0 {
 		return web.Response{}, false
 	}
 	v := h.detailView(c, r, mails)
 	v.Open = h.openAction(c, r, a, form, nil)
 	v.markChoice(a)
+	for _, kind := range ch.Letters {
+		// A letter, for a requester the desk cannot mail: as it will be printed.
+		msg, err := h.notices.Letter(kind, trial)
+		if err != nil {
+			return h.fail(c, err), true
+		}
+		v.Open.Previews = append(v.Open.Previews, previewOf(c.Lang, "admin.letter.lead", msg))
+	}
 	for _, kind := range ch.Mails {
 		link := ""
 		switch {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -87,7 +88,17 @@ func init() {
 
 func offerDelivery(ty dsr.Type) func(*handler, *call, *dsr.Request, time.Time) (bool, string) {
 	return func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) {
-		return r.Type == ty && r.CanDeliver() == nil, ""
+		var te *dsr.TransitionError
+		switch err := r.CanDeliver(); {
+		case r.Type != ty:
+			return false, ""
+		case err == nil:
+			return true, ""
+		case errors.As(err, &te) && te.Reason == "no_address" && r.CanComplete(dsr.ResultDone) == nil:
+			// No mailbox to download from: the DPO sends the data another way and completes.
+			return false, "admin.refused.no_address_delivery"
+		}
+		return false, ""
 	}
 }
 

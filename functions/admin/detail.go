@@ -87,7 +87,8 @@ type checkRow struct {
 	Done              bool
 }
 
-type mailNote struct{ Kind, State, Class string }
+// mailNote is a mail that has not gone out, or a letter not yet posted (Href: its page).
+type mailNote struct{ Kind, State, Class, Href string }
 
 // inboundView is what the page shows of the mail a request came in: its subject, its
 // attachments by name and size (the mail keeps them), whether its sender may be forged, and
@@ -109,8 +110,9 @@ type historyEntry struct {
 	Mail    *mailText
 }
 
-// mailText is a mail as it went: to whom, in which language, its subject and exact text.
-type mailText struct{ To, Lang, Subject, Text string }
+// mailText is a mail as it went: to whom, in which language, its subject and exact text; a
+// letter's Href is its page, to print it again.
+type mailText struct{ To, Lang, Subject, Text, Href string }
 
 type choiceView struct {
 	Label, Href     string
@@ -439,8 +441,11 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 			// SES accepted it, and then heard that it did not reach the requester, or that
 			// they marked it as spam: the DPO must reach them another way.
 			n.State, n.Class = i18n.T(l, "admin.mail.feedback."+m.Feedback.Kind, h.dateTime(l, m.Feedback.At)), "overdue"
-		case m.State == dsr.MailSent:
+		case m.State == dsr.MailSent, m.State == dsr.MailPosted:
 			continue
+		case m.State == dsr.MailLetter:
+			// Nothing sends it: the DPO prints and posts it.
+			n.State, n.Class, n.Href = i18n.T(l, "admin.letter.to_post"), "due-soon", letterPath(r.Ref, k)
 		case m.State == dsr.MailQueued && now.Sub(m.At) < dsr.MailLease:
 			n.State, n.Class, sending = i18n.T(l, "admin.mail.sending"), "due-soon", true
 		case !retried:
@@ -499,8 +504,12 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 			he.Note = typeLabel(l, dsr.Type(e.Note))
 		case dsr.ActionQuarantined:
 			he.Note = i18n.T(l, "quarantine."+e.Note)
-		case dsr.ActionBounced, dsr.ActionComplained:
+		case dsr.ActionBounced, dsr.ActionComplained, dsr.ActionPosted:
 			he.Note = mailKindLabel(l, r, dsr.MailKind(e.Note))
+		case dsr.ActionReplied:
+			if e.Note == dsr.NoteRecorded {
+				he.Note = i18n.T(l, "admin.history.reply_recorded")
+			}
 		}
 		if e.Action == dsr.ActionClockResumed {
 			// The note is the new deadline's local date, as the model wrote it.
@@ -511,9 +520,17 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 		out = append(out, he)
 	}
 	for _, m := range mails {
+		what := "admin.history.mail"
+		if r.ByLetter(m.Kind) {
+			// Every text kept for a requester the desk cannot mail is a letter.
+			what = "admin.history.letter"
+		}
 		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
-			What: i18n.T(l, "admin.history.mail", mailKindLabel(l, r, m.Kind)),
+			What: i18n.T(l, what, mailKindLabel(l, r, m.Kind)),
 			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text}}
+		if what == "admin.history.letter" {
+			e.Mail.Href = letterPath(r.Ref, m.Kind)
+		}
 		if lang, ok := i18n.Parse(m.Lang); ok {
 			e.Mail.Lang = i18n.T(l, "admin.langname."+string(lang))
 		}
@@ -619,6 +636,8 @@ func (h *handler) doneBanner(l i18n.Lang, r *dsr.Request, a *action) *banner {
 	_, retried := r.MailRetry(a.Mail)
 	switch {
 	case !ok:
+	case m.State == dsr.MailLetter:
+		b.Text = i18n.T(l, "admin.done.letter")
 	case m.State == dsr.MailSent:
 		b.Text = i18n.T(l, "admin.done.mail_sent", h.dateTime(l, m.At))
 	case m.State == dsr.MailQueued && h.now().Sub(m.At) < dsr.MailLease:

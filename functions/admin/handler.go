@@ -58,10 +58,12 @@ type sessions interface {
 	DeleteSession(ctx context.Context, id string) error
 }
 
-// deliverer sends the mails a committed change queued and records how they went.
+// deliverer sends the mails a committed change queued and records how they went, and keeps
+// the text of the letters it decided.
 type deliverer interface {
 	Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
 	DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link string) error
+	Keep(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind) error
 }
 
 // afterResponse runs work once the response has gone (postresponse.Queue does).
@@ -250,6 +252,9 @@ func (h *handler) route(c *call) web.Response {
 		switch {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
+			h.readEarly(c, ref)
+		case action == letterPage && get:
+			serve = func(c *call) web.Response { return h.letter(c, ref) }
 			h.readEarly(c, ref)
 		case action == removeFile && c.Method == "POST":
 			serve = func(c *call) web.Response { return h.remove(c, ref) }

@@ -177,6 +177,22 @@ func (r *Request) CanReply() bool { return r.Status.Active() }
 // write while no question is open too. The change carries the message, which the store
 // writes beside the request with it.
 func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, error) {
+	return r.reply(AuditEvent{Actor: ActorRequester}, text, now, cal, MailDPOReply)
+}
+
+// NoteRecorded is the note of an ActionReplied a DPO recorded (RecordReply).
+const NoteRecorded = "recorded"
+
+// RecordReply records the requester's answer that came by letter, by phone or in person, as
+// a DPO (actor) writes it down: as Reply does (the question answered, a stopped clock run
+// again), but the trail names the DPO who wrote it down, and nobody is notified. A requester
+// the desk cannot mail (ByMail) has no status page to reply on.
+func (r *Request) RecordReply(actor, text string, now time.Time, cal Resumer) (Change, error) {
+	return r.reply(AuditEvent{Actor: actor, Note: NoteRecorded}, text, now, cal)
+}
+
+// reply is Reply and RecordReply: ev is the event's actor and note.
+func (r *Request) reply(ev AuditEvent, text string, now time.Time, cal Resumer, mails ...MailKind) (Change, error) {
 	if !r.CanReply() {
 		return Change{}, &TransitionError{From: r.Status, To: r.Status, Reason: "not_allowed"}
 	}
@@ -185,7 +201,8 @@ func (r *Request) Reply(text string, now time.Time, cal Resumer) (Change, error)
 	}
 	now = now.UTC()
 	m := Message{ID: NewMessageID(now), At: now, From: ActorRequester, Text: text}
-	c := r.begin(AuditEvent{At: now, Actor: ActorRequester, Action: ActionReplied, Message: m.ID}, FieldConversation, MailDPOReply)
+	ev.At, ev.Action, ev.Message = now, ActionReplied, m.ID
+	c := r.begin(ev, FieldConversation, mails...)
 	c.Message = &m
 	r.Waiting = nil
 	if p := r.Paused(); p != nil {

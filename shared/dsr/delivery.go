@@ -178,10 +178,17 @@ type DeliveryLimits struct {
 }
 
 // CanDeliver says whether r may be completed with a delivery now, and if not, why (a
-// *TransitionError whose Reason is "not_allowed" or "no_delivery").
+// *TransitionError whose Reason is "not_allowed", "no_delivery", or "no_address" for a
+// requester the desk cannot mail).
 func (r *Request) CanDeliver() error {
 	if !r.Type.Rules().Delivers {
 		return &TransitionError{From: r.Status, To: Completed, Reason: "no_delivery"}
+	}
+	if !r.ByMail() {
+		// The files are downloaded from the status page, behind the mailbox proved again: a
+		// requester without one gets their data by letter or by hand, and the request is
+		// completed saying so.
+		return &TransitionError{From: r.Status, To: Completed, Reason: "no_address"}
 	}
 	return r.CanComplete(ResultDone)
 }

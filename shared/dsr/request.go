@@ -161,6 +161,12 @@ const (
 	MailQueued MailStatus = "queued"
 	MailSent   MailStatus = "sent"
 	MailFailed MailStatus = "failed"
+	// MailLetter: the mail is a letter, for a requester the desk cannot mail (ByMail): its
+	// text is kept with the request for the DPO to print and post. Nothing sends it and
+	// nothing retries it.
+	MailLetter MailStatus = "letter"
+	// MailPosted: the DPO posted the letter, on At (RecordPosted).
+	MailPosted MailStatus = "posted"
 )
 
 // MailState is the last known state of one mail.
@@ -208,6 +214,12 @@ type Change struct {
 	Fields Fields
 	// Mails are queued by this change; the caller sends them after the commit.
 	Mails []MailKind
+	// Letters are the letters whose state this change wrote: the mails it decided for a
+	// requester the desk cannot mail (Request.ByMail, state MailLetter), or the one a DPO
+	// posted (MailPosted). The store writes their states as it writes a queued mail's, but
+	// nothing sends them: the caller keeps the text of each in state MailLetter with the
+	// request, for the DPO to print and post.
+	Letters []MailKind
 	// Wiped are the indexes of audit entries whose notes the change removed (an expiry
 	// removes the DPO's notes with the personal data; the entries stay).
 	Wiped []int
@@ -306,14 +318,22 @@ func ByDeadline(a, b *Request) int {
 
 // begin records the start of a change that alters fields and returns its descriptor.
 func (r *Request) begin(ev AuditEvent, fields Fields, mails ...MailKind) Change {
-	c := Change{From: r.Status, Version: r.Version, Event: ev, Fields: fields, Mails: mails}
+	c := Change{From: r.Status, Version: r.Version, Event: ev, Fields: fields}
 	r.Audit = append(r.Audit, ev)
 	r.Version++
 	if r.Mails == nil {
 		r.Mails = map[MailKind]MailState{}
 	}
 	for _, k := range mails {
+		// A change made without reading the request (Verification, Version 0) follows a
+		// mailed link: its requester has an address the blind request does not show.
+		if c.Version > 0 && r.ByLetter(k) {
+			r.Mails[k] = MailState{State: MailLetter, At: ev.At}
+			c.Letters = append(c.Letters, k)
+			continue
+		}
 		r.Mails[k] = MailState{State: MailQueued, At: ev.At, Attempts: r.Mails[k].Attempts}
+		c.Mails = append(c.Mails, k)
 	}
 	return c
 }

@@ -90,6 +90,28 @@ func requestCase(name string, kind dsr.MailKind, build func(t *testing.T, lang i
 	}}
 }
 
+// letterCase renders the letter of kind that step decides for an access request registered
+// by letter, from a requester who gave a postal address and no email.
+func letterCase(name string, kind dsr.MailKind, step func(r *dsr.Request, now time.Time) (dsr.Change, error)) goldenCase {
+	return goldenCase{name, func(t *testing.T, l i18n.Lang) Message {
+		cal, _ := deadline.ForCountry("DK")
+		received := goldenAt.Add(-72 * time.Hour)
+		r := dsr.Registered("K7MQ-4XTZ", dsr.Registration{
+			Channel: dsr.ChannelLetter, ReceivedAt: received, Type: dsr.Access, Name: "Jens Hansen",
+			PostalAddress: "Vestergade 2, 2. th.\n8000 Aarhus C", Lang: string(l), Identity: dsr.IdentityOtherMeans, IdentityNote: "Underskrevet brev",
+		}, dsr.Access.Due(cal, received, dsr.DefaultPromptWorkingDays), "", "dpo@example.dk", goldenAt)
+		c, err := step(r, goldenAt.Add(time.Hour))
+		if err != nil || len(c.Letters) != 1 || c.Letters[0] != kind {
+			t.Fatalf("%+v, %v", c, err)
+		}
+		m, err := goldenNotices(t, i18n.DA).Letter(kind, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}}
+}
+
 func goldenNotices(t *testing.T, dpoLang i18n.Lang) *Notices {
 	t.Helper()
 	loc, err := deadline.Location("DK")
@@ -105,6 +127,17 @@ func goldenNotices(t *testing.T, dpoLang i18n.Lang) *Notices {
 }
 
 var goldenCases = []goldenCase{
+	// Letters to a requester the desk cannot mail: the same notices, addressed to their
+	// postal address, without a link, saying where to write back.
+	letterCase("extension.by_letter", dsr.MailExtension, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+		return r.Extend("dpo@example.dk", "Dine oplysninger ligger i fem systemer.", r.Due.AddDate(0, 2, 0), now)
+	}),
+	letterCase("rejection.by_letter", dsr.MailRejection, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+		return r.Refuse("dpo@example.dk", dsr.Refusal{Ground: dsr.GroundLegalExemption, Reason: "Oplysningerne er undtaget efter databeskyttelseslovens § 22."}, now)
+	}),
+	letterCase("question.by_letter", dsr.MailQuestion, func(r *dsr.Request, now time.Time) (dsr.Change, error) {
+		return r.Ask("dpo@example.dk", dsr.PurposeClarification, "Hvilke år drejer det sig om?", "", now)
+	}),
 	requestCase("verification", dsr.MailVerification, func(t *testing.T, l i18n.Lang) *dsr.Request {
 		r := goldenRequest(t, dsr.Erasure, l, "Jens Hansen")
 		return unconfirmed(r)

@@ -200,6 +200,10 @@ type RequestData struct {
 	// FilesUntil is when the first of the delivered files is deleted (dsr.File.Expires), for
 	// an answer with files.
 	FilesUntil string
+	// Letter is set when the mail is a letter the DPO prints and posts, to a requester the
+	// desk cannot mail (dsr.Request.ByMail): it then says nothing of replying to an email or
+	// of a status page.
+	Letter bool
 }
 
 // requestTemplates maps a mail kind to its template; the DPO's mail is in the deployment's
@@ -224,6 +228,27 @@ var requestTemplates = map[dsr.MailKind]string{
 // others to the requester (dsr.MailKind.CarriesPageLink); the secret in it is never stored,
 // so the caller passes it.
 func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Message, error) {
+	return n.request(kind, r, link, false)
+}
+
+// Letter renders the mail of the given kind about r as the letter it is to a requester the
+// desk cannot mail (dsr.Request.ByLetter): the same template in the requester's language,
+// without a link, addressed (To) to the requester's name and postal address, one line each
+// ("" when none was registered).
+func (n *Notices) Letter(kind dsr.MailKind, r *dsr.Request) (Message, error) {
+	if !r.ByLetter(kind) {
+		return Message{}, fmt.Errorf("notice: %s to %s is not a letter", kind, r.Ref)
+	}
+	return n.request(kind, r, "", true)
+}
+
+// LetterAddress is the address block of a letter to r's requester: their name and postal
+// address, one line each.
+func LetterAddress(r *dsr.Request) string {
+	return strings.TrimSpace(strings.Join([]string{r.Name, r.PostalAddress}, "\n"))
+}
+
+func (n *Notices) request(kind dsr.MailKind, r *dsr.Request, link string, letter bool) (Message, error) {
 	name, ok := requestTemplates[kind]
 	lang, to, replyTo := n.requesterLang(r), []string{r.Email}, []string{n.replyTo(r)}
 	var recipient *dsr.RecipientNotice
@@ -249,7 +274,9 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 	if !ok {
 		return Message{}, fmt.Errorf("notice: unknown mail kind %q", kind)
 	}
-	if len(to) == 0 || to[0] == "" {
+	if letter {
+		to, replyTo = []string{LetterAddress(r)}, nil
+	} else if len(to) == 0 || to[0] == "" {
 		return Message{}, fmt.Errorf("notice: %s mail for %s has no recipient", kind, r.Ref)
 	}
 	if kind == dsr.MailQuestion && r.Waiting == nil {
@@ -265,6 +292,7 @@ func (n *Notices) Request(kind dsr.MailKind, r *dsr.Request, link string) (Messa
 		d.Link = link
 	}
 	d.Recipient = recipient
+	d.Letter = letter
 	subject, text, html, err := n.Render(name, d)
 	if err != nil {
 		return Message{}, err

@@ -208,3 +208,32 @@ func RedactLink(link string) string {
 	ref, _, _ := strings.Cut(tok, ".")
 	return link[:i] + "token=" + ref + ".…"
 }
+
+// Keep keeps the text of each letter among kinds, those of r's mails that are letters not yet
+// posted (dsr.MailLetter: a requester the desk cannot mail), as the letter it is
+// (Notices.Letter), beside the request as a mail's text is kept (Recorder.StartSync): the
+// DPO prints it from there and posts it. Nothing is sent and no state changes: a letter stays
+// one until the DPO records it posted. Each text is kept under the time the change decided
+// it, so keeping it again writes the same item.
+func (o *Outbox) Keep(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind) error {
+	var letters []dsr.SentMail
+	for _, kind := range kinds {
+		m := r.Mails[kind]
+		if m.State != dsr.MailLetter {
+			continue
+		}
+		msg, err := o.Notices.Letter(kind, r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		letters = append(letters, kept(kind, m.At, msg, ""))
+	}
+	if len(letters) == 0 {
+		return nil
+	}
+	_, write := o.Recorder.StartSync(ctx, r.Clone())
+	if err := write(letters); err != nil {
+		return fmt.Errorf("keep letters: %w", err)
+	}
+	return nil
+}

@@ -30,7 +30,7 @@ func TestFieldAttributesCoverTheItem(t *testing.T) {
 	}
 	// Keys and what never changes (the list key, by type and receipt, too), and what has writes
 	// of its own (mails, audit, escalation marks, version).
-	for _, a := range []string{"pk", "sk", "ref", "lang", "received_at", "entered_at", "channel", "mails", "audit", "esc", "version"} {
+	for _, a := range []string{"pk", "sk", "ref", "lang", "received_at", "entered_at", "channel", "form_key", "mails", "audit", "esc", "version"} {
 		owner[a] = "fixed"
 	}
 	rt := reflect.TypeFor[requestItem]()

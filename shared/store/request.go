@@ -206,7 +206,8 @@ func (s *Store) Commit(ctx context.Context, r *dsr.Request, c dsr.Change) error 
 	for _, name := range derived {
 		write(name)
 	}
-	for _, k := range c.Mails {
+	// A letter's state is written as a queued mail's is (dsr.Change.Letters).
+	for _, k := range slices.Concat(c.Mails, c.Letters) {
 		mv, err := marshalMail(r.Mails[k])
 		if err != nil {
 			return err
