@@ -245,10 +245,13 @@ func (r *Request) SameRegistration(o *Request) bool {
 
 // QueuedMails lists the mails a new request was stored with, queued, in a stable order: what
 // the caller sends once it is stored.
-func (r *Request) QueuedMails() []MailKind {
+func (r *Request) QueuedMails() []MailKind { return r.mailsIn(MailQueued) }
+
+// mailsIn lists r's mails in state st, in a stable order.
+func (r *Request) mailsIn(st MailStatus) []MailKind {
 	var kinds []MailKind
 	for k, m := range r.Mails {
-		if m.State == MailQueued {
+		if m.State == st {
 			kinds = append(kinds, k)
 		}
 	}

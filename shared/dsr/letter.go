@@ -1,9 +1,6 @@
 package dsr
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Answered by letter. A request registered without an address (a letter, a call, a visit)
 // has no mailbox for the desk to write to, yet the law still wants the requester told: of an
@@ -36,16 +33,7 @@ func (r *Request) ByLetter(k MailKind) bool {
 }
 
 // Letters lists the letters of r not yet posted, in a stable order.
-func (r *Request) Letters() []MailKind {
-	var kinds []MailKind
-	for k, m := range r.Mails {
-		if m.State == MailLetter {
-			kinds = append(kinds, k)
-		}
-	}
-	slices.Sort(kinds)
-	return kinds
-}
+func (r *Request) Letters() []MailKind { return r.mailsIn(MailLetter) }
 
 // CanRecordPosted says whether a DPO may record that r's letter of kind k was posted: it is a
 // letter not yet posted.
