@@ -98,6 +98,9 @@ type inboundView struct {
 	Attachments []string
 	DMARCFail   bool
 	Quarantine  string
+	// Open is where the DPO opens the mail as received (rawmail.go), "" when there is no
+	// inbound bucket or nothing to open; CSRF its form's token, OpenLabel its button.
+	Open, CSRF, OpenLabel string
 }
 
 // historyEntry is one event, or one mail with its text.
@@ -250,6 +253,13 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 		}
 		if m.Reason != "" {
 			v.Inbound.Quarantine = i18n.T(l, "quarantine."+m.Reason)
+		}
+		if h.rawMails != nil && r.CanOpenMail() == nil {
+			v.Inbound.Open, v.Inbound.CSRF = requestPath(r.Ref)+"/"+rawMailPage, c.sess.CSRF
+			v.Inbound.OpenLabel = i18n.T(l, "admin.inbound.open")
+			if n := len(m.Attachments); n > 0 {
+				v.Inbound.OpenLabel = plural(l, "admin.inbound.open_with", n)
+			}
 		}
 	}
 	v.Why, v.Waiting = h.why(l, r), h.waiting(l, r, now)

@@ -87,6 +87,8 @@ type handler struct {
 	sender      notice.Sender
 	// files is the deliveries bucket: upload forms, listings, removals (delivery.go).
 	files files
+	// rawMails is the inbound bucket, nil when the desk receives no mail (rawmail.go).
+	rawMails rawMails
 	cal   *deadline.Calendar
 	now   func() time.Time
 	log   *slog.Logger
@@ -252,6 +254,9 @@ func (h *handler) route(c *call) web.Response {
 		switch {
 		case action == "" && get:
 			serve = func(c *call) web.Response { return h.detail(c, ref) }
+			h.readEarly(c, ref)
+		case action == rawMailPage && c.Method == "POST" && h.rawMails != nil:
+			serve = func(c *call) web.Response { return h.openMail(c, ref) }
 			h.readEarly(c, ref)
 		case action == letterPage && get:
 			serve = func(c *call) web.Response { return h.letter(c, ref) }

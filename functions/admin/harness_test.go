@@ -33,6 +33,7 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/testkit/keyscope"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/later"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/rawitem"
+	"github.com/dsrdesk/dsrdesk/shared/testkit/sigcheck"
 	"github.com/dsrdesk/dsrdesk/shared/token"
 	"github.com/dsrdesk/dsrdesk/shared/web"
 )
@@ -136,7 +137,19 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 	}
 	after := later.Now{}
 	// Every call the workspace makes goes through keyscope: only what its role allows.
-	h, err := newHandler(cfg, keyscope.Wrap(t, "AdminFunction", db), env.SES(), after, c.Now, log, withFiles(files))
+	hopts := []handlerOption{withFiles(files)}
+	if cfg.InboundBucket != "" {
+		// The raw mails' bucket at the emulator, behind a proxy that checks a presigned
+		// link's signature as S3 does (s3rver does not).
+		raw := env.AWSConfig()
+		raw.BaseEndpoint = aws.String(sigcheck.Start(t, env.S3URL(t), raw))
+		mails, err := bucket.New(raw, cfg.InboundBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hopts = append(hopts, withRawMails(mails))
+	}
+	h, err := newHandler(cfg, keyscope.Wrap(t, "AdminFunction", db), env.SES(), after, c.Now, log, hopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +160,11 @@ func setup(t testing.TB, opts ...func(*config.Admin)) *tenv {
 
 // deadEndpoint is a loopback port nothing listens on.
 const deadEndpoint = "http://127.0.0.1:1"
+
+// withInbound gives the workspace an inbound bucket of its own at the S3 emulator.
+func withInbound(t testing.TB) func(*config.Admin) {
+	return func(cfg *config.Admin) { cfg.InboundBucket = emulator.Get(t).NewBucket(t) }
+}
 
 // withDeliveries gives the workspace a deliveries bucket of its own at the S3 emulator.
 func withDeliveries(t testing.TB) func(*config.Admin) {

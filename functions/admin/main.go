@@ -38,7 +38,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	h, err := newHandler(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), after, time.Now, log, withFiles(files))
+	opts := []handlerOption{withFiles(files)}
+	if cfg.InboundBucket != "" {
+		// The raw mails, for a DPO to open (rawmail.go): signed, never fetched.
+		raw, err := bucket.New(aws, cfg.InboundBucket)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		opts = append(opts, withRawMails(raw))
+	}
+	h, err := newHandler(cfg, store.Client(dynamodb.NewFromConfig(aws)), notice.Client(ses.NewFromConfig(aws)), after, time.Now, log, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

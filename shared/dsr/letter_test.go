@@ -168,3 +168,41 @@ func TestNoDeliveryByLetterAndRepliesWrittenDown(t *testing.T) {
 		t.Fatalf("recorded %+v, request waiting %v", c, r.Waiting)
 	}
 }
+
+// The mail a request came in may be opened while the request keeps its sender's data: each
+// opening is an audit event and changes nothing else; a request that did not come by mail,
+// or whose data is gone, has nothing to open.
+func TestOpenMail(t *testing.T) {
+	now := received.Add(time.Hour)
+	expired := mailRequest()
+	if _, err := expired.Expire(received.Add(ExpireAfter)); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		r    *Request
+		ok   bool
+	}{
+		{"a mail", mailRequest(), true},
+		{"a held mail", quarantinedRequest("spam"), true},
+		{"a letter", registered(""), false},
+		{"expired", expired, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.r.Clone()
+			c, err := tc.r.OpenMail("dpo", now)
+			if !tc.ok {
+				var te *TransitionError
+				if !errors.As(err, &te) {
+					t.Fatalf("opened: %v", err)
+				}
+				return
+			}
+			if err != nil || c.Event.Action != ActionMailOpened || c.Fields != 0 || len(c.Mails)+len(c.Letters) != 0 ||
+				tc.r.Status != before.Status || len(tc.r.Audit) != len(before.Audit)+1 {
+				t.Fatalf("%+v, %v", c, err)
+			}
+		})
+	}
+}
