@@ -154,3 +154,46 @@ func BenchmarkRoundTrips(b *testing.B) {
 		b.ReportMetric(float64(after[i]), tc.name+"-after-trips")
 	}
 }
+
+// A requester without an address is answered by letter at the cost of any action: the
+// session and the request's partition, then the write that decides the action and records
+// the letter; after the answer, the letter's text is kept beside the request (the partition
+// read, then one batch), and no mail is sent. Opening the mail a request came in is the
+// same two round trips: its audit event is written, and the link signed without a call.
+func TestLetterAndMailRoundTrips(t *testing.T) {
+	t.Parallel()
+	e := setup(t, withInbound(t))
+	raw := e.h.rawMails
+	rec := &awscount.Recorder{Latency: tripLatency}
+	e.recorded(rec)
+	e.h.rawMails = raw
+	d := e.session(e.cfg.DPOAddresses[0])
+	cases := []struct {
+		name         string
+		ref          func() string
+		do           func(ref string) web.Response
+		trips        int
+		want, wantAt string
+	}{
+		{"letter", func() string { return byLetter(t, d, "da") }, func(ref string) web.Response {
+			return d.act(ref, "extend", url.Values{"reason": {"Fem systemer."}, "step": {stepConfirm}})
+		}, 2, "GetItem ‖ Query → UpdateItem", "Query → BatchWriteItem"},
+		{"open-mail", func() string { r, _ := e.mailed("gmail-da-utf8.eml"); return r.Ref }, func(ref string) web.Response {
+			return d.post(requestPath(ref)+"/"+rawMailPage, url.Values{})
+		}, 2, "GetItem ‖ Query → UpdateItem", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.t = t
+			ref := tc.ref()
+			e.held.Run()
+			rec.Take()
+			if resp := tc.do(ref); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			before := rec.Take()
+			e.held.Run()
+			awscount.CheckAnswer(t, before, rec.Take(), tc.trips, tc.want, tc.wantAt)
+		})
+	}
+}
