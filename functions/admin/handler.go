@@ -89,10 +89,10 @@ type handler struct {
 	files files
 	// rawMails is the inbound bucket, nil when the desk receives no mail (rawmail.go).
 	rawMails rawMails
-	cal   *deadline.Calendar
-	now   func() time.Time
-	log   *slog.Logger
-	pages *web.Pages
+	cal      *deadline.Calendar
+	now      func() time.Time
+	log      *slog.Logger
+	pages    *web.Pages
 	// exportBudget bounds an export file (export.go).
 	exportBudget int
 	// site reads each request. A DPO works in one language, so the language is ?lang=,
