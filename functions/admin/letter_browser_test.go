@@ -37,7 +37,8 @@ func media(m string) chromedp.Action[chromedp.Void] {
 // language), at 1280 and 390 px and as printed: on screen nothing scrolls sideways and the
 // page is readable; on paper the letter is alone (no header, footer, menu or form), and the
 // PDF Chromium prints is one page. Screenshots and PDFs land in artifacts/e2e/
-// (admin-letter-<lang>-<width>.png, admin-letter-<lang>-print.png and .pdf).
+// (admin-letter-<lang>-<width>.png, admin-letter-<lang>-print.png and .pdf), with the request's
+// page that links to the letter (admin-request-letter-<lang>-<width>.png).
 func TestLetterInABrowser(t *testing.T) {
 	browsertest.Require(t)
 	t.Parallel()
@@ -80,10 +81,17 @@ func TestLetterInABrowser(t *testing.T) {
 			if width == widths[0] {
 				browsertest.CheckReadable(t, b.Context(), name)
 			}
+			// The request's page: the letter to post, linked from its summary and its history.
+			name = fmt.Sprintf("admin-request-letter-%s-%d", lang, width)
+			b.Do(chromedp.Navigate(base+requestPath(refs[lang])), chromedp.WaitVisible(chromedp.CSS(`a[href="`+path+`"]`)))
+			if wide := browsertest.Get(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); wide > 0 {
+				t.Errorf("%s scrolls sideways by %d px", name, wide)
+			}
+			b.Screenshot(shots, name)
 		}
 		// On paper: A4 width, print media; the letter alone.
 		name := fmt.Sprintf("admin-letter-%s-print", lang)
-		b.Do(chromedp.EmulateViewport(794, 1123), media("print"))
+		b.Do(chromedp.EmulateViewport(794, 1123), chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("article.letter")), media("print"))
 		for _, hidden := range []string{"header.site", "footer.site", ".no-print", ".record"} {
 			if visible(hidden) {
 				t.Errorf("%s: %s is printed", name, hidden)
