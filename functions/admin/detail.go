@@ -442,6 +442,7 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 		kinds = append(kinds, k)
 	}
 	slices.Sort(kinds)
+	undelivered, _ := r.Undelivered()
 	for _, k := range kinds {
 		m := r.Mails[k]
 		n := mailNote{Kind: mailKindLabel(l, r, k)}
@@ -451,6 +452,10 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 			// SES accepted it, and then heard that it did not reach the requester, or that
 			// they marked it as spam: the DPO must reach them another way.
 			n.State, n.Class = i18n.T(l, "admin.mail.feedback."+m.Feedback.Kind, h.dateTime(l, m.Feedback.At)), "overdue"
+			if slices.Contains(undelivered, k) {
+				// What ends its line in the daily digest (dsr.Request.Undelivered).
+				n.State += " " + i18n.T(l, "admin.mail.feedback.open")
+			}
 		case m.State == dsr.MailSent, m.State == dsr.MailPosted:
 			continue
 		case m.State == dsr.MailLetter:

@@ -123,6 +123,15 @@ func TestDigestPreviewListsUndeliveredAndNotDownloaded(t *testing.T) {
 			t.Errorf("%s is in the preview", r.Ref)
 		}
 	}
+	// The request's page says what ends the line: a note. Once there is one, it says no more.
+	open := htmlEscape(i18n.T(i18n.DA, "admin.mail.feedback.open"))
+	if body := page(t, d.get(requestPath(refusal.Ref)), http.StatusOK); !strings.Contains(body, open) {
+		t.Errorf("the bounced refusal's page does not say it is in the digest until a note")
+	}
+	if body := page(t, d.get(requestPath(handled.Ref)), http.StatusOK); strings.Contains(body, open) ||
+		!strings.Contains(body, htmlEscape(i18n.T(i18n.DA, "admin.mail.feedback.bounce", i18n.DateTime(i18n.DA, now0.Add(-time.Hour).In(e.h.cal.Location()))))) {
+		t.Errorf("the page of a bounce the DPO acted on: in the digest still, or the bounce not shown")
+	}
 	// Nothing recorded: the sweep still finds the answer's reminder due.
 	if got := e.request(partly.Ref); !got.Delivery.RemindedAt.IsZero() || !got.DeliveryReminderDue(now0) {
 		t.Errorf("the preview recorded the reminder: %+v", got.Delivery)
