@@ -14,14 +14,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 	"github.com/dsrdesk/dsrdesk/shared/testkit/emulator"
 )
 
-// dueSet seeds requests at every level on a Monday in Denmark, one unconfirmed request due
-// for its reminder and one open request whose receipt failed, and returns ref → level.
+// dueSet seeds requests at every level on a Monday in Denmark, a refusal that bounced, an
+// answer whose files were not downloaded, one unconfirmed request due for its reminder and
+// one open request whose receipt failed, and returns ref → level (or line).
 func dueSet(t *testing.T, h *harness, now time.Time) (levels map[string]string, reminderTo, receiptTo string) {
 	t.Helper()
 	lad := newLadderOrFail(t, h)
@@ -34,6 +36,12 @@ func dueSet(t *testing.T, h *harness, now time.Time) (levels map[string]string, 
 		}
 		levels[r.Ref] = esc.Level.Name
 	}
+	// Besides the levels: a refusal that bounced, an answer whose files were not downloaded.
+	bounced, _ := h.add(seed{received: now.AddDate(0, 0, -9), verified: true, rejectAt: now.AddDate(0, 0, -2),
+		bounce: dsr.MailRejection, bounceAt: now.AddDate(0, 0, -1)})
+	levels[bounced.Ref] = digest.LineUndelivered
+	answered, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 2, downloaded: []int{1}})
+	levels[answered.Ref] = digest.LineNotDownloaded
 	pending, _ := h.add(seed{received: now.Add(-49 * time.Hour), lang: "nb"})
 	open, _ := h.add(seed{received: now.AddDate(0, 0, -2), verified: true,
 		mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: {State: dsr.MailFailed, At: now.AddDate(0, 0, -2), Attempts: 1}}})
