@@ -147,8 +147,8 @@ func (s *Sweeper) newLink(ctx context.Context, log *slog.Logger, run *tally, r *
 	return len(ch.Mails)
 }
 
-// retryAll retries the mails of the open requests found due for it, a few at a time, while
-// there is time.
+// retryAll retries the mails of the open and closed requests found due for it, a few at a
+// time, while there is time.
 func (s *Sweeper) retryAll(ctx context.Context, log *slog.Logger, run *tally, rs []*dsr.Request, now time.Time) error {
 	w := newWorkers()
 	defer w.wait()
