@@ -87,8 +87,9 @@ type checkRow struct {
 	Done              bool
 }
 
-// mailNote is a mail that has not gone out, or a letter not yet posted (Href: its page).
-type mailNote struct{ Kind, State, Class, Href string }
+// mailNote is a mail that has not gone out, or a letter not yet posted (Href: its page), or
+// one that did not arrive (Hint: what ends its line in the digest, under its state).
+type mailNote struct{ Kind, State, Class, Href, Hint string }
 
 // inboundView is what the page shows of the mail a request came in: its subject, its
 // attachments by name and size (the mail keeps them), whether its sender may be forged, and
@@ -454,7 +455,7 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 			n.State, n.Class = i18n.T(l, "admin.mail.feedback."+m.Feedback.Kind, h.dateTime(l, m.Feedback.At)), "overdue"
 			if slices.Contains(undelivered, k) {
 				// What ends its line in the daily digest (dsr.Request.Undelivered).
-				n.State += " " + i18n.T(l, "admin.mail.feedback.open")
+				n.Hint = i18n.T(l, "admin.mail.feedback.open")
 			}
 		case m.State == dsr.MailSent, m.State == dsr.MailPosted:
 			continue
