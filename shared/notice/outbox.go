@@ -79,11 +79,13 @@ func (o *Outbox) Deliver(ctx context.Context, r *dsr.Request, kinds []dsr.MailKi
 		return nil
 	}
 	pageLink, linkErr := o.pageLink(ctx, r, kinds)
-	// The partition is read while the mails go (once the link they carry is stored, so that
-	// the round trips are the same each time); the sync keeps a copy of r, whose mail states
-	// RecordMails updates as it records them.
+	msgs := o.compose(r, kinds, link, pageLink, linkErr)
+	// The partition is read while the mails go (once the link they carry is stored, and once
+	// they are written, so that the read and the sends leave together however long the
+	// templates take); the sync keeps a copy of r, whose mail states RecordMails updates as it
+	// records them.
 	read, write := o.Recorder.StartSync(ctx, r.Clone())
-	states, sent, errs := o.send(ctx, r, kinds, link, pageLink, linkErr)
+	states, sent, errs := o.send(ctx, r, msgs)
 	var synced chan error
 	if len(sent) > 0 {
 		if err := write(sent); err != nil {
@@ -118,7 +120,7 @@ func (o *Outbox) DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.Mai
 		return o.Recorder.KeepNew(ctx, r, nil)
 	}
 	pageLink, linkErr := o.pageLink(ctx, r, kinds)
-	states, sent, errs := o.send(ctx, r, kinds, link, pageLink, linkErr)
+	states, sent, errs := o.send(ctx, r, o.compose(r, kinds, link, pageLink, linkErr))
 	written := make(chan error, 1)
 	go func() { written <- o.Recorder.KeepNew(ctx, r.Clone(), sent) }()
 	if err := o.Recorder.RecordMails(ctx, r, states); err != nil {
@@ -130,38 +132,58 @@ func (o *Outbox) DeliverNew(ctx context.Context, r *dsr.Request, kinds []dsr.Mai
 	return errors.Join(errs...)
 }
 
-// send sends the mails kinds about r in parallel and returns their states, the texts of
-// those that went to the requester, and what failed. The mails that carry a status page
-// link carry pageLink (o.pageLink), or fail with linkErr.
-func (o *Outbox) send(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind, link, pageLink string, linkErr error) (map[dsr.MailKind]dsr.MailState, []dsr.SentMail, []error) {
-	states := make(map[dsr.MailKind]dsr.MailState, len(kinds))
+// composed is one mail about a request, written and ready to go, or what kept it from being
+// written.
+type composed struct {
+	kind dsr.MailKind
+	msg  Message
+	link string
+	err  error
+}
+
+// compose writes the mails kinds about r. The mails that carry a status page link carry
+// pageLink (o.pageLink), or fail with linkErr.
+func (o *Outbox) compose(r *dsr.Request, kinds []dsr.MailKind, link, pageLink string, linkErr error) []composed {
+	out := make([]composed, len(kinds))
+	for i, kind := range kinds {
+		c := composed{kind: kind, link: link}
+		if kind.CarriesPageLink() {
+			c.link = pageLink
+		}
+		if kind.CarriesPageLink() && linkErr != nil {
+			c.err = fmt.Errorf("status page link: %w", linkErr)
+		} else {
+			c.msg, c.err = o.Notices.Request(kind, r, c.link)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// send sends the composed mails about r in parallel and returns their states, the texts of
+// those that went to the requester, and what failed.
+func (o *Outbox) send(ctx context.Context, r *dsr.Request, msgs []composed) (map[dsr.MailKind]dsr.MailState, []dsr.SentMail, []error) {
+	states := make(map[dsr.MailKind]dsr.MailState, len(msgs))
 	var sent []dsr.SentMail
-	errs := make([]error, len(kinds))
+	errs := make([]error, len(msgs))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for i, kind := range kinds {
+	for i, c := range msgs {
 		wg.Go(func() {
-			l := link
-			if kind.CarriesPageLink() {
-				l = pageLink
+			err := c.err
+			if err == nil {
+				err = o.Sender.Send(ctx, c.msg)
 			}
-			var msg Message
-			var err error
-			if kind.CarriesPageLink() && linkErr != nil {
-				err = fmt.Errorf("status page link: %w", linkErr)
-			} else if msg, err = o.Notices.Request(kind, r, l); err == nil {
-				err = o.Sender.Send(ctx, msg)
-			}
-			st := dsr.MailState{State: dsr.MailSent, At: o.Now().UTC(), Attempts: r.Mails[kind].Attempts + 1}
+			st := dsr.MailState{State: dsr.MailSent, At: o.Now().UTC(), Attempts: r.Mails[c.kind].Attempts + 1}
 			if err != nil {
 				st.State = dsr.MailFailed
-				errs[i] = fmt.Errorf("%s: %w", kind, err)
+				errs[i] = fmt.Errorf("%s: %w", c.kind, err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			states[kind] = st
-			if err == nil && kind.ToRequester() {
-				sent = append(sent, kept(kind, st.At, msg, l))
+			states[c.kind] = st
+			if err == nil && c.kind.ToRequester() {
+				sent = append(sent, kept(c.kind, st.At, c.msg, c.link))
 			}
 		})
 	}
