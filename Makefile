@@ -71,7 +71,7 @@ inbound: ## mail an .eml file to the running desk as SES would (make inbound EML
 	@test -n "$(EML)" || { echo "usage: make inbound EML=path/to/mail.eml"; exit 1; }
 	curl --silent --show-error --fail-with-body --data-binary @$(EML) http://127.0.0.1:3000/_local/inbound
 
-bench: deps ## measure against the performance targets and print one table (infra/bench, a quarter of an hour or more)
+bench: deps ## measure against the performance targets and print one table (infra/bench, about four minutes on a quiet machine)
 	GO=$(GO) $(GO) run ./infra/bench
 
 load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, about four minutes)
