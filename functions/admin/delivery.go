@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsrdesk/dsrdesk/shared/bucket"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
+	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/token"
@@ -167,7 +168,7 @@ func (h *handler) panel(c *call, r *dsr.Request, a *action, edit bool, errText s
 		Limits: i18n.T(l, "admin.files.limits", i18n.Size(l, h.cfg.MaxFile), i18n.Size(l, h.cfg.MaxTotal), int(h.cfg.Deliveries.Retention/(24*time.Hour)))}
 	uploaded, err := h.uploads(c.ctx, r.Ref)
 	if err != nil {
-		h.log.Error("files unlisted", "ref", r.Ref, "err", err.Error())
+		h.log.Error("files unlisted", "ref", r.Ref, errlog.Attr(err))
 		p.Error = i18n.T(l, "admin.files.unavailable")
 		return p
 	}
@@ -191,7 +192,7 @@ func (h *handler) panel(c *call, r *dsr.Request, a *action, edit bool, errText s
 		Expires:  uploadValid,
 	})
 	if err != nil {
-		h.log.Error("upload form", "ref", r.Ref, "err", err.Error())
+		h.log.Error("upload form", "ref", r.Ref, errlog.Attr(err))
 		p.Error = i18n.T(l, "admin.files.unavailable")
 		return p
 	}
@@ -272,7 +273,7 @@ func (h *handler) deliveryOf(c *call, r *dsr.Request) (*deliveryView, []dsr.Down
 	}
 	downloads, err := h.reqs.Downloads(c.ctx, r.Ref)
 	if err != nil {
-		h.log.Error("downloads unread", "ref", r.Ref, "err", err.Error())
+		h.log.Error("downloads unread", "ref", r.Ref, errlog.Attr(err))
 		v.Note = i18n.T(l, "admin.files.downloads_unavailable")
 	}
 	for _, f := range d.Files {
