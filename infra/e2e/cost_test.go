@@ -294,7 +294,6 @@ func partitionBytes(t *testing.T, ctx context.Context, d *meteredStack, ref stri
 	n := 0
 	for _, item := range out.Items {
 		n += cost.IndexedBytes(item, keys)
-
 	}
 	return n
 }
