@@ -74,7 +74,7 @@ inbound: ## mail an .eml file to the running desk as SES would (make inbound EML
 bench: deps ## measure against the performance targets and print one table (infra/bench, about four minutes on a quiet machine)
 	GO=$(GO) $(GO) run ./infra/bench
 
-load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, about four minutes)
+load: deps ## 50 clients on the local runner for a minute, then bursts against the rate limits (infra/load, about six minutes)
 	DSR_LOAD=1 $(GO) test -count=1 -v -timeout 20m -run '^TestLoad$$' ./infra/load
 
 fmt: ## gofmt every Go file
