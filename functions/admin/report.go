@@ -90,13 +90,11 @@ func newStats() stats {
 	return stats{byMonth: map[string][]int{}, late: map[dsr.Lateness]int{}, refusals: map[dsr.Ground]int{}, months: map[string]monthTally{}}
 }
 
-// count gathers the report's numbers from rs; now decides what is overdue.
-func (h *handler) count(rs []*dsr.Request, now time.Time) stats {
-	s := newStats()
+// count adds rs, one page of the period, to the report's numbers; now decides what is overdue.
+func (h *handler) count(s *stats, rs []*dsr.Request, now time.Time) {
 	for _, r := range rs {
-		h.tally(&s, r, now)
+		h.tally(s, r, now)
 	}
-	return s
 }
 
 // tally counts r, so that the report never holds more than a page of requests.
@@ -186,9 +184,7 @@ func (h *handler) report(c *call) web.Response {
 	p := h.periodOf(c)
 	s, now := newStats(), h.now()
 	if err := h.eachPage(c, p, "", func(rs []*dsr.Request) (bool, error) {
-		for _, r := range rs {
-			h.tally(&s, r, now)
-		}
+		h.count(&s, rs, now)
 		return true, nil
 	}); err != nil {
 		return h.fail(c, err)

@@ -40,7 +40,8 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := e.h.count(p.Requests, now0)
+	s := newStats()
+	e.h.count(&s, p.Requests, now0)
 	if s.total != 8 || s.answered != 4 || s.onTime != 3 || s.overdue != 1 || s.active != 2 || s.pending != 1 || s.expired != 1 {
 		t.Fatalf("counts %+v", s)
 	}
