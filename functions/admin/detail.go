@@ -536,17 +536,14 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 		out = append(out, he)
 	}
 	for _, m := range mails {
-		what := "admin.history.mail"
+		what, href := "admin.history.mail", ""
 		if r.ByLetter(m.Kind) {
 			// Every text kept for a requester the desk cannot mail is a letter.
-			what = "admin.history.letter"
+			what, href = "admin.history.letter", letterPath(r.Ref, m.Kind)
 		}
 		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
 			What: i18n.T(l, what, mailKindLabel(l, r, m.Kind)),
-			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text}}
-		if what == "admin.history.letter" {
-			e.Mail.Href = letterPath(r.Ref, m.Kind)
-		}
+			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text, Href: href}}
 		if lang, ok := i18n.Parse(m.Lang); ok {
 			e.Mail.Lang = i18n.T(l, "admin.langname."+string(lang))
 		}
