@@ -295,11 +295,9 @@ func (h *handler) detailView(c *call, r *dsr.Request, mails []dsr.SentMail) *det
 	}
 	v.Mails, v.Refreshing = h.mailNotes(l, r, now)
 	v.History = h.history(l, r, mails, c.msgs)
-	if r.Delivery != nil {
-		var downloads []dsr.Download
-		v.Delivery, downloads = h.deliveryOf(c, r)
-		v.History = h.withDownloads(l, r, v.History, downloads)
-	}
+	var downloads []dsr.Download
+	v.Delivery, downloads = h.deliveryOf(c, r)
+	v.History = h.withDownloads(l, r, v.History, downloads)
 
 	for _, a := range registry {
 		ok, blocked := a.Offered(h, c, r, now)
