@@ -169,7 +169,7 @@ func (h *handler) preview(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 		}
 		v.Open.Previews = append(v.Open.Previews, previewOf(c.Lang, lead, msg))
 	}
-	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v), true
+	return h.renderDetail(c, http.StatusOK, v), true
 }
 
 // showForm shows a's form again with what the DPO typed.
@@ -177,7 +177,7 @@ func (h *handler) showForm(c *call, r *dsr.Request, mails []dsr.SentMail, a *act
 	v := h.detailView(c, r, mails)
 	v.Open = h.openAction(c, r, a, form, nil)
 	v.markChoice(a)
-	return h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+	return h.renderDetail(c, http.StatusOK, v)
 }
 
 // invalid shows the form again with each error next to its field.
@@ -198,7 +198,7 @@ func (h *handler) invalid(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 			v.ErrorList = append(v.ErrorList, fieldError{ID: f.ID, Label: f.Label, Message: f.Error})
 		}
 	}
-	return h.render(c, web.Status(fe), "detail", "admin.detail.title", v)
+	return h.renderDetail(c, web.Status(fe), v)
 }
 
 // refused explains why the request's state does not allow the action.
@@ -215,7 +215,7 @@ func (h *handler) refused(c *call, r *dsr.Request, mails []dsr.SentMail, a *acti
 	v.Banner = &banner{Class: "err", Heading: i18n.T(c.Lang, "admin.refused.heading"), Text: explain}
 	v.Open = h.keptText(c, r, a, form)
 	h.log.Info("action refused", "ref", r.Ref, "action", a.Name, "reason", reason)
-	return h.render(c, web.Status(te), "detail", "admin.detail.title", v)
+	return h.renderDetail(c, web.Status(te), v)
 }
 
 // conflict shows the current state of a request someone else changed while this DPO acted.
@@ -228,7 +228,7 @@ func (h *handler) conflict(c *call, fresh *dsr.Request, mails []dsr.SentMail, a 
 	} else {
 		v.Open = h.keptText(c, fresh, a, form)
 	}
-	return h.render(c, web.Status(fault.Conflict), "detail", "admin.detail.title", v)
+	return h.renderDetail(c, web.Status(fault.Conflict), v)
 }
 
 // keptText is a's form for a request that no longer allows it, kept only so that what the DPO

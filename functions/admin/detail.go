@@ -200,7 +200,7 @@ func (h *handler) detail(c *call, ref string) web.Response {
 	} else if c.Query.Get("done") == "register" {
 		v.Banner = h.doneBanner(c.Lang, r, &action{Name: "register", Mail: registeredMail(r)})
 	}
-	resp := h.render(c, http.StatusOK, "detail", "admin.detail.title", v)
+	resp := h.renderDetail(c, http.StatusOK, v)
 	if v.Refreshing && v.Open == nil {
 		// No form is open whose text a reload would lose.
 		resp.Headers["Refresh"] = "2"
@@ -687,4 +687,15 @@ func byteSize(l i18n.Lang, n int64) string {
 		mb = strings.Replace(mb, ".", ",", 1)
 	}
 	return i18n.T(l, "admin.size.mb", mb)
+}
+
+// renderDetail renders a request's page, whose forms may end at a bucket: the upload form at
+// the deliveries bucket, the form that opens the mail at the inbound bucket (a redirect).
+func (h *handler) renderDetail(c *call, status int, v *detailView) web.Response {
+	resp := h.render(c, status, "detail", "admin.detail.title", v)
+	h.allowUploads(&resp, v)
+	if v.Inbound != nil && v.Inbound.Open != "" {
+		web.AllowFormAction(&resp, h.rawMails.Origin())
+	}
+	return resp
 }

@@ -50,13 +50,6 @@ func (h *handler) render(c *call, status int, name, titleKey string, main any) w
 		p.Account = &web.Account{Email: c.sess.Email, SignOut: "/admin/signout", CSRF: c.sess.CSRF}
 	}
 	resp := web.Render(t, status, p)
-	if v, ok := main.(*detailView); ok {
-		h.allowUploads(&resp, v)
-		if v.Inbound != nil && v.Inbound.Open != "" {
-			// The form that opens the mail ends at the inbound bucket (a redirect).
-			web.AllowFormAction(&resp, h.rawMails.Origin())
-		}
-	}
 	if c.Method == "HEAD" {
 		resp.Body = ""
 	}
