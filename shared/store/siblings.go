@@ -175,8 +175,11 @@ func skOf(av map[string]ddbtypes.AttributeValue) string {
 // BatchWriteItem of what differs (none if nothing does). A mail is keyed by when it went and
 // its kind, so keeping it again (a retried call) writes the same item.
 func (s *Store) SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error {
-	_, write := s.StartSync(ctx, r)
-	return write(sent)
+	items, err := s.partition(ctx, r.Ref)
+	if err != nil {
+		return err
+	}
+	return s.syncSiblings(ctx, r, items, sent)
 }
 
 // StartSync is SyncSiblings in two halves, so that the partition is read while the mails it
