@@ -189,7 +189,7 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 			Type:     i18n.T(lang, "type."+string(r.Type)+".name"),
 			Answered: i18n.Date(lang, r.Delivery.At.In(loc)),
 			Missing:  i18n.T(lang, key, len(n.Missing), len(r.Delivery.Files)),
-			Expires:  i18n.Date(lang, lastExpiry(r.Delivery.Files).In(loc)),
+			Expires:  i18n.Date(lang, r.Delivery.LastExpiry().In(loc)),
 			Link:     link(r),
 		})
 	}

@@ -73,17 +73,6 @@ type Report struct {
 // Len is the number of lines in the report.
 func (r Report) Len() int { return len(r.Deadlines) + len(r.Undelivered) + len(r.NotDownloaded) }
 
-// lastExpiry is when the last of files is deleted.
-func lastExpiry(files []dsr.File) time.Time {
-	var last time.Time
-	for _, f := range files {
-		if f.Expires.After(last) {
-			last = f.Expires
-		}
-	}
-	return last
-}
-
 // sortedBy sorts lines by the time key gives them, then by reference.
 func sortedBy[T any](lines []T, req func(T) *dsr.Request, key func(T) time.Time) []T {
 	out := slices.Clone(lines)

@@ -349,10 +349,8 @@ func (r *Request) PageOpen(now time.Time) bool {
 func (r *Request) PageOpenUntil() time.Time {
 	from := r.ClosedAt
 	if r.Delivery != nil {
-		for _, f := range r.Delivery.Files {
-			if f.Expires.After(from) {
-				from = f.Expires
-			}
+		if last := r.Delivery.LastExpiry(); last.After(from) {
+			from = last
 		}
 	}
 	return from.Add(PageAfterClose)

@@ -74,6 +74,17 @@ type File struct {
 // Expired reports whether f is gone (or going) at now.
 func (f File) Expired(now time.Time) bool { return !now.Before(f.Expires) }
 
+// LastExpiry is when the last of d's files is deleted; zero when it has none.
+func (d *Delivery) LastExpiry() time.Time {
+	var last time.Time
+	for _, f := range d.Files {
+		if f.Expires.After(last) {
+			last = f.Expires
+		}
+	}
+	return last
+}
+
 // AccessAnswer is the structured answer to an access request: what Art. 15(1)(a)–(d), (g),
 // (h) and 15(2) ask the controller to tell, in the requester's language. Art. 15(1)(e) and
 // (f), the rights and the complaint, are the desk's own texts and need no filling in.
