@@ -3,6 +3,7 @@ package dsr
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -25,8 +26,9 @@ const (
 )
 
 // folds spell letters that have no plain-ASCII decomposition, and the accented Latin-1 and
-// Latin Extended-A letters, without their marks.
-var folds = func() map[rune]string {
+// Latin Extended-A letters, without their marks. Built on the first search, not at every cold
+// start.
+var folds = sync.OnceValue(func() map[rune]string {
 	m := map[rune]string{
 		'æ': "ae", 'ø': "o", 'å': "a", 'ß': "ss", 'đ': "d", 'ð': "d", 'þ': "th", 'ł': "l",
 		'œ': "oe", 'ı': "i", 'ŋ': "n", 'ħ': "h", 'ŧ': "t", 'ĸ': "k",
@@ -42,15 +44,16 @@ var folds = func() map[rune]string {
 		}
 	}
 	return m
-}()
+})
 
 // Fold lower-cases s and spells every letter it knows in plain ASCII: "Søren Ærø" → "soren aero".
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
+	fold := folds()
 	for _, r := range s {
 		r = unicode.ToLower(r)
-		if f, ok := folds[r]; ok {
+		if f, ok := fold[r]; ok {
 			b.WriteString(f)
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -32,17 +33,18 @@ var styleCSS string
 var layoutHTML string
 
 // styleHash lets the CSP allow exactly our inline stylesheet and nothing else, without a
-// separate route for a CSS file.
-var styleHash = func() string {
+// separate route for a CSS file. It is taken on the first page, not at every cold start: the
+// sweep, the inbound function and JSON answers never need it.
+var styleHash = sync.OnceValue(func() string {
 	sum := sha256.Sum256([]byte(styleCSS))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}()
+})
 
 // HTMLHeaders are sent with every page.
 func HTMLHeaders() map[string]string {
 	return map[string]string{
 		"Content-Type": "text/html; charset=utf-8",
-		"Content-Security-Policy": "default-src 'none'; style-src " + styleHash +
+		"Content-Security-Policy": "default-src 'none'; style-src " + styleHash() +
 			"; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		// For browsers that do not read CSP's frame-ancestors: no page of ours is framed, so
 		// nobody can dress a button of ours in theirs.
