@@ -22,13 +22,31 @@ func build(ctx context.Context, goTool, root, pkg, goos, goarch, out string) err
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, goTool, append(append([]string{"build"}, flags...), "-o", out, pkg)...)
+	linked := out + ".linked"
+	cmd := exec.CommandContext(ctx, goTool, append(append([]string{"build"}, flags...), "-o", linked, pkg)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s for %s/%s: %w\n%s", pkg, goos, goarch, err, b)
 	}
-	return nil
+	return stage(linked, out)
+}
+
+// stage writes the binary at linked to out with plain sequential writes, as unzipping a
+// deployment package does on Lambda, and removes linked. The linker writes its output through
+// a memory mapping, and on Linux (6.18, ext4) a file written that way starts measurably slower
+// from the page cache than the same bytes written with write(2): hello took 2.89 ms as linked
+// and 2.51–2.59 ms as copied, and a function up to 0.5 ms more, in one run. Which binary came
+// out which way would otherwise decide part of a ratio.
+func stage(linked, out string) error {
+	b, err := os.ReadFile(linked)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, b, 0o755); err != nil {
+		return err
+	}
+	return os.Remove(linked)
 }
 
 // functionEnv is what a function sees on Lambda, built from nothing so a developer's own
