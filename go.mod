@@ -8,7 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.16
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.16
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.21.4 // held with dynamodb
-	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.68.0 // held before schema-based serde: README, Cold start
+	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.68.0 // held before schema-based serde: README, Performance
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.9
 	github.com/aws/aws-sdk-go-v2/service/ses v1.42.9
 	github.com/aws/smithy-go v1.28.8
