@@ -453,7 +453,7 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 			n.State, n.Class = i18n.T(l, "admin.mail.feedback."+m.Feedback.Kind, h.dateTime(l, m.Feedback.At)), "overdue"
 			if slices.Contains(undelivered, k) {
 				// What ends its line in the daily digest (dsr.Request.Undelivered).
-				n.Hint = i18n.T(l, "admin.mail.feedback.open")
+				n.Hint = i18n.T(l, feedbackHint(k))
 			}
 		case m.State == dsr.MailSent, m.State == dsr.MailPosted:
 			continue
@@ -698,4 +698,18 @@ func (h *handler) renderDetail(c *call, status int, v *detailView) web.Response 
 		web.AllowFormAction(&resp, h.rawMails.Origin())
 	}
 	return resp
+}
+
+// feedbackHint is the message key that says what ends a bounced mail's line in the daily
+// digest, for the mail's addressee: the requester is reached another way, a recipient of the
+// data through the controller's contact there, and a notification to the DPO address that did
+// not arrive means that address itself receives no mail.
+func feedbackHint(k dsr.MailKind) string {
+	if _, ok := k.RecipientID(); ok {
+		return "admin.mail.feedback.open_recipient"
+	}
+	if k == dsr.MailDPONew {
+		return "admin.mail.feedback.open_dpo"
+	}
+	return "admin.mail.feedback.open"
 }

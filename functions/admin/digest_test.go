@@ -196,3 +196,45 @@ func previewSeeds(t *testing.T, e *tenv) (bounced func(ref string) *dsr.Request,
 	}
 	return bounced, delivered
 }
+
+// A bounce says on the request's page what ends its line in the digest, for whom the mail
+// was: a DPO notification that did not arrive is about the DPO's own address, not about
+// reaching the requester.
+func TestBounceHintByAddressee(t *testing.T) {
+	for _, tc := range []struct {
+		kind dsr.MailKind
+		key  string
+	}{
+		{dsr.MailRejection, "admin.mail.feedback.open"},
+		{dsr.MailReceipt, "admin.mail.feedback.open"},
+		{dsr.MailDPONew, "admin.mail.feedback.open_dpo"},
+		{dsr.RecipientMail("carrier"), "admin.mail.feedback.open_recipient"},
+	} {
+		if got := feedbackHint(tc.kind); got != tc.key {
+			t.Errorf("%s: %s, want %s", tc.kind, got, tc.key)
+		}
+	}
+	e := setup(t)
+	ctx := context.Background()
+	d := e.session(e.cfg.DPOAddresses[0])
+	r := e.seed(dsr.NewReference(), submission("da", "h."+uniq()+"@example.dk"), received0, verify)
+	if _, ok := r.Mails[dsr.MailDPONew]; !ok {
+		t.Fatalf("the seeded request has no DPO notification: %v", r.Mails)
+	}
+	ch, err := r.RecordFeedback(dsr.MailDPONew, dsr.Feedback{Kind: dsr.FeedbackBounce, At: now0.Add(-time.Hour), Detail: "Permanent/General"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Commit(ctx, r, ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []i18n.Lang{i18n.DA, i18n.NB, i18n.EN} {
+		body := page(t, d.get(requestPath(r.Ref)+"?lang="+string(l)), http.StatusOK)
+		if want := htmlEscape(i18n.T(l, "admin.mail.feedback.open_dpo")); !strings.Contains(body, want) {
+			t.Errorf("%s: the page of a bounced DPO notification does not say %q", l, want)
+		}
+		if strings.Contains(body, htmlEscape(i18n.T(l, "admin.mail.feedback.open"))) {
+			t.Errorf("%s: the page of a bounced DPO notification asks how the requester was reached", l)
+		}
+	}
+}
