@@ -83,10 +83,7 @@ func (h *handler) letter(c *call, ref string) web.Response {
 		kept = &dsr.SentMail{Kind: kind, At: st.At, To: msg.To[0], Lang: string(msg.Lang), Subject: msg.Subject, Text: msg.Text}
 		v.Missing = true
 	}
-	lang, ok := i18n.Parse(kept.Lang)
-	if !ok {
-		lang = h.cfg.DefaultLang
-	}
+	lang := i18n.ParseOr(kept.Lang, h.cfg.DefaultLang)
 	v.Lang, v.Subject, v.Text = string(lang), kept.Subject, kept.Text
 	v.Date = h.longDate(lang, kept.At)
 	v.From = append([]string{h.cfg.ControllerName}, addressLines(h.cfg.ControllerAddress)...)

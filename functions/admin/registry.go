@@ -246,10 +246,7 @@ func askTemplate(h *handler, r *dsr.Request, purpose string) string {
 	if purpose == dsr.PurposeOther {
 		return ""
 	}
-	lang, ok := i18n.Parse(r.Lang)
-	if !ok {
-		lang = h.cfg.DefaultLang
-	}
+	lang := i18n.ParseOr(r.Lang, h.cfg.DefaultLang)
 	return i18n.T(lang, "admin.ask.template."+purpose)
 }
 

@@ -138,9 +138,6 @@ func answerDefault(h *handler, c *call, r *dsr.Request, p string) string {
 		}
 		c.answers = saved
 	}
-	lang, ok := i18n.Parse(r.Lang)
-	if !ok {
-		lang = h.cfg.DefaultLang
-	}
+	lang := i18n.ParseOr(r.Lang, h.cfg.DefaultLang)
 	return c.answers[answerKey(p, lang)].Value
 }

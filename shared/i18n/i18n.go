@@ -46,6 +46,15 @@ func Parse(tag string) (Lang, bool) {
 	return "", false
 }
 
+// ParseOr is Parse's language for tag, or fallback when tag names none: a request's stored
+// language, say, with the deployment's default for one filed without.
+func ParseOr(tag string, fallback Lang) Lang {
+	if l, ok := Parse(tag); ok {
+		return l
+	}
+	return fallback
+}
+
 // Accepted is the supported language the browser's Accept-Language header prefers, if it names
 // one (a q of 0 says "not this one").
 func Accepted(acceptLanguage string) (Lang, bool) {

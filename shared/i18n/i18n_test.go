@@ -56,6 +56,24 @@ func TestAccepted(t *testing.T) {
 	}
 }
 
+func TestParseOr(t *testing.T) {
+	for _, tt := range []struct {
+		tag      string
+		fallback Lang
+		want     Lang
+	}{
+		{"da", EN, DA},
+		{" NO ", DA, NB},
+		{"en-GB", NB, EN},
+		{"", NB, NB},
+		{"sv", DA, DA},
+	} {
+		if got := ParseOr(tt.tag, tt.fallback); got != tt.want {
+			t.Errorf("ParseOr(%q, %s) = %s; want %s", tt.tag, tt.fallback, got, tt.want)
+		}
+	}
+}
+
 func TestT(t *testing.T) {
 	if got := T(DA, "type.article", "art. 15"); got != "GDPR art. 15" {
 		t.Errorf("T = %q", got)

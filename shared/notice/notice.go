@@ -318,10 +318,7 @@ func (n *Notices) replyTo(r *dsr.Request) string {
 }
 
 func (n *Notices) requesterLang(r *dsr.Request) i18n.Lang {
-	if l, ok := i18n.Parse(r.Lang); ok {
-		return l
-	}
-	return n.s.DefaultLang
+	return i18n.ParseOr(r.Lang, n.s.DefaultLang)
 }
 
 // RequestData fills the data every request mail template can use.
