@@ -50,12 +50,14 @@ func (r *Runner) build(ctx context.Context) error {
 // buildOne builds the function's main package with the flags Lambda builds use but
 // for this machine's OS and architecture, so that the runner can execute it.
 func (r *Runner) buildOne(ctx context.Context, goBin string, fn *samtemplate.Function) error {
-	dir, pkg, err := r.mainPackage(ctx, fn)
+	dir, pkg, flags, err := r.mainPackage(ctx, fn)
 	if err != nil {
 		return err
 	}
-	// The Makefile's tags (LAMBDA_BUILD): the same HTTP client (no bundled HTTP/2) as on Lambda.
-	cmd := exec.CommandContext(ctx, goBin, "build", "-tags", "lambda.norpc,nethttpomithttp2", "-o", r.bootstrap(fn.LogicalID), pkg)
+	// The flags the target's go build passes (the Makefile's LAMBDA_BUILD: its tags give the
+	// same HTTP client, without the bundled HTTP/2, as on Lambda), for this machine.
+	args := append(append([]string{"build"}, flags...), "-o", r.bootstrap(fn.LogicalID), pkg)
+	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = dir
 	// For the host: a GOOS/GOARCH left over from a sam build must not leak in.
 	for _, kv := range os.Environ() {
@@ -69,22 +71,23 @@ func (r *Runner) buildOne(ctx context.Context, goBin string, fn *samtemplate.Fun
 	return nil
 }
 
-// mainPackage finds what to build. BuildMethod go1.x (or none): the package in
-// CodeUri, as sam build does. BuildMethod makefile: the package the Makefile's
-// build-<LogicalId> target passes to go build, read from make -n, because the target
-// itself cross-compiles for Lambda and its binary would not run here.
-func (r *Runner) mainPackage(ctx context.Context, fn *samtemplate.Function) (dir, pkg string, err error) {
+// mainPackage finds what to build and with which flags. BuildMethod go1.x (or none): the
+// package in CodeUri, no flags, as sam build does. BuildMethod makefile: the package and the
+// flags (all but -o) the Makefile's build-<LogicalId> target passes to go build, read from
+// make -n, because the target itself cross-compiles for Lambda and its binary would not run
+// here.
+func (r *Runner) mainPackage(ctx context.Context, fn *samtemplate.Function) (dir, pkg string, flags []string, err error) {
 	codeDir := fn.CodeURI
 	if !filepath.IsAbs(codeDir) {
 		codeDir = filepath.Join(r.opts.Dir, codeDir)
 	}
 	if fn.BuildMethod != "makefile" {
-		return codeDir, ".", nil
+		return codeDir, ".", nil, nil
 	}
 	target := "build-" + fn.LogicalID
 	makeBin, err := exec.LookPath("make")
 	if err != nil {
-		return "", "", fmt.Errorf("function %s has BuildMethod makefile: make is not on PATH to read its %s target", fn.LogicalID, target)
+		return "", "", nil, fmt.Errorf("function %s has BuildMethod makefile: make is not on PATH to read its %s target", fn.LogicalID, target)
 	}
 	cmd := exec.CommandContext(ctx, makeBin, "-n", "-C", codeDir, target, "ARTIFACTS_DIR="+filepath.Dir(r.bootstrap(fn.LogicalID)))
 	out, err := cmd.Output()
@@ -93,14 +96,14 @@ func (r *Runner) mainPackage(ctx context.Context, fn *samtemplate.Function) (dir
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = ee.Stderr
 		}
-		return "", "", fmt.Errorf("function %s has BuildMethod makefile: make -n %s in %s: %w\n%s", fn.LogicalID, target, codeDir, err, stderr)
+		return "", "", nil, fmt.Errorf("function %s has BuildMethod makefile: make -n %s in %s: %w\n%s", fn.LogicalID, target, codeDir, err, stderr)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		if pkgs := goBuildPackages(line); len(pkgs) > 0 {
-			return codeDir, pkgs[0], nil
+		if flags, pkgs := goBuild(line); len(pkgs) > 0 {
+			return codeDir, pkgs[0], flags, nil
 		}
 	}
-	return "", "", fmt.Errorf("function %s has BuildMethod makefile, but its %s target runs no go build:\n%s", fn.LogicalID, target, out)
+	return "", "", nil, fmt.Errorf("function %s has BuildMethod makefile, but its %s target runs no go build:\n%s", fn.LogicalID, target, out)
 }
 
 // valueFlags are the go build flags that take their value as the next argument.
@@ -111,31 +114,37 @@ var valueFlags = map[string]bool{
 	"-gccgoflags": true, "-covermode": true, "-coverpkg": true,
 }
 
-// goBuildPackages returns the package arguments of a "go build" in a shell line.
-func goBuildPackages(line string) []string {
+// goBuild returns the flags, all but -o, and the package arguments of a "go build" in a
+// shell line.
+func goBuild(line string) (flags, pkgs []string) {
 	words := shellWords(line)
 	for i := 0; i+1 < len(words); i++ {
 		if filepath.Base(words[i]) != "go" || words[i+1] != "build" {
 			continue
 		}
-		var pkgs []string
 		for j := i + 2; j < len(words); j++ {
 			w := words[j]
 			switch {
 			case w == "&&" || w == ";" || w == "||" || w == "|":
-				return pkgs
+				return flags, pkgs
 			case strings.HasPrefix(w, "-"):
 				name, _, hasValue := strings.Cut(w, "=")
-				if !hasValue && valueFlags[strings.Replace(name, "--", "-", 1)] {
+				name = strings.Replace(name, "--", "-", 1)
+				flag := []string{w}
+				if !hasValue && valueFlags[name] && j+1 < len(words) {
 					j++
+					flag = append(flag, words[j])
+				}
+				if name != "-o" {
+					flags = append(flags, flag...)
 				}
 			default:
 				pkgs = append(pkgs, w)
 			}
 		}
-		return pkgs
+		return flags, pkgs
 	}
-	return nil
+	return nil, nil
 }
 
 // shellWords splits a command line the way sh would for simple commands: quotes and

@@ -11,19 +11,22 @@ import (
 	"github.com/dsrdesk/dsrdesk/infra/samtemplate"
 )
 
-func TestGoBuildPackages(t *testing.T) {
+func TestGoBuild(t *testing.T) {
 	for _, tc := range []struct {
-		line string
-		want []string
+		line  string
+		flags []string
+		pkgs  []string
 	}{
-		{`GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid=' -o /tmp/x/bootstrap ./functions/intake`, []string{"./functions/intake"}},
-		{`/usr/local/go/bin/go build -o "$out dir/bootstrap" -ldflags "-X main.v=1" ./cmd/a ./cmd/b && zip x`, []string{"./cmd/a", "./cmd/b"}},
-		{`go build -tags=lambda.norpc -o=bin/x .`, []string{"."}},
-		{`test -n "/tmp/x" || { echo "go build it"; exit 1; }`, nil},
-		{`go vet ./...`, nil},
+		{`GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc,nethttpomithttp2 -trimpath -ldflags='-s -w -buildid=' -o /tmp/x/bootstrap ./functions/intake`,
+			[]string{"-tags", "lambda.norpc,nethttpomithttp2", "-trimpath", "-ldflags=-s -w -buildid="}, []string{"./functions/intake"}},
+		{`/usr/local/go/bin/go build -o "$out dir/bootstrap" -ldflags "-X main.v=1" ./cmd/a ./cmd/b && zip x`,
+			[]string{"-ldflags", "-X main.v=1"}, []string{"./cmd/a", "./cmd/b"}},
+		{`go build -tags=lambda.norpc -o=bin/x .`, []string{"-tags=lambda.norpc"}, []string{"."}},
+		{`test -n "/tmp/x" || { echo "go build it"; exit 1; }`, nil, nil},
+		{`go vet ./...`, nil, nil},
 	} {
-		if got := goBuildPackages(tc.line); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("goBuildPackages(%s) = %q, want %q", tc.line, got, tc.want)
+		if flags, pkgs := goBuild(tc.line); !reflect.DeepEqual(flags, tc.flags) || !reflect.DeepEqual(pkgs, tc.pkgs) {
+			t.Errorf("goBuild(%s) = %q, %q; want %q, %q", tc.line, flags, pkgs, tc.flags, tc.pkgs)
 		}
 	}
 }
@@ -40,18 +43,18 @@ func TestMainPackageFromMakefile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Runner{opts: Options{Dir: dir}, buildDir: t.TempDir()}
-	gotDir, pkg, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "ApiFunction", CodeURI: ".", BuildMethod: "makefile"})
-	if err != nil || gotDir != dir || pkg != "./functions/api" {
-		t.Errorf("mainPackage = %q, %q, %v", gotDir, pkg, err)
+	gotDir, pkg, flags, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "ApiFunction", CodeURI: ".", BuildMethod: "makefile"})
+	if err != nil || gotDir != dir || pkg != "./functions/api" || !reflect.DeepEqual(flags, []string{"-tags", "lambda.norpc"}) {
+		t.Errorf("mainPackage = %q, %q, %q, %v", gotDir, pkg, flags, err)
 	}
-	if _, _, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "NoGoFunction", CodeURI: ".", BuildMethod: "makefile"}); err == nil {
+	if _, _, _, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "NoGoFunction", CodeURI: ".", BuildMethod: "makefile"}); err == nil {
 		t.Error("a target without go build accepted")
 	}
-	if _, _, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "MissingFunction", CodeURI: ".", BuildMethod: "makefile"}); err == nil {
+	if _, _, _, err := r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "MissingFunction", CodeURI: ".", BuildMethod: "makefile"}); err == nil {
 		t.Error("a missing target accepted")
 	}
-	gotDir, pkg, _ = r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "GoFunction", CodeURI: "functions/x"})
-	if gotDir != filepath.Join(dir, "functions/x") || pkg != "." {
-		t.Errorf("go1.x: %q %q", gotDir, pkg)
+	gotDir, pkg, flags, _ = r.mainPackage(context.Background(), &samtemplate.Function{LogicalID: "GoFunction", CodeURI: "functions/x"})
+	if gotDir != filepath.Join(dir, "functions/x") || pkg != "." || flags != nil {
+		t.Errorf("go1.x: %q %q %q", gotDir, pkg, flags)
 	}
 }
