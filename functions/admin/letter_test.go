@@ -96,15 +96,11 @@ func TestAnsweredByLetter(t *testing.T) {
 				if m := r.Mails[s.kind]; m.State != dsr.MailLetter || m.Attempts != 0 {
 					t.Fatalf("%s: the mail is %+v, not a letter", s.action, m)
 				}
-				// Nothing for the sweep: an open request waits on its deadline, not on a retry,
-				// and a closed one is on no queue at all (a mail left to send would put it on
-				// the retry queue).
-				at, _ := e.raw(ref)["sweep_at"].(*ddbtypes.AttributeValueMemberS)
-				switch {
-				case r.Status.Active() && (at == nil || at.Value != store.TimeKey(r.Deadline())):
-					t.Errorf("%s: on the sweep at %v, deadline %s", s.action, at, r.Deadline())
-				case !r.Status.Active() && at != nil:
-					t.Errorf("%s: closed, and on the sweep at %s", s.action, at.Value)
+				// Nothing for the sweep to send: but until it is posted, the sweep reads the
+				// request from the letter's writing, for the digest to list it (an open one as
+				// well as a closed one, which is on the retry queue for it).
+				if at, _ := e.raw(ref)["sweep_at"].(*ddbtypes.AttributeValueMemberS); at == nil || at.Value != store.TimeKey(r.Mails[s.kind].At) {
+					t.Errorf("%s: on the sweep at %v, the letter written %s", s.action, at, r.Mails[s.kind].At)
 				}
 				var kept *dsr.SentMail
 				for i := range mails {
@@ -127,8 +123,19 @@ func TestAnsweredByLetter(t *testing.T) {
 				}
 				// Posted today, as the page's form records it.
 				redirect(t, d.act(ref, actionLetterPosted, url.Values{"letter": {string(s.kind)}, "posted_on": {"2026-03-10"}}))
-				if m := e.request(ref).Mails[s.kind]; m.State != dsr.MailPosted {
+				r = e.request(ref)
+				if m := r.Mails[s.kind]; m.State != dsr.MailPosted {
 					t.Fatalf("%s: after posting, %+v", s.action, m)
+				}
+				// Posted, the letter no longer holds the request on the sweep: an open one
+				// waits on its deadline, a closed one is on no queue at all (a mail left to
+				// send would put it on the retry queue).
+				at, _ := e.raw(ref)["sweep_at"].(*ddbtypes.AttributeValueMemberS)
+				switch {
+				case r.Status.Active() && (at == nil || at.Value != store.TimeKey(r.Deadline())):
+					t.Errorf("%s: posted, on the sweep at %v, deadline %s", s.action, at, r.Deadline())
+				case !r.Status.Active() && at != nil:
+					t.Errorf("%s: closed and posted, and on the sweep at %s", s.action, at.Value)
 				}
 				letter = page(t, d.get(letterPath(ref, s.kind)), http.StatusOK)
 				posted := i18n.T(i18n.DA, "admin.letter.posted", i18n.LongDate(i18n.DA, now0.In(e.h.cal.Location()).Truncate(0)), d.email, "")

@@ -13,8 +13,9 @@ const (
 	// QueueOpen holds requests awaiting the controller's answer: the deadline's escalation.
 	QueueOpen Queue = "OPEN"
 	// QueueRetry holds closed requests the sweep still has work on: a mail to the requester
-	// still to be sent, a mail that did not reach them (Undelivered), or files delivered and
-	// not downloaded that the digest is to remind the DPO of (RemindDelivery).
+	// still to be sent, a mail that did not reach them (Undelivered), files delivered and
+	// not downloaded that the digest is to remind the DPO of (RemindDelivery), or a letter
+	// not yet posted (Letters).
 	QueueRetry Queue = "RETRY"
 )
 
@@ -48,8 +49,9 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 		q, when = QueueOpen, r.Deadline()
 	}
 	// A mail that did not reach the requester is listed in every digest until a DPO acts on
-	// the request; files not downloaded, once, when the reminder falls due.
-	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt} {
+	// the request, and so is a letter until it is recorded posted; files not downloaded,
+	// once, when the reminder falls due.
+	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt, r.letterDueAt} {
 		at, ok := next()
 		if !ok {
 			continue
@@ -138,5 +140,25 @@ func (r *Request) followUpAt() time.Time {
 // reads r on every run from then, for the digest to list it (Undelivered).
 func (r *Request) undeliveredAt() (time.Time, bool) {
 	_, at := r.Undelivered()
+	return at, !at.IsZero()
+}
+
+// letterDueAt is when the earliest letter of r not yet posted was written: the sweep reads r on
+// every run from then, for the digest to list the letters until they are recorded posted
+// (digest.Ladder.NotPostedAt). The digest lists a letter from the local day after it was
+// written, which only the deployment's calendar knows; written is never later, and earlier is
+// safe. With the daily run in the morning that costs nothing (a letter written after the run
+// is first read by the next one, which lists it); a letter written before the day's run is read
+// once by it and not listed yet.
+func (r *Request) letterDueAt() (time.Time, bool) {
+	if r.Status == Expired {
+		return time.Time{}, false
+	}
+	var at time.Time
+	for _, k := range r.Letters() {
+		if w := r.Mails[k].At; at.IsZero() || w.Before(at) {
+			at = w
+		}
+	}
 	return at, !at.IsZero()
 }

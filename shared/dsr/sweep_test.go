@@ -113,3 +113,88 @@ func TestFollowUp(t *testing.T) {
 		}
 	}
 }
+
+// A letter not yet posted keeps its request where the sweep reads it from the time it was
+// written, for the digest to list it (the digest, knowing the calendar, from the local day
+// after); once the DPO records it posted, the request goes back to where it was: an open one to
+// its deadline, a closed one off every queue. A requester the desk can mail has no letters.
+func TestSweepQueueLetters(t *testing.T) {
+	extendAt, rejectAt := received.Add(72*time.Hour), received.Add(96*time.Hour)
+	posted := func(r *Request, k MailKind, at time.Time) {
+		t.Helper()
+		day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
+		if _, err := r.RecordPosted("dpo", k, day, at.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extend := func(r *Request) {
+		t.Helper()
+		if _, err := r.Extend("dpo", "Fem systemer.", r.Due.AddDate(0, 2, 0), extendAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reject := func(r *Request) {
+		t.Helper()
+		if _, err := r.Refuse("dpo", Refusal{Ground: GroundLegalExemption, Reason: "Retsplejeloven."}, rejectAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := func(r *Request) {
+		for k, m := range r.Mails {
+			if m.State == MailQueued {
+				r.Mails[k] = MailState{State: MailSent, At: m.At, Attempts: 1}
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		setup  func() *Request
+		queue  Queue
+		when   func(*Request) time.Time
+		letter time.Time // letterDueAt; zero for none
+	}{
+		{"open, no letter: its deadline", func() *Request { return registered("") }, QueueOpen, (*Request).Deadline, time.Time{}},
+		{"open, the extension's letter not posted: from its writing", func() *Request { r := registered(""); extend(r); return r },
+			QueueOpen, func(*Request) time.Time { return extendAt }, extendAt},
+		{"open, the extension's letter posted: its new deadline", func() *Request { r := registered(""); extend(r); posted(r, MailExtension, extendAt); return r },
+			QueueOpen, (*Request).Deadline, time.Time{}},
+		{"closed, the refusal's letter not posted: on the retry queue from its writing", func() *Request { r := registered(""); reject(r); return r },
+			QueueRetry, func(*Request) time.Time { return rejectAt }, rejectAt},
+		{"closed, two letters not posted: from the first", func() *Request { r := registered(""); extend(r); reject(r); return r },
+			QueueRetry, func(*Request) time.Time { return extendAt }, extendAt},
+		{"closed, the first posted: from the second", func() *Request {
+			r := registered("")
+			extend(r)
+			reject(r)
+			posted(r, MailExtension, rejectAt)
+			return r
+		}, QueueRetry, func(*Request) time.Time { return rejectAt }, rejectAt},
+		{"closed, every letter posted: nowhere", func() *Request {
+			r := registered("")
+			reject(r)
+			posted(r, MailRejection, rejectAt)
+			return r
+		}, "", func(*Request) time.Time { return time.Time{} }, time.Time{}},
+		{"closed by mail, every mail sent: nowhere", func() *Request { r := registered("karen@example.dk"); sent(r); reject(r); sent(r); return r },
+			"", func(*Request) time.Time { return time.Time{} }, time.Time{}},
+		{"expired with a letter: nowhere", func() *Request {
+			r := registered("")
+			r.Status = Expired
+			r.Mails[MailQuestion] = MailState{State: MailLetter, At: extendAt}
+			return r
+		}, "", func(*Request) time.Time { return time.Time{} }, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.setup()
+			at, ok := r.letterDueAt()
+			if ok != !tt.letter.IsZero() || !at.Equal(tt.letter) {
+				t.Errorf("letterDueAt = %v %v, want %v", at, ok, tt.letter)
+			}
+			q, when := r.SweepQueue()
+			if want := tt.when(r); q != tt.queue || !when.Equal(want) {
+				t.Fatalf("SweepQueue = %q %v, want %q %v", q, when, tt.queue, want)
+			}
+		})
+	}
+}
