@@ -27,12 +27,14 @@ type digestData struct {
 	// Unconfirmed says a line is a withdrawal or a marketing objection not yet confirmed,
 	// which the digest then explains.
 	Unconfirmed bool
-	// Undelivered lists the mails that did not arrive, NotDownloaded the answers whose files
-	// were not downloaded; each group is left out when empty.
+	// Undelivered lists the mails that did not arrive, NotPosted the letters waiting to be
+	// posted, NotDownloaded the answers whose files were not downloaded; each group is left
+	// out when empty.
 	Undelivered   []undeliveredLine
+	NotPosted     []notPostedLine
 	NotDownloaded []notDownloadedLine
-	// UndeliveredTitle and NotDownloadedTitle head those groups.
-	UndeliveredTitle, NotDownloadedTitle string
+	// UndeliveredTitle, NotPostedTitle and NotDownloadedTitle head those groups.
+	UndeliveredTitle, NotPostedTitle, NotDownloadedTitle string
 }
 
 // undeliveredLine is a request whose mails SES reported bounced or marked as spam.
@@ -43,6 +45,16 @@ type undeliveredLine struct {
 	// Mails say, one each, which mail, what SES reported and when.
 	Mails []string
 	Link  string
+}
+
+// notPostedLine is a request whose letters no DPO has recorded posted.
+type notPostedLine struct {
+	Ref    string
+	Type   string
+	Status string
+	// Letters say, one each, which letter and the day it was written.
+	Letters []string
+	Link    string
 }
 
 // notDownloadedLine is an answer with files not all downloaded.
@@ -102,8 +114,8 @@ type Desk struct {
 
 // Compose renders the one mail that reports every line of rep to the addresses to: the
 // deadlines grouped by level, most urgent first, and within a level by deadline; then the
-// mails that did not arrive; then the answers whose files were not downloaded. rep must not
-// be empty.
+// mails that did not arrive; then the letters waiting to be posted; then the answers whose
+// files were not downloaded. rep must not be empty.
 func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time) (notice.Message, error) {
 	lang, loc := desk.Lang, desk.Calendar.Location()
 	sorted := slices.Clone(rep.Deadlines)
@@ -120,6 +132,7 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 		Date:               i18n.LongDate(lang, now.In(loc)),
 		Workspace:          desk.BaseURL + "/admin",
 		UndeliveredTitle:   i18n.T(lang, "sweep.group.undelivered"),
+		NotPostedTitle:     i18n.T(lang, "sweep.group.not_posted"),
 		NotDownloadedTitle: i18n.T(lang, "sweep.group.not_downloaded"),
 	}
 	link := func(r *dsr.Request) string { return desk.BaseURL + "/admin/requests/" + r.Ref }
@@ -177,6 +190,29 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 		}
 		d.Undelivered = append(d.Undelivered, line)
 	}
+	// The letters waiting longest first.
+	letters := sortedBy(rep.NotPosted, func(n NotPosted) *dsr.Request { return n.Req }, func(n NotPosted) time.Time {
+		var first time.Time
+		for _, k := range n.Kinds {
+			if at := n.Req.Mails[k].At; first.IsZero() || at.Before(first) {
+				first = at
+			}
+		}
+		return first
+	})
+	for _, n := range letters {
+		r := n.Req
+		line := notPostedLine{
+			Ref:    r.Ref,
+			Type:   i18n.T(lang, "type."+string(r.Type)+".name"),
+			Status: i18n.T(lang, "status."+string(r.Status)),
+			Link:   link(r),
+		}
+		for _, k := range n.Kinds {
+			line.Letters = append(line.Letters, i18n.T(lang, "sweep.digest.letter_written", MailName(lang, r, k), i18n.Date(lang, r.Mails[k].At.In(loc))))
+		}
+		d.NotPosted = append(d.NotPosted, line)
+	}
 	files := sortedBy(rep.NotDownloaded, func(n NotDownloaded) *dsr.Request { return n.Req }, func(n NotDownloaded) time.Time { return n.Req.Delivery.At })
 	for _, n := range files {
 		r := n.Req
@@ -198,13 +234,15 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 		d.Heading = i18n.T(lang, "sweep.digest.heading")
 	}
 	// The subject names the most urgent group: a deadline's level, else what did not arrive,
-	// else what was not downloaded.
+	// else a letter not posted, else what was not downloaded.
 	var top string
 	switch {
 	case len(sorted) > 0:
 		top = LevelText(lang, "sweep.short", sorted[0].Esc.Level)
 	case len(d.Undelivered) > 0:
 		top = i18n.T(lang, "sweep.short.undelivered")
+	case len(d.NotPosted) > 0:
+		top = i18n.T(lang, "sweep.short.not_posted")
 	default:
 		top = i18n.T(lang, "sweep.short.not_downloaded")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,8 @@ func goldenRequest(t *testing.T, cal *deadline.Calendar, ref string, ty dsr.Type
 
 // goldenReport holds a line of every kind: an unconfirmed withdrawal past its short clock, an
 // extended erasure waiting for the requester's answer, a refusal that bounced and a receipt
-// marked as spam, and an answer whose files were downloaded one of three.
+// marked as spam, letters not posted to a requester without an address, and an answer whose
+// files were downloaded one of three.
 func goldenReport(t *testing.T, cal *deadline.Calendar) Report {
 	withdrawal := goldenRequest(t, cal, "K7MQ-4XTZ", dsr.WithdrawConsent, goldenNow.AddDate(0, 0, -6))
 
@@ -68,6 +70,19 @@ func goldenReport(t *testing.T, cal *deadline.Calendar) Report {
 	refused.Mails[dsr.MailRejection] = dsr.MailState{State: dsr.MailSent, At: goldenAt.AddDate(0, 0, 30), Attempts: 1}
 	step(t)(refused.RecordFeedback(dsr.MailReceipt, dsr.Feedback{Kind: dsr.FeedbackComplaint, At: goldenAt.AddDate(0, 0, 30).Add(time.Hour), Detail: "abuse"}))
 	step(t)(refused.RecordFeedback(dsr.MailRejection, dsr.Feedback{Kind: dsr.FeedbackBounce, At: goldenAt.AddDate(0, 0, 30).Add(2 * time.Hour), Detail: "Permanent/General"}))
+
+	// Registered from a letter without an email address: extended (a letter) on 30 March, a
+	// question asked (a letter) on 3 April, refused (a letter) this morning. None is posted;
+	// this morning's is not listed yet, the DPO has today to post it.
+	letters := dsr.Registered("E5LT-8RPX", dsr.Registration{Channel: dsr.ChannelLetter, ReceivedAt: goldenAt, Type: dsr.Access,
+		Name: "Jens Hansen", PostalAddress: "Vestergade 2\n8000 Aarhus C", Lang: "da", Details: "Alt om mig.",
+		Identity: dsr.IdentityOtherMeans, IdentityNote: "Underskrevet brev."}, dsr.Access.Due(cal, goldenAt, dsr.DefaultPromptWorkingDays), "", "dpo@example.dk", goldenAt)
+	step(t)(letters.Extend("dpo@example.dk", "Mange systemer.", cal.Extended(goldenAt), goldenAt.AddDate(0, 0, 28)))
+	step(t)(letters.Ask("dpo@example.dk", dsr.PurposeClarification, "Hvilken konto?", "", goldenAt.AddDate(0, 0, 32)))
+	step(t)(letters.Refuse("dpo@example.dk", dsr.Refusal{Ground: dsr.GroundLegalExemption, Reason: "Retsplejeloven."}, goldenNow.Add(-time.Hour)))
+	if got := letters.Letters(); len(got) != 3 {
+		t.Fatalf("letters %v, want three", got)
+	}
 
 	access := goldenRequest(t, cal, "D9KP-3WQS", dsr.Access, goldenAt)
 	uploaded := goldenAt.AddDate(0, 0, 25)
@@ -94,6 +109,11 @@ func goldenReport(t *testing.T, cal *deadline.Calendar) Report {
 		t.Fatal("the bounced refusal is not listed")
 	}
 	rep.Undelivered = append(rep.Undelivered, u)
+	p, _, ok := lad.NotPostedAt(letters, goldenNow)
+	if !ok || slices.Contains(p.Kinds, dsr.MailRejection) {
+		t.Fatalf("the letters not posted are listed %v, %+v; want yesterday's and before", ok, p)
+	}
+	rep.NotPosted = append(rep.NotPosted, p)
 	n, _, ok := NotDownloadedAt(access, downloads, goldenNow)
 	if !ok {
 		t.Fatal("the answer not downloaded is not listed")
@@ -103,8 +123,8 @@ func goldenReport(t *testing.T, cal *deadline.Calendar) Report {
 }
 
 // The digest, in every language, is what testdata says: the wording a reviewer read. One
-// with a line of every kind, and one each with only what did not arrive or was not
-// downloaded, whose heading and subject are not about deadlines.
+// with a line of every kind, and one each with only what did not arrive, was not posted or
+// was not downloaded, whose heading and subject are not about deadlines.
 func TestDigestAsReviewed(t *testing.T) {
 	cal, err := deadline.ForCountry("DK")
 	if err != nil {
@@ -117,6 +137,7 @@ func TestDigestAsReviewed(t *testing.T) {
 	}{
 		{"digest", full},
 		{"digest.undelivered", Report{Undelivered: full.Undelivered}},
+		{"digest.not_posted", Report{NotPosted: full.NotPosted}},
 		{"digest.not_downloaded", Report{NotDownloaded: full.NotDownloaded}},
 	}
 	seen := map[string]bool{}
@@ -139,13 +160,13 @@ func TestDigestAsReviewed(t *testing.T) {
 					}
 					// The digest names no requester and no file: its addresses may be
 					// shared mailboxes, and the workspace shows the rest to a signed-in DPO.
-					for _, private := range []string{"Jens", "kunde@", "Alt om mig", "kunde.json", "ordrer.csv"} {
+					for _, private := range []string{"Jens", "kunde@", "Alt om mig", "kunde.json", "ordrer.csv", "Vestergade", "Retsplejeloven"} {
 						if strings.Contains(part, private) {
 							t.Errorf("the digest holds %q", private)
 						}
 					}
 				}
-				for _, ref := range []string{"K7MQ-4XTZ", "B3RT-9PLW", "C4VX-7NHD", "D9KP-3WQS"} {
+				for _, ref := range []string{"K7MQ-4XTZ", "B3RT-9PLW", "C4VX-7NHD", "E5LT-8RPX", "D9KP-3WQS"} {
 					inText, inHTML := strings.Contains(m.Text, ref), strings.Contains(m.HTML, ref)
 					if inText != inHTML {
 						t.Errorf("%s in the text %v, in the HTML %v", ref, inText, inHTML)
