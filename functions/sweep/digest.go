@@ -17,6 +17,8 @@ func (s *Sweeper) digest(claims []claimed, now time.Time) (notice.Message, error
 			rep.Deadlines = append(rep.Deadlines, digest.Item{Req: c.req, Esc: *c.esc})
 		case c.undelivered != nil:
 			rep.Undelivered = append(rep.Undelivered, *c.undelivered)
+		case c.letters != nil:
+			rep.NotPosted = append(rep.NotPosted, *c.letters)
 		case c.files != nil:
 			rep.NotDownloaded = append(rep.NotDownloaded, *c.files)
 		}

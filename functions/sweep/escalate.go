@@ -16,7 +16,8 @@ import (
 )
 
 // claimed is one line of the digest: a level (or another line) this run holds the claim on,
-// and the request as the claim found it. Exactly one of esc, undelivered and files is set.
+// and the request as the claim found it. Exactly one of esc, undelivered, letters and files is
+// set.
 type claimed struct {
 	claim store.EscClaim
 	req   *dsr.Request
@@ -24,6 +25,8 @@ type claimed struct {
 	esc *escalation
 	// undelivered are the mails that did not arrive.
 	undelivered *digest.Undelivered
+	// letters are the letters not posted.
+	letters *digest.NotPosted
 	// files are the files not downloaded, and downloads what the requester did download,
 	// which the record of the reminder names after the digest went (dsr.RemindDelivery).
 	files     *digest.NotDownloaded
@@ -40,10 +43,11 @@ type found struct {
 }
 
 // escalate goes through the open requests whose deadline is within the horizon (or whose mails
-// need a retry or did not arrive), the unconfirmed ones due for a follow-up or on a short clock
-// (dsr.Request.Escalates), and the closed ones the sweep still has work on, and claims the
-// level each one that escalates is at, the line of mails that did not arrive, and the line of
-// an answer's files not downloaded when its reminder is due.
+// need a retry or did not arrive, or whose letters wait to be posted), the unconfirmed ones due
+// for a follow-up or on a short clock (dsr.Request.Escalates), and the closed ones the sweep
+// still has work on, and claims the level each one that escalates is at, the line of mails
+// that did not arrive, the line of letters not posted, and the line of an answer's files not
+// downloaded when its reminder is due.
 //
 // When claims were tried and every one failed, the table is refusing the run's writes
 // (throttled, unavailable): the sweep could not do its work and says so with errNoClaims, so
@@ -74,6 +78,7 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	if err := s.each(ctx, log, run, dsr.QueueOpen, s.ladder.Horizon(now), func(ctx context.Context, it store.SweepItem) {
 		add(s.claim(ctx, log, run, it, now, lease))
 		add(s.claimUndelivered(ctx, log, run, it, now, lease))
+		add(s.claimNotPosted(ctx, log, run, it, now, lease))
 		retry(it)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("open requests: %w", err))
@@ -81,6 +86,7 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	if err := s.each(ctx, log, run, dsr.QueueUnverified, now, func(ctx context.Context, it store.SweepItem) {
 		add(s.claim(ctx, log, run, it, now, lease))
 		add(s.claimUndelivered(ctx, log, run, it, now, lease))
+		add(s.claimNotPosted(ctx, log, run, it, now, lease))
 		mu.Lock()
 		f.unverified = append(f.unverified, it)
 		mu.Unlock()
@@ -89,6 +95,7 @@ func (s *Sweeper) escalate(ctx context.Context, log *slog.Logger, run *tally, no
 	}
 	if err := s.each(ctx, log, run, dsr.QueueRetry, now, func(ctx context.Context, it store.SweepItem) {
 		add(s.claimUndelivered(ctx, log, run, it, now, lease))
+		add(s.claimNotPosted(ctx, log, run, it, now, lease))
 		add(s.claimFiles(ctx, log, run, it, now, lease))
 		retry(it)
 	}); err != nil {
@@ -154,25 +161,48 @@ func (s *Sweeper) claim(ctx context.Context, log *slog.Logger, run *tally, it st
 // arrive and no DPO has acted on since (digest.Ladder.UndeliveredAt), unless a digest listed
 // them today already.
 func (s *Sweeper) claimUndelivered(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
-	_, period, ok := s.ladder.UndeliveredAt(it.Request, now)
+	return s.claimDaily(ctx, log, run, it, now, lease, digest.LineUndelivered, func(r *dsr.Request, c *claimed) (string, bool) {
+		u, period, ok := s.ladder.UndeliveredAt(r, now)
+		c.undelivered = &u
+		return period, ok
+	})
+}
+
+// claimNotPosted claims today's line of the letters of the request that no DPO has recorded
+// posted, written before today (digest.Ladder.NotPostedAt), unless a digest listed them today
+// already.
+func (s *Sweeper) claimNotPosted(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time) (claimed, claimOutcome) {
+	return s.claimDaily(ctx, log, run, it, now, lease, digest.LineNotPosted, func(r *dsr.Request, c *claimed) (string, bool) {
+		n, period, ok := s.ladder.NotPostedAt(r, now)
+		c.letters = &n
+		return period, ok
+	})
+}
+
+// claimDaily claims the line named line of the request for the period at gives it, unless a
+// digest listed it for that period already. at says whether the request (as the index showed
+// it, then as the claim returned it) has the line and for which period, and sets the line on
+// c. A DPO may have acted on the request since the index was read: a line the claimed request
+// no longer has, or has for another period, is released.
+func (s *Sweeper) claimDaily(ctx context.Context, log *slog.Logger, run *tally, it store.SweepItem, now, lease time.Time, line string, at func(*dsr.Request, *claimed) (string, bool)) (claimed, claimOutcome) {
+	period, ok := at(it.Request, &claimed{})
 	if !ok {
 		return claimed{}, claimNone
 	}
-	if m, ok := it.Esc[digest.LineUndelivered]; ok && m.Covers(period, now) {
+	if m, ok := it.Esc[line]; ok && m.Covers(period, now) {
 		return claimed{}, claimNone
 	}
-	fresh, c, outcome := s.claimLine(ctx, log, run, it.Request.Ref, digest.LineUndelivered, period, lease)
+	fresh, c, outcome := s.claimLine(ctx, log, run, it.Request.Ref, line, period, lease)
 	if outcome != claimOK {
 		return claimed{}, outcome
 	}
-	// A DPO may have acted on the request since the index was read.
-	u, cur, ok := s.ladder.UndeliveredAt(fresh, now)
-	if !ok || cur != period {
+	out := claimed{claim: c, req: fresh}
+	if cur, ok := at(fresh, &out); !ok || cur != period {
 		run.skip()
 		s.release(ctx, log, run, []claimed{{claim: c}})
 		return claimed{}, claimNone
 	}
-	return claimed{claim: c, undelivered: &u, req: fresh}, claimOK
+	return out, claimOK
 }
 
 // claimFiles looks, once an answer's reminder is due, whether its files were downloaded: it

@@ -166,6 +166,10 @@ type seed struct {
 	typ        dsr.Type
 	// noName files it with an address alone, as a withdrawal may be.
 	noName bool
+	// byLetter has a DPO register it from a letter with a postal address and no email,
+	// confirmed by other means (open at once): every mail to the requester is then a letter
+	// (dsr.MailLetter), which add leaves unposted.
+	byLetter bool
 	// held stores it held at intake (the day's ceiling reached): no link, no mail.
 	held bool
 	// note is a DPO's note on it, made an hour after receipt.
@@ -214,7 +218,16 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 	}
 	sub := dsr.Submission{Type: string(s.typ), Name: name, Email: email, Details: details, Lang: s.lang}
 	tok, hash := token.ForRequest(ref)
-	r := dsr.New(ref, sub, s.received, s.typ.Due(h.cal, s.received, h.cfg.PromptWorkingDays), hash)
+	due := s.typ.Due(h.cal, s.received, h.cfg.PromptWorkingDays)
+	r := dsr.New(ref, sub, s.received, due, hash)
+	if s.byLetter {
+		address := "Storgata " + unique() + ", 0155 Oslo"
+		h.people = append(h.people, address)
+		r = dsr.Registered(ref, dsr.Registration{Channel: dsr.ChannelLetter, ReceivedAt: s.received, Type: s.typ, Name: name,
+			PostalAddress: address, Lang: s.lang, Details: details, Identity: dsr.IdentityOtherMeans, IdentityNote: "Underskrevet brev."},
+			due, "", "dpo@example.dk", s.received)
+		tok = ""
+	}
 	step := func(c dsr.Change, err error) {
 		h.t.Helper()
 		if err != nil {
@@ -269,6 +282,9 @@ func (h *harness) add(s seed) (*dsr.Request, string) {
 		step(r.Deliver("dpo@example.dk", dsr.DeliveryInput{Message: "Her er dine data.", Files: files, Answer: answer}, deliveryLimits, s.deliverAt))
 	}
 	for k, m := range r.Mails {
+		if m.State == dsr.MailLetter || m.State == dsr.MailPosted {
+			continue // nothing sends a letter
+		}
 		r.Mails[k] = dsr.MailState{State: dsr.MailSent, At: m.At, Attempts: 1}
 	}
 	for k, m := range s.mails {
@@ -370,6 +386,7 @@ func (h *harness) digestLines(m emulator.Mail) (order []string, lines map[string
 		titles[levelText(lang, "sweep.level", l)] = l.Name
 	}
 	titles[i18n.T(lang, "sweep.group.undelivered")] = digest.LineUndelivered
+	titles[i18n.T(lang, "sweep.group.not_posted")] = digest.LineNotPosted
 	titles[i18n.T(lang, "sweep.group.not_downloaded")] = digest.LineNotDownloaded
 	out := map[string][]string{}
 	level := ""

@@ -143,19 +143,21 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 					if n := downloadReads(calls); n != 2 {
 						t.Errorf("%d downloads read, want 2", n)
 					}
-					// The four levels, the refusal that bounced, the answer not downloaded.
-					if got := len(reported(t, h)); got != 6 {
-						t.Errorf("%d lines reported, want 6", got)
+					// The four levels, the refusal that bounced, the letter not posted, the
+					// answer not downloaded.
+					if got := len(reported(t, h)); got != 7 {
+						t.Errorf("%d lines reported, want 7", got)
 					}
 					if n := digests(calls, h.dpo); n != 1 {
 						t.Errorf("%d digests sent, want 1", n)
 					}
 				} else {
 					// Again, after acting: only the escalated ones are still due (their deadlines
-					// did not move) and the refusal that bounced (listed until a DPO acts on
-					// it), now in pages of three; nothing new to report today, so no digest.
-					if items != 5 || c["Query"] > 2+1+1 {
-						t.Errorf("second run read %d items in %d queries, want 5 in at most 4", items, c["Query"])
+					// did not move), the refusal that bounced (listed until a DPO acts on it)
+					// and the letter not posted (listed until it is recorded posted), now in
+					// pages of three; nothing new to report today, so no digest.
+					if items != 6 || c["Query"] > 2+1+1 {
+						t.Errorf("second run read %d items in %d queries, want 6 in at most 4", items, c["Query"])
 					}
 					if n := digests(calls, h.dpo); n != 0 {
 						t.Errorf("%d digests sent with nothing new, want 0", n)
@@ -168,8 +170,9 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 
 // seedDue stores the handful of due requests: one per level, an unconfirmed one for its
 // reminder, one for expiry, an open one with a failed receipt, a closed one with a failed
-// completion mail, a closed one whose refusal bounced, and two answers with files whose
-// reminder is due, one downloaded in time and one not. It returns their references.
+// completion mail, a closed one whose refusal bounced, one refused yesterday by a letter not
+// yet posted, and two answers with files whose reminder is due, one downloaded in time and one
+// not. It returns their references.
 func seedDue(t testing.TB, h *harness, now time.Time) []string {
 	t.Helper()
 	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Hour), Attempts: 1}
@@ -183,6 +186,7 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 		{received: now.AddDate(0, 0, -3), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, rejectAt: now.AddDate(0, 0, -2), bounce: dsr.MailRejection, bounceAt: now.AddDate(0, 0, -1)},
+		{received: now.AddDate(0, 0, -9), byLetter: true, rejectAt: now.AddDate(0, 0, -1)},
 		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 2, downloaded: []int{0}},
 		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 1, downloaded: []int{0}},
 	}
@@ -195,8 +199,9 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 }
 
 // bulkSeed stores n requests that are not due: open ones due after the horizon, unconfirmed
-// ones not yet 48 hours old, closed ones off the index, and answers with files whose
-// reminder is not due yet (on the retry queue, later). They are copies of items the store
+// ones not yet 48 hours old, closed ones off the index, answers with files whose reminder is
+// not due yet (on the retry queue, later), and refusals by a letter that was posted (off the
+// index: only a letter not posted holds a request there). They are copies of items the store
 // wrote itself, with their own reference and dates, written 25 at a time by parallel workers.
 func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	t.Helper()
@@ -204,7 +209,13 @@ func bulkSeed(t testing.TB, h *harness, now time.Time, n int) {
 	protoPending, _ := h.add(seed{received: now.Add(-time.Hour)})
 	protoClosed, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, completeAt: now.AddDate(0, 0, -2)})
 	protoDelivered, _ := h.add(seed{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -1), files: 1})
-	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref), h.raw(protoDelivered.Ref)}
+	protoPosted, _ := h.add(seed{received: now.AddDate(0, 0, -20), byLetter: true, rejectAt: now.AddDate(0, 0, -3)})
+	if err := h.commit(protoPosted, func(r *dsr.Request) (dsr.Change, error) {
+		return r.RecordPosted("dpo@example.dk", dsr.MailRejection, h.cal.StartOfDay(now.AddDate(0, 0, -2)), now.AddDate(0, 0, -2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	protos := []map[string]ddbtypes.AttributeValue{h.raw(protoOpen.Ref), h.raw(protoPending.Ref), h.raw(protoClosed.Ref), h.raw(protoDelivered.Ref), h.raw(protoPosted.Ref)}
 	horizon := newLadderOrFail(t, h).Horizon(now)
 
 	item := func(i int) map[string]ddbtypes.AttributeValue {
