@@ -21,7 +21,8 @@ import (
 // what it will tell them before a deadline is near, and can send it to themselves to see it
 // in their own mailbox. It reads what the sweep reads (the sweep index up to the ladder's
 // horizon, the unconfirmed requests on the short clock, the closed ones with mails that did
-// not arrive or an answer's reminder due, and those answers' downloads) and composes the mail
+// not arrive, letters not posted or an answer's reminder due, and those answers' downloads;
+// whether a letter waits to be posted is on the request item already read) and composes the mail
 // with the sweep's own code (shared/digest). It writes nothing: no line is marked reported,
 // so the sweep's digest still reports every line.
 
@@ -139,6 +140,11 @@ func (h *handler) composeDigest(c *call, now time.Time) (*notice.Message, *diges
 			}
 			if u, period, ok := ladder.UndeliveredAt(it.Request, now); ok {
 				if !line(it, digest.LineUndelivered, period, func() { rep.Undelivered = append(rep.Undelivered, u) }) {
+					return
+				}
+			}
+			if p, period, ok := ladder.NotPostedAt(it.Request, now); ok {
+				if !line(it, digest.LineNotPosted, period, func() { rep.NotPosted = append(rep.NotPosted, p) }) {
 					return
 				}
 			}

@@ -138,8 +138,69 @@ func TestDigestPreviewListsUndeliveredAndNotDownloaded(t *testing.T) {
 	}
 }
 
+// The preview lists the letters not posted as the sweep's digest would: from the day after
+// each was written, until the DPO records it posted; not a letter written today.
+func TestDigestPreviewListsLettersNotPosted(t *testing.T) {
+	e := setup(t)
+	d := e.session(e.cfg.DPOAddresses[0])
+	yesterday := now0.Add(-24 * time.Hour)
+	refused := unposted(t, e, dsr.NewReference(), true, yesterday)
+	extended := unposted(t, e, dsr.NewReference(), false, now0.Add(-time.Hour))
+
+	main := section(page(t, d.get("/admin/digest"), http.StatusOK), "<main", "</main>")
+	written := i18n.T(i18n.DA, "sweep.digest.letter_written", i18n.T(i18n.DA, "mail.kind.rejection"), i18n.Date(i18n.DA, yesterday.In(e.h.cal.Location())))
+	for _, w := range []string{refused.Ref, htmlEscape(plural(i18n.DA, "admin.digest.count", 1)),
+		htmlEscape(i18n.T(i18n.DA, "sweep.group.not_posted")), htmlEscape(written), htmlEscape(i18n.T(i18n.DA, "sweep.short.not_posted"))} {
+		if !strings.Contains(main, w) {
+			t.Errorf("the preview lacks %q", w)
+		}
+	}
+	if strings.Contains(main, extended.Ref) {
+		t.Errorf("a letter written today is in the preview")
+	}
+	// Recorded posted, it is listed no more.
+	redirect(t, d.act(refused.Ref, actionLetterPosted, url.Values{"letter": {string(dsr.MailRejection)}, "posted_on": {"2026-03-10"}}))
+	if main := section(page(t, d.get("/admin/digest"), http.StatusOK), "<main", "</main>"); strings.Contains(main, refused.Ref) ||
+		!strings.Contains(main, htmlEscape(i18n.T(i18n.DA, "admin.digest.none"))) {
+		t.Errorf("a posted letter is still in the preview:\n%s", main)
+	}
+}
+
+// unposted stores a request registered from a letter without an email address and answered
+// at by a letter not yet posted: refused (closed) or extended (open).
+func unposted(t testing.TB, e *tenv, ref string, refuse bool, at time.Time) *dsr.Request {
+	t.Helper()
+	ctx := context.Background()
+	saved := e.clock.Now()
+	defer e.clock.Set(saved)
+	g := dsr.Registration{Channel: dsr.ChannelLetter, ReceivedAt: received0, Type: dsr.Access, Name: "Karen Blixen",
+		PostalAddress: "Rungsted Strandvej 111\n2960 Rungsted Kyst", Lang: "da", Details: "Brev om indsigt.",
+		Identity: dsr.IdentityOtherMeans, IdentityNote: "Underskrevet brev."}
+	e.clock.Set(received0)
+	r := dsr.Registered(ref, g, dsr.Access.Due(e.cfg.Calendar, received0, e.cfg.PromptWorkingDays), "", "seed@fjordlys.dk", received0)
+	if err := e.st.CreateRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at)
+	var ch dsr.Change
+	var err error
+	if refuse {
+		ch, err = r.Reject("seed@fjordlys.dk", string(dsr.GroundOther), "Nej.", at)
+	} else {
+		ch, err = r.Extend("seed@fjordlys.dk", "Fem systemer.", e.cfg.Calendar.Extended(received0), at)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Commit(ctx, r, ch); err != nil {
+		t.Fatal(err)
+	}
+	return e.request(ref)
+}
+
 // With answers whose reminder is due, the preview reads their downloads after the queues,
-// all at once: three round trips, the budget.
+// all at once: three round trips, the budget. Whether a letter waits to be posted is on the
+// request read from the queue: no round trip more.
 func TestDigestPreviewRoundTrips(t *testing.T) {
 	e := setup(t)
 	rec := &awscount.Recorder{Latency: tripLatency}
@@ -149,6 +210,8 @@ func TestDigestPreviewRoundTrips(t *testing.T) {
 	bounced(dsr.NewReference())
 	delivered(dsr.NewReference())
 	delivered(dsr.NewReference(), "u1")
+	unposted(t, e, dsr.NewReference(), true, now0.Add(-24*time.Hour))
+	unposted(t, e, dsr.NewReference(), false, now0.Add(-24*time.Hour))
 	rec.Take()
 	page(t, d.get("/admin/digest"), http.StatusOK)
 	before := rec.Take()

@@ -209,6 +209,8 @@ func (e *tenv) workspace() world {
 		"type": {"erasure"}, "name": {"Grethe Sørensen"}, "postal_address": {"Algade 12, 2. th.\n4000 Roskilde"}, "requester_lang": {"da"},
 		"details": {"Brev: beder om at blive slettet som kunde."}, "identity": {"other_means"}, "identity_note": {"Underskrevet brev; adressen stemmer med kundekortet."}}))
 	w.registered, _, _ = strings.Cut(strings.TrimPrefix(loc, "/admin/requests/"), "?")
+	// A refusal by a letter written yesterday and not yet posted, which the digest lists.
+	unposted(e.t, e, dsr.NewReference(), true, now0.Add(-24*time.Hour))
 	return w
 }
 
