@@ -103,6 +103,9 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 			h := newHarness(t, "DK", "da")
 			now := localTime(t, "DK", 2026, 11, 23, 7, 0)
 			due := len(seedDue(t, h, now))
+			// And a refusal by a letter written yesterday and not yet posted, listed until it is.
+			h.add(seed{received: now.AddDate(0, 0, -9), byLetter: true, rejectAt: now.AddDate(0, 0, -1)})
+			due++
 			start := time.Now()
 			bulkSeed(t, h, now, n)
 			t.Logf("stored %d requests in %s", n, time.Since(start).Round(time.Millisecond))
@@ -170,9 +173,8 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 
 // seedDue stores the handful of due requests: one per level, an unconfirmed one for its
 // reminder, one for expiry, an open one with a failed receipt, a closed one with a failed
-// completion mail, a closed one whose refusal bounced, one refused yesterday by a letter not
-// yet posted, and two answers with files whose reminder is due, one downloaded in time and one
-// not. It returns their references.
+// completion mail, a closed one whose refusal bounced, and two answers with files whose
+// reminder is due, one downloaded in time and one not. It returns their references.
 func seedDue(t testing.TB, h *harness, now time.Time) []string {
 	t.Helper()
 	failed := dsr.MailState{State: dsr.MailFailed, At: now.Add(-time.Hour), Attempts: 1}
@@ -186,7 +188,6 @@ func seedDue(t testing.TB, h *harness, now time.Time) []string {
 		{received: now.AddDate(0, 0, -3), verified: true, mails: map[dsr.MailKind]dsr.MailState{dsr.MailReceipt: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, completeAt: now.AddDate(0, 0, -1), mails: map[dsr.MailKind]dsr.MailState{dsr.MailCompletion: failed}},
 		{received: now.AddDate(0, 0, -9), verified: true, rejectAt: now.AddDate(0, 0, -2), bounce: dsr.MailRejection, bounceAt: now.AddDate(0, 0, -1)},
-		{received: now.AddDate(0, 0, -9), byLetter: true, rejectAt: now.AddDate(0, 0, -1)},
 		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 2, downloaded: []int{0}},
 		{received: now.AddDate(0, 0, -20), verified: true, deliverAt: now.AddDate(0, 0, -8), files: 1, downloaded: []int{0}},
 	}
