@@ -137,7 +137,8 @@ func (s *Store) ClaimEscalation(ctx context.Context, ref, level, period string, 
 }
 
 // ClaimLine claims a line of the digest that is not about a deadline (a mail that did not
-// arrive, files not downloaded: digest.LineUndelivered, digest.LineNotDownloaded) for period
+// arrive, letters not posted, files not downloaded: digest.LineUndelivered,
+// digest.LineNotPosted, digest.LineNotDownloaded) for period
 // on request ref until lease, as ClaimEscalation claims a level: the same mark, the same
 // conditions, and MarkEscalated and ReleaseEscalation after it. It holds for a closed request
 // too, as long as it has not expired: those lines are about requests already answered.
