@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +8,6 @@ import (
 	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
-	"github.com/dsrdesk/dsrdesk/shared/notice"
 	"github.com/dsrdesk/dsrdesk/shared/store"
 )
 
@@ -64,15 +60,7 @@ func TestDigestListsLettersNotPosted(t *testing.T) {
 	}
 
 	notPosted := digest.LineNotPosted
-	steps := []struct {
-		name   string
-		at     time.Time
-		ses    notice.SES
-		before func(t *testing.T)
-		// want is what the run's digest lists, group → requests; nil for no digest.
-		want    map[string][]*dsr.Request
-		wantErr bool
-	}{
+	steps := []lineStep{
 		{name: "SES down: nothing listed, nothing marked", at: now, ses: deadSES(t), wantErr: true},
 		{name: "the next run lists yesterday's letter, not today's", at: now.Add(2 * time.Minute), want: map[string][]*dsr.Request{
 			notPosted: {extended}}},
@@ -88,34 +76,7 @@ func TestDigestListsLettersNotPosted(t *testing.T) {
 		}},
 	}
 	for i, st := range steps {
-		if st.before != nil {
-			st.before(t)
-		}
-		h.clock.Set(st.at)
-		err := h.sweeper(st.ses).Handle(context.Background(), scheduledEvent(t))
-		if (err != nil) != st.wantErr {
-			t.Fatalf("step %d (%s): err = %v", i, st.name, err)
-		}
-		want := map[string][]string{}
-		for g, rs := range st.want {
-			for _, r := range rs {
-				want[g] = append(want[g], r.Ref)
-			}
-			slices.Sort(want[g])
-		}
-		mails := h.env.Mails(t, h.dpo)
-		if got := groups(t, h); !maps.EqualFunc(got, want, slices.Equal) {
-			named := func(m map[string][]string) map[string][]string {
-				out := map[string][]string{}
-				for g, refs := range m {
-					for _, ref := range refs {
-						out[g] = append(out[g], names[ref])
-					}
-				}
-				return out
-			}
-			t.Fatalf("step %d (%s): listed %v, want %v", i, st.name, named(got), named(want))
-		}
+		st.run(t, h, i, names)
 		if st.wantErr {
 			for _, r := range []*dsr.Request{extended, refused} {
 				if m := h.marks(r.Ref); len(m) != 0 {
@@ -125,6 +86,7 @@ func TestDigestListsLettersNotPosted(t *testing.T) {
 		}
 		if st.want != nil {
 			// The line names each letter listed and the day it was written.
+			mails := h.env.Mails(t, h.dpo)
 			last := mails[len(mails)-1]
 			for _, r := range st.want[notPosted] {
 				kind := dsr.MailExtension

@@ -36,6 +36,52 @@ func groups(t *testing.T, h *harness) map[string][]string {
 	return out
 }
 
+// lineStep is one run of the sweep in a test of the digest's lines, run by run.
+type lineStep struct {
+	name string
+	at   time.Time
+	ses  notice.SES
+	// before is what happens on the desk before the run.
+	before func(t *testing.T)
+	// want is what the run's digest lists, group → requests; nil for no digest.
+	want    map[string][]*dsr.Request
+	wantErr bool
+}
+
+// run runs the sweep at st.at (on st.ses if set) after st.before, and fails the test unless it
+// failed as st.wantErr says and its digest listed what st.want says, naming the requests by
+// names in the failure.
+func (st lineStep) run(t *testing.T, h *harness, i int, names map[string]string) {
+	t.Helper()
+	if st.before != nil {
+		st.before(t)
+	}
+	h.clock.Set(st.at)
+	err := h.sweeper(st.ses).Handle(context.Background(), scheduledEvent(t))
+	if (err != nil) != st.wantErr {
+		t.Fatalf("step %d (%s): err = %v", i, st.name, err)
+	}
+	want := map[string][]string{}
+	for g, rs := range st.want {
+		for _, r := range rs {
+			want[g] = append(want[g], r.Ref)
+		}
+		slices.Sort(want[g])
+	}
+	if got := groups(t, h); !maps.EqualFunc(got, want, slices.Equal) {
+		named := func(m map[string][]string) map[string][]string {
+			out := map[string][]string{}
+			for g, refs := range m {
+				for _, ref := range refs {
+					out[g] = append(out[g], names[ref])
+				}
+			}
+			return out
+		}
+		t.Fatalf("step %d (%s): listed %v, want %v", i, st.name, named(got), named(want))
+	}
+}
+
 // The digest lists the mails SES reported did not arrive every day until a DPO acts on the
 // request, and an answer whose files were not all downloaded once, when its reminder falls
 // due; an answer downloaded in time is not listed. A digest that could not be sent leaves
@@ -69,16 +115,7 @@ func TestDigestListsUndeliveredAndNotDownloaded(t *testing.T) {
 		fetched.Ref: "fetched", recent.Ref: "recent"}
 
 	undelivered, notDownloaded := digest.LineUndelivered, digest.LineNotDownloaded
-	steps := []struct {
-		name string
-		at   time.Time
-		ses  notice.SES
-		// before is what happens on the desk before the run.
-		before func(t *testing.T)
-		// want is what the run's digest lists, group → requests; nil for no digest.
-		want    map[string][]*dsr.Request
-		wantErr bool
-	}{
+	steps := []lineStep{
 		{name: "SES down: nothing listed, nothing marked", at: now, ses: deadSES(t), wantErr: true},
 		{name: "the next run lists it all", at: now.Add(2 * time.Minute), want: map[string][]*dsr.Request{
 			undelivered: {refusal, receipt}, notDownloaded: {partly}}},
@@ -98,33 +135,7 @@ func TestDigestListsUndeliveredAndNotDownloaded(t *testing.T) {
 			notDownloaded: {recent}}},
 	}
 	for i, st := range steps {
-		if st.before != nil {
-			st.before(t)
-		}
-		h.clock.Set(st.at)
-		err := h.sweeper(st.ses).Handle(context.Background(), scheduledEvent(t))
-		if (err != nil) != st.wantErr {
-			t.Fatalf("step %d (%s): err = %v", i, st.name, err)
-		}
-		want := map[string][]string{}
-		for g, rs := range st.want {
-			for _, r := range rs {
-				want[g] = append(want[g], r.Ref)
-			}
-			slices.Sort(want[g])
-		}
-		if got := groups(t, h); !maps.EqualFunc(got, want, slices.Equal) {
-			named := func(m map[string][]string) map[string][]string {
-				out := map[string][]string{}
-				for g, refs := range m {
-					for _, ref := range refs {
-						out[g] = append(out[g], names[ref])
-					}
-				}
-				return out
-			}
-			t.Fatalf("step %d (%s): listed %v, want %v", i, st.name, named(got), named(want))
-		}
+		st.run(t, h, i, names)
 		if st.wantErr {
 			for _, r := range []*dsr.Request{refusal, receipt, partly} {
 				if m := h.marks(r.Ref); len(m) != 0 {

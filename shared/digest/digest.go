@@ -30,31 +30,23 @@ type digestData struct {
 	// Undelivered lists the mails that did not arrive, NotPosted the letters waiting to be
 	// posted, NotDownloaded the answers whose files were not downloaded; each group is left
 	// out when empty.
-	Undelivered   []undeliveredLine
-	NotPosted     []notPostedLine
+	Undelivered   []mailsLine
+	NotPosted     []mailsLine
 	NotDownloaded []notDownloadedLine
 	// UndeliveredTitle, NotPostedTitle and NotDownloadedTitle head those groups.
 	UndeliveredTitle, NotPostedTitle, NotDownloadedTitle string
 }
 
-// undeliveredLine is a request whose mails SES reported bounced or marked as spam.
-type undeliveredLine struct {
+// mailsLine is a request with some of its mails: those SES reported bounced or marked as
+// spam, or its letters no DPO has recorded posted.
+type mailsLine struct {
 	Ref    string
 	Type   string
 	Status string
-	// Mails say, one each, which mail, what SES reported and when.
+	// Mails say, one each, which mail, what SES reported and when; or which letter and the
+	// day it was written.
 	Mails []string
 	Link  string
-}
-
-// notPostedLine is a request whose letters no DPO has recorded posted.
-type notPostedLine struct {
-	Ref    string
-	Type   string
-	Status string
-	// Letters say, one each, which letter and the day it was written.
-	Letters []string
-	Link    string
 }
 
 // notDownloadedLine is an answer with files not all downloaded.
@@ -136,6 +128,9 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 		NotDownloadedTitle: i18n.T(lang, "sweep.group.not_downloaded"),
 	}
 	link := func(r *dsr.Request) string { return desk.BaseURL + "/admin/requests/" + r.Ref }
+	mails := func(r *dsr.Request) mailsLine {
+		return mailsLine{Ref: r.Ref, Type: i18n.T(lang, "type."+string(r.Type)+".name"), Status: i18n.T(lang, "status."+string(r.Status)), Link: link(r)}
+	}
 	for _, c := range sorted {
 		if n := len(d.Groups); n == 0 || d.Groups[n-1].Level != c.Esc.Level.Name {
 			d.Groups = append(d.Groups, digestGroup{Level: c.Esc.Level.Name, Title: LevelText(lang, "sweep.level", c.Esc.Level)})
@@ -171,12 +166,7 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 	})
 	for _, u := range undelivered {
 		r := u.Req
-		line := undeliveredLine{
-			Ref:    r.Ref,
-			Type:   i18n.T(lang, "type."+string(r.Type)+".name"),
-			Status: i18n.T(lang, "status."+string(r.Status)),
-			Link:   link(r),
-		}
+		line := mails(r)
 		for _, k := range u.Kinds {
 			f := r.Mails[k].Feedback
 			if f == nil {
@@ -202,14 +192,9 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 	})
 	for _, n := range letters {
 		r := n.Req
-		line := notPostedLine{
-			Ref:    r.Ref,
-			Type:   i18n.T(lang, "type."+string(r.Type)+".name"),
-			Status: i18n.T(lang, "status."+string(r.Status)),
-			Link:   link(r),
-		}
+		line := mails(r)
 		for _, k := range n.Kinds {
-			line.Letters = append(line.Letters, i18n.T(lang, "sweep.digest.letter_written", MailName(lang, r, k), i18n.Date(lang, r.Mails[k].At.In(loc))))
+			line.Mails = append(line.Mails, i18n.T(lang, "sweep.digest.letter_written", MailName(lang, r, k), i18n.Date(lang, r.Mails[k].At.In(loc))))
 		}
 		d.NotPosted = append(d.NotPosted, line)
 	}
