@@ -181,14 +181,11 @@ func Compose(notices Renderer, desk Desk, to []string, rep Report, now time.Time
 		d.Undelivered = append(d.Undelivered, line)
 	}
 	// The letters waiting longest first.
+	// The letters listed are those written before today, so the oldest of them is the oldest
+	// not posted.
 	letters := sortedBy(rep.NotPosted, func(n NotPosted) *dsr.Request { return n.Req }, func(n NotPosted) time.Time {
-		var first time.Time
-		for _, k := range n.Kinds {
-			if at := n.Req.Mails[k].At; first.IsZero() || at.Before(first) {
-				first = at
-			}
-		}
-		return first
+		at, _ := n.Req.OldestLetter()
+		return at
 	})
 	for _, n := range letters {
 		r := n.Req

@@ -51,7 +51,7 @@ func (r *Request) SweepQueue() (Queue, time.Time) {
 	// A mail that did not reach the requester is listed in every digest until a DPO acts on
 	// the request, and so is a letter until it is recorded posted; files not downloaded,
 	// once, when the reminder falls due.
-	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt, r.letterDueAt} {
+	for _, next := range []func() (time.Time, bool){r.undeliveredAt, r.nextRetry, r.deliveryReminderAt, r.OldestLetter} {
 		at, ok := next()
 		if !ok {
 			continue
@@ -143,14 +143,14 @@ func (r *Request) undeliveredAt() (time.Time, bool) {
 	return at, !at.IsZero()
 }
 
-// letterDueAt is when the earliest letter of r not yet posted was written: the sweep reads r on
-// every run from then, for the digest to list the letters until they are recorded posted
-// (digest.Ladder.NotPostedAt). The digest lists a letter from the local day after it was
-// written, which only the deployment's calendar knows; written is never later, and earlier is
-// safe. With the daily run in the morning that costs nothing (a letter written after the run
-// is first read by the next one, which lists it); a letter written before the day's run is read
-// once by it and not listed yet.
-func (r *Request) letterDueAt() (time.Time, bool) {
+// OldestLetter is when the earliest letter of r not yet posted was written. The sweep reads
+// r on every run from then, for the digest to list the letters until they are recorded posted
+// (digest.Ladder.NotPostedAt), oldest first. The digest lists a letter from the local day
+// after it was written, which only the deployment's calendar knows; written is never later,
+// and earlier is safe. With the daily run in the morning that costs nothing (a letter written
+// after the run is first read by the next one, which lists it); a letter written before the
+// day's run is read once by it and not listed yet.
+func (r *Request) OldestLetter() (time.Time, bool) {
 	if r.Status == Expired {
 		return time.Time{}, false
 	}

@@ -151,7 +151,7 @@ func TestSweepQueueLetters(t *testing.T) {
 		setup  func() *Request
 		queue  Queue
 		when   func(*Request) time.Time
-		letter time.Time // letterDueAt; zero for none
+		letter time.Time // OldestLetter; zero for none
 	}{
 		{"open, no letter: its deadline", func() *Request { return registered("") }, QueueOpen, (*Request).Deadline, time.Time{}},
 		{"open, the extension's letter not posted: from its writing", func() *Request { r := registered(""); extend(r); return r },
@@ -187,9 +187,9 @@ func TestSweepQueueLetters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.setup()
-			at, ok := r.letterDueAt()
+			at, ok := r.OldestLetter()
 			if ok != !tt.letter.IsZero() || !at.Equal(tt.letter) {
-				t.Errorf("letterDueAt = %v %v, want %v", at, ok, tt.letter)
+				t.Errorf("OldestLetter = %v %v, want %v", at, ok, tt.letter)
 			}
 			q, when := r.SweepQueue()
 			if want := tt.when(r); q != tt.queue || !when.Equal(want) {
