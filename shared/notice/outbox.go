@@ -34,6 +34,9 @@ type Recorder interface {
 	// and writes what brings the partition in step with r, with the texts of sent
 	// (store.SyncSiblings in two halves, so that the read goes while the mails do).
 	StartSync(ctx context.Context, r *dsr.Request) (read func(), write func(sent []dsr.SentMail) error)
+	// SyncSiblings is StartSync's read and write in one call, for a caller with nothing to do
+	// while the partition is read (Keep).
+	SyncSiblings(ctx context.Context, r *dsr.Request, sent ...dsr.SentMail) error
 	// KeepNew is SyncSiblings for a request whose partition holds nothing else yet: the
 	// same items in one batch, without reading the partition first (DeliverNew).
 	KeepNew(ctx context.Context, r *dsr.Request, sent []dsr.SentMail) error
@@ -253,8 +256,7 @@ func (o *Outbox) Keep(ctx context.Context, r *dsr.Request, kinds []dsr.MailKind)
 	if len(letters) == 0 {
 		return nil
 	}
-	_, write := o.Recorder.StartSync(ctx, r.Clone())
-	if err := write(letters); err != nil {
+	if err := o.Recorder.SyncSiblings(ctx, r.Clone(), letters...); err != nil {
 		return fmt.Errorf("keep letters: %w", err)
 	}
 	return nil
