@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/errlog"
 	"github.com/dsrdesk/dsrdesk/shared/fault"
@@ -444,7 +445,7 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 	undelivered, _ := r.Undelivered()
 	for _, k := range kinds {
 		m := r.Mails[k]
-		n := mailNote{Kind: mailKindLabel(l, r, k)}
+		n := mailNote{Kind: digest.MailName(l, r, k)}
 		_, retried := r.MailRetry(k)
 		switch {
 		case m.Feedback != nil:
@@ -472,16 +473,6 @@ func (h *handler) mailNotes(l i18n.Lang, r *dsr.Request, now time.Time) (notes [
 		notes = append(notes, n)
 	}
 	return notes, sending
-}
-
-// mailKindLabel names a mail: by its kind, or a notice to a recipient of the data (Art. 19)
-// by the recipient's name.
-func mailKindLabel(l i18n.Lang, r *dsr.Request, kind dsr.MailKind) string {
-	if id, ok := kind.RecipientID(); ok {
-		n, _ := r.Notice(id)
-		return i18n.T(l, "mail.kind.recipient", n.Name)
-	}
-	return i18n.T(l, "mail.kind."+string(kind))
 }
 
 // history merges the audit trail, the kept mail texts and the messages of the conversation
@@ -519,7 +510,7 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 		case dsr.ActionQuarantined:
 			he.Note = i18n.T(l, "quarantine."+e.Note)
 		case dsr.ActionBounced, dsr.ActionComplained, dsr.ActionPosted:
-			he.Note = mailKindLabel(l, r, dsr.MailKind(e.Note))
+			he.Note = digest.MailName(l, r, dsr.MailKind(e.Note))
 		case dsr.ActionReplied:
 			if e.Note == dsr.NoteRecorded {
 				he.Note = i18n.T(l, "admin.history.reply_recorded")
@@ -540,7 +531,7 @@ func (h *handler) history(l i18n.Lang, r *dsr.Request, mails []dsr.SentMail, msg
 			what, href = "admin.history.letter", letterPath(r.Ref, m.Kind)
 		}
 		e := historyEntry{at: m.At, When: h.dateTime(l, m.At), Who: actorLabel(l, dsr.ActorSystem),
-			What: i18n.T(l, what, mailKindLabel(l, r, m.Kind)),
+			What: i18n.T(l, what, digest.MailName(l, r, m.Kind)),
 			Mail: &mailText{To: m.To, Subject: m.Subject, Text: m.Text, Href: href}}
 		if lang, ok := i18n.Parse(m.Lang); ok {
 			e.Mail.Lang = i18n.T(l, "admin.langname."+string(lang))

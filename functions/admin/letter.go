@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsrdesk/dsrdesk/shared/digest"
 	"github.com/dsrdesk/dsrdesk/shared/dsr"
 	"github.com/dsrdesk/dsrdesk/shared/i18n"
 	"github.com/dsrdesk/dsrdesk/shared/notice"
@@ -73,7 +74,7 @@ func (h *handler) letter(c *call, ref string) web.Response {
 		return h.notFound(c)
 	}
 	l := c.Lang
-	v := &letterView{Ref: r.Ref, Href: requestPath(r.Ref), Heading: i18n.T(l, "admin.letter.heading", mailKindLabel(l, r, kind))}
+	v := &letterView{Ref: r.Ref, Href: requestPath(r.Ref), Heading: i18n.T(l, "admin.letter.heading", digest.MailName(l, r, kind))}
 	if kept == nil {
 		// The text was not kept (the table failed after the action): as it reads now.
 		msg, err := h.notices.Letter(kind, r)
@@ -104,7 +105,7 @@ func (h *handler) letter(c *call, ref string) web.Response {
 		}
 	case dsr.MailLetter:
 		v.Record = &recordForm{CSRF: c.sess.CSRF, Action: requestPath(r.Ref) + "/" + actionLetterPosted, Kind: string(kind),
-			Today: h.now().In(h.cal.Location()).Format(time.DateOnly), Version: r.Version}
+			Today: h.day(h.now()), Version: r.Version}
 	}
 	return h.render(c, http.StatusOK, "letter", "admin.letter.title", v)
 }
@@ -143,7 +144,7 @@ func init() {
 				ChoiceLabel: func(_ *handler, c *call, v string) string { return i18n.T(c.Lang, "mail.kind."+v) }},
 			{Name: "posted_on", Label: "admin.letter_posted.posted_on", Input: "date",
 				Default: func(h *handler, _ *call, _ *dsr.Request) string {
-					return h.now().In(h.cal.Location()).Format(time.DateOnly)
+					return h.day(h.now())
 				}},
 		},
 		Offered: func(_ *handler, _ *call, r *dsr.Request, _ time.Time) (bool, string) { return len(r.Letters()) > 0, "" },
