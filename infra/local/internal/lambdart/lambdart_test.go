@@ -81,7 +81,12 @@ func afterFunction() {
 	}) (string, error) {
 		q.Later(ctx, func(context.Context) {
 			time.Sleep(time.Duration(in.WorkMS) * time.Millisecond)
-			_ = os.WriteFile(os.Getenv("AFTER_MARKER"), []byte(strconv.Itoa(in.WorkMS)), 0o600)
+			// Written aside and renamed: the test reads the marker while a later invocation's
+			// work may be writing it, and must never see it truncated and not yet written.
+			marker := os.Getenv("AFTER_MARKER")
+			if err := os.WriteFile(marker+".tmp", []byte(strconv.Itoa(in.WorkMS)), 0o600); err == nil {
+				_ = os.Rename(marker+".tmp", marker)
+			}
 		})
 		return "answered", nil
 	})))
